@@ -1,0 +1,14 @@
+//! One dependency for the whole pipeline: OpenTelemetry data as line protocol into Datalayers and
+//! InfluxDB, and traces back out.
+//!
+//! | crate | job |
+//! |---|---|
+//! | [`lineproto`] | zero-allocation line-protocol encoder with escaping and validation |
+//! | [`otlp_influx`] | spans, logs and metrics mapped to lines (the otel2influx schema) |
+//! | [`datalayers_client`] | HTTP writes, SQL over REST, InfluxQL, trace queries |
+//! | [`sdk_exporter`] | `SpanExporter`, `LogExporter` and `PushMetricExporter` for the OpenTelemetry SDK |
+
+pub use datalayers_client;
+pub use lineproto;
+pub use otlp_influx;
+pub use sdk_exporter;
