@@ -1,0 +1,682 @@
+//! The [`Encoder`]: appends validated, escaped lines to a reused buffer.
+
+use std::ops::Range;
+
+use crate::error::{LineError, NameKind};
+use crate::escape::{BackslashRule, NameContext, ScanError, escape_name, escape_string_value};
+use crate::float::write_float;
+use crate::lines::Lines;
+use crate::name::AsName;
+use crate::options::{Dialect, EncoderOptions, NonFinite, TagOrder};
+
+/// A field value of any line-protocol type, for code that maps values dynamically.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FieldValue<'a> {
+    /// Signed integer, written `-3i`.
+    I64(i64),
+    /// Unsigned integer, written `7u` (`7i` for [`Dialect::InfluxDbV1`]).
+    U64(u64),
+    /// Float, written per [`FloatFormat`](crate::FloatFormat).
+    F64(f64),
+    /// Boolean, written `true`/`false`.
+    Bool(bool),
+    /// String, written quoted with `"` and `\` escaped.
+    Str(&'a str),
+}
+
+impl From<i64> for FieldValue<'_> {
+    fn from(value: i64) -> Self {
+        Self::I64(value)
+    }
+}
+
+impl From<u64> for FieldValue<'_> {
+    fn from(value: u64) -> Self {
+        Self::U64(value)
+    }
+}
+
+impl From<f64> for FieldValue<'_> {
+    fn from(value: f64) -> Self {
+        Self::F64(value)
+    }
+}
+
+impl From<bool> for FieldValue<'_> {
+    fn from(value: bool) -> Self {
+        Self::Bool(value)
+    }
+}
+
+impl<'a> From<&'a str> for FieldValue<'a> {
+    fn from(value: &'a str) -> Self {
+        Self::Str(value)
+    }
+}
+
+/// Cumulative counters of an [`Encoder`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EncoderStats {
+    /// Lines committed.
+    pub lines: u64,
+    /// Lines refused (`end_line` returned an error); cancelled lines are not counted.
+    pub rejected_lines: u64,
+    /// NaN/inf float fields skipped under [`NonFinite::Skip`].
+    pub skipped_non_finite: u64,
+}
+
+/// Where the line being built stands; decides which calls are allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Section {
+    /// No line open: only `start_line` is allowed.
+    Idle,
+    /// Measurement written, tags may follow.
+    Tags,
+    /// At least one field written (or skipped as NaN): more fields or `end_line`.
+    Fields,
+    /// The line has an error; every call is a no-op until `end_line`/`cancel_line`.
+    Failed,
+}
+
+/// A tag buffered for [`TagOrder::Sorted`]: ranges into `SortedTags::text`.
+#[derive(Debug, Clone)]
+struct TagSlot {
+    /// The raw key (sort key).
+    key: Range<usize>,
+    /// The escaped `,key=value` to write.
+    segment: Range<usize>,
+}
+
+/// Reused scratch space for sorting tags; it only grows, so steady state never allocates.
+#[derive(Debug, Default)]
+struct SortedTags {
+    text: Vec<u8>,
+    slots: Vec<TagSlot>,
+}
+
+impl SortedTags {
+    fn clear(&mut self) {
+        self.text.clear();
+        self.slots.clear();
+    }
+
+    /// Sorts by key (stable, so for equal keys the later one comes last), writes each key's last
+    /// value to `out`, returns how many tags were written.
+    fn write_sorted(&mut self, out: &mut Vec<u8>) -> usize {
+        let text = &self.text;
+        // Slots are pushed in call order and their ranges ascend, so `segment.start` breaks
+        // ties: an unstable sort (never allocates) then behaves as a stable one.
+        self.slots.sort_unstable_by(|a, b| {
+            text[a.key.clone()]
+                .cmp(&text[b.key.clone()])
+                .then(a.segment.start.cmp(&b.segment.start))
+        });
+        let mut written = 0;
+        for (i, slot) in self.slots.iter().enumerate() {
+            let superseded = self
+                .slots
+                .get(i + 1)
+                .is_some_and(|next| text[next.key.clone()] == text[slot.key.clone()]);
+            if !superseded {
+                out.extend_from_slice(&text[slot.segment.clone()]);
+                written += 1;
+            }
+        }
+        written
+    }
+}
+
+/// Encodes lines into a reused buffer.
+///
+/// Calls per line: [`start_line`](Self::start_line), [`tag`](Self::tag)*, `field_*`+,
+/// [`end_line`](Self::end_line). The order is checked at run time. The first error of a line
+/// sticks (later calls on that line are no-ops); `end_line` returns it and rolls the line back,
+/// so [`as_bytes`](Self::as_bytes) only ever holds whole valid lines and the next line can follow.
+///
+/// ```
+/// use lineproto::{Dialect, Encoder, EncoderOptions, LineError};
+/// let mut encoder = Encoder::new(EncoderOptions::new(Dialect::InfluxDbV1));
+/// encoder.start_line("cpu").tag("host", "a b").field_u64("n", 7).field_f64("load", 0.5);
+/// encoder.end_line(Some(1_700_000_000_000_000_000)).unwrap();
+///
+/// encoder.start_line("cpu").tag("host", "a").field_u64("n", u64::MAX);
+/// assert!(matches!(encoder.end_line(None), Err(LineError::UnsignedOutOfRange { .. })));
+///
+/// assert_eq!(encoder.as_bytes(), b"cpu,host=a\\ b n=7i,load=0.5 1700000000000000000\n");
+/// assert_eq!(encoder.stats().rejected_lines, 1);
+/// ```
+#[derive(Debug)]
+pub struct Encoder {
+    buf: Vec<u8>,
+    line_ends: Vec<usize>,
+    options: EncoderOptions,
+    backslash: BackslashRule,
+    /// Offset of the line being built (the rollback point).
+    line_start: usize,
+    section: Section,
+    /// Tags counted on the open line (checked for [`LineError::NoTags`]).
+    tags_on_line: usize,
+    /// Fields written on the open line (skipped NaNs do not count).
+    fields_on_line: usize,
+    error: Option<LineError>,
+    sorted_tags: SortedTags,
+    stats: EncoderStats,
+}
+
+impl Default for Encoder {
+    fn default() -> Self {
+        Self::new(EncoderOptions::default())
+    }
+}
+
+impl Encoder {
+    /// An encoder with an empty buffer.
+    pub fn new(options: EncoderOptions) -> Self {
+        Self::with_buffer(Vec::new(), options)
+    }
+
+    /// An encoder writing into `buf`, which is cleared (its capacity is kept).
+    pub fn with_buffer(mut buf: Vec<u8>, options: EncoderOptions) -> Self {
+        buf.clear();
+        Self {
+            buf,
+            line_ends: Vec::new(),
+            options,
+            backslash: BackslashRule::for_dialect(options.dialect),
+            line_start: 0,
+            section: Section::Idle,
+            tags_on_line: 0,
+            fields_on_line: 0,
+            error: None,
+            sorted_tags: SortedTags::default(),
+            stats: EncoderStats::default(),
+        }
+    }
+
+    /// The options this encoder was made with.
+    pub fn options(&self) -> &EncoderOptions {
+        &self.options
+    }
+
+    /// Records the first error of the line; later calls on the line become no-ops.
+    #[cold]
+    fn fail(&mut self, error: LineError) {
+        if self.section == Section::Idle {
+            // A call without an open line: open an empty failed one so `end_line` reports it.
+            self.line_start = self.buf.len();
+        }
+        self.section = Section::Failed;
+        self.error.get_or_insert(error);
+    }
+
+    /// Writes a name escaped; maps a scan error to the line error for `what`.
+    fn write_name(&mut self, name: &str, what: NameKind) -> bool {
+        let context = match what {
+            NameKind::Measurement => NameContext::Measurement,
+            NameKind::TagKey | NameKind::FieldKey => NameContext::KeyOrTagValue,
+        };
+        let out = match (what, self.options.tag_order) {
+            (NameKind::TagKey, TagOrder::Sorted) => &mut self.sorted_tags.text,
+            _ => &mut self.buf,
+        };
+        match escape_name(out, name, context, self.backslash) {
+            Ok(()) => true,
+            Err(error) => {
+                self.fail(match error {
+                    ScanError::Invalid(source) => LineError::InvalidName {
+                        what,
+                        name: name.to_owned(),
+                        source,
+                    },
+                    ScanError::AmbiguousBackslash => LineError::AmbiguousBackslash {
+                        key: name.to_owned(),
+                    },
+                });
+                false
+            }
+        }
+    }
+
+    /// Starts a line with `measurement`.
+    ///
+    /// Calling it while a line is open is an error of the open line
+    /// ([`LineError::OutOfOrder`]); end or cancel the line first.
+    pub fn start_line<'a>(&mut self, measurement: impl AsName<'a>) -> &mut Self {
+        match self.section {
+            Section::Idle => {}
+            Section::Failed => return self,
+            Section::Tags | Section::Fields => {
+                self.fail(LineError::OutOfOrder { call: "start_line" });
+                return self;
+            }
+        }
+        let measurement = measurement.name_str();
+        self.line_start = self.buf.len();
+        self.tags_on_line = 0;
+        self.fields_on_line = 0;
+        self.sorted_tags.clear();
+        self.section = Section::Tags;
+        if self.write_name(measurement, NameKind::Measurement)
+            && self.options.dialect == Dialect::Datalayers
+            && !is_datalayers_table_name(measurement)
+        {
+            self.fail(LineError::InvalidMeasurementForDialect {
+                name: measurement.to_owned(),
+                dialect: self.options.dialect,
+            });
+        }
+        self
+    }
+
+    /// Adds a tag. Allowed after `start_line`, before the first field.
+    ///
+    /// The value must be non-empty, without control bytes and without a trailing backslash
+    /// ([`LineError::InvalidTagValue`]); skip empty values before calling if they may occur.
+    pub fn tag<'a>(&mut self, key: impl AsName<'a>, value: &str) -> &mut Self {
+        match self.section {
+            Section::Tags => {}
+            Section::Failed => return self,
+            Section::Idle | Section::Fields => {
+                self.fail(LineError::OutOfOrder { call: "tag" });
+                return self;
+            }
+        }
+        let key = key.name_str();
+        let sorted = self.options.tag_order == TagOrder::Sorted;
+        let out = if sorted {
+            &mut self.sorted_tags.text
+        } else {
+            &mut self.buf
+        };
+        let key_start = out.len();
+        if sorted {
+            // The raw key first, as the sort key; the escaped segment follows.
+            out.extend_from_slice(key.as_bytes());
+        }
+        let segment_start = out.len();
+        out.push(b',');
+        if !self.write_name(key, NameKind::TagKey) {
+            return self;
+        }
+        let out = if sorted {
+            &mut self.sorted_tags.text
+        } else {
+            &mut self.buf
+        };
+        out.push(b'=');
+        match escape_name(out, value, NameContext::KeyOrTagValue, self.backslash) {
+            Ok(()) => {}
+            Err(error) => {
+                let key = key.to_owned();
+                self.fail(match error {
+                    ScanError::Invalid(reason) => LineError::InvalidTagValue { key, reason },
+                    ScanError::AmbiguousBackslash => LineError::AmbiguousBackslash { key },
+                });
+                return self;
+            }
+        }
+        if sorted {
+            let segment_end = self.sorted_tags.text.len();
+            self.sorted_tags.slots.push(TagSlot {
+                key: key_start..segment_start,
+                segment: segment_start..segment_end,
+            });
+        } else {
+            self.tags_on_line += 1;
+        }
+        self
+    }
+
+    /// Leaves the tag section: writes buffered tags, checks the dialect's tag requirement.
+    fn finish_tags(&mut self) -> bool {
+        if self.options.tag_order == TagOrder::Sorted {
+            self.tags_on_line = self.sorted_tags.write_sorted(&mut self.buf);
+        }
+        if self.tags_on_line == 0 && self.options.dialect == Dialect::Datalayers {
+            self.fail(LineError::NoTags);
+            return false;
+        }
+        true
+    }
+
+    /// Checks that a field may come now, leaving the tag section on the first field call
+    /// (written or skipped). False if the line failed (now or before).
+    #[inline]
+    fn enter_fields(&mut self) -> bool {
+        match self.section {
+            Section::Fields => true,
+            Section::Tags => {
+                let ok = self.finish_tags();
+                if ok {
+                    self.section = Section::Fields;
+                }
+                ok
+            }
+            Section::Failed => false,
+            Section::Idle => {
+                self.fail(LineError::OutOfOrder { call: "field" });
+                false
+            }
+        }
+    }
+
+    /// Writes the separator, the escaped key and `=`. False if the key is invalid.
+    #[inline]
+    fn write_field_key(&mut self, key: &str) -> bool {
+        self.buf
+            .push(if self.fields_on_line == 0 { b' ' } else { b',' });
+        self.fields_on_line += 1;
+        let ok = self.write_name(key, NameKind::FieldKey);
+        self.buf.push(b'=');
+        ok
+    }
+
+    /// Adds a field of any type (the typed `field_*` methods call this).
+    ///
+    /// A NaN/inf float is skipped and counted, or fails the line, per [`NonFinite`]; an unsigned
+    /// value above `i64::MAX` fails the line for [`Dialect::InfluxDbV1`].
+    pub fn field<'a>(&mut self, key: impl AsName<'a>, value: FieldValue<'_>) -> &mut Self {
+        if !self.enter_fields() {
+            return self;
+        }
+        let key = key.name_str();
+        let dialect = self.options.dialect;
+        match value {
+            FieldValue::F64(float) if !float.is_finite() => {
+                match self.options.non_finite {
+                    NonFinite::Skip => self.stats.skipped_non_finite += 1,
+                    NonFinite::Error => self.fail(LineError::NonFiniteFloat {
+                        key: key.to_owned(),
+                    }),
+                }
+                return self;
+            }
+            FieldValue::U64(value)
+                if !dialect.supports_unsigned() && i64::try_from(value).is_err() =>
+            {
+                self.fail(LineError::UnsignedOutOfRange {
+                    key: key.to_owned(),
+                    value,
+                });
+                return self;
+            }
+            _ => {}
+        }
+        if !self.write_field_key(key) {
+            return self;
+        }
+        let buf = &mut self.buf;
+        match value {
+            FieldValue::I64(int) => {
+                buf.extend_from_slice(itoa::Buffer::new().format(int).as_bytes());
+                buf.push(b'i');
+            }
+            FieldValue::U64(unsigned) => {
+                buf.extend_from_slice(itoa::Buffer::new().format(unsigned).as_bytes());
+                buf.push(if dialect.supports_unsigned() {
+                    b'u'
+                } else {
+                    b'i'
+                });
+            }
+            FieldValue::F64(float) => write_float(buf, float, self.options.float_format),
+            FieldValue::Bool(boolean) => {
+                buf.extend_from_slice(if boolean { b"true" } else { b"false" });
+            }
+            FieldValue::Str(text) => {
+                buf.push(b'"');
+                escape_string_value(buf, text.as_bytes());
+                buf.push(b'"');
+            }
+        }
+        self
+    }
+
+    /// Adds a signed integer field (`-3i`).
+    #[inline]
+    pub fn field_i64<'a>(&mut self, key: impl AsName<'a>, value: i64) -> &mut Self {
+        self.field(key, FieldValue::I64(value))
+    }
+
+    /// Adds an unsigned integer field (`7u`, or `7i` for [`Dialect::InfluxDbV1`]).
+    #[inline]
+    pub fn field_u64<'a>(&mut self, key: impl AsName<'a>, value: u64) -> &mut Self {
+        self.field(key, FieldValue::U64(value))
+    }
+
+    /// Adds a float field (see [`FloatFormat`](crate::FloatFormat) and [`NonFinite`]).
+    #[inline]
+    pub fn field_f64<'a>(&mut self, key: impl AsName<'a>, value: f64) -> &mut Self {
+        self.field(key, FieldValue::F64(value))
+    }
+
+    /// Adds a boolean field (`true`/`false`).
+    #[inline]
+    pub fn field_bool<'a>(&mut self, key: impl AsName<'a>, value: bool) -> &mut Self {
+        self.field(key, FieldValue::Bool(value))
+    }
+
+    /// Adds a string field; `"` and `\` are escaped, every other byte (LF, TAB, unicode) is
+    /// written as is.
+    #[inline]
+    pub fn field_str<'a>(&mut self, key: impl AsName<'a>, value: &str) -> &mut Self {
+        self.field(key, FieldValue::Str(value))
+    }
+
+    /// Adds a string field whose content is produced piecewise (e.g. a JSON document written
+    /// straight into the line, no intermediate `String`): `write` gets a writer that escapes
+    /// what it is given for a string field.
+    ///
+    /// ```
+    /// use lineproto::{Dialect, Encoder, EncoderOptions};
+    /// use std::fmt::Write as _;
+    /// let mut encoder = Encoder::new(EncoderOptions::new(Dialect::InfluxDbV3));
+    /// encoder.start_line("m").field_str_with("attributes", |w| {
+    ///     w.push_str("{\"n\":");
+    ///     write!(w, "{}", 42).unwrap();
+    ///     w.push_char('}');
+    /// });
+    /// encoder.end_line(None).unwrap();
+    /// assert_eq!(encoder.as_bytes(), b"m attributes=\"{\\\"n\\\":42}\"\n");
+    /// ```
+    pub fn field_str_with<'a>(
+        &mut self,
+        key: impl AsName<'a>,
+        write: impl FnOnce(&mut StrFieldWriter<'_>),
+    ) -> &mut Self {
+        if !self.enter_fields() {
+            return self;
+        }
+        let key = key.name_str();
+        if !self.write_field_key(key) {
+            return self;
+        }
+        self.buf.push(b'"');
+        let mut writer = StrFieldWriter {
+            start: self.buf.len(),
+            out: &mut self.buf,
+            raw_bytes: false,
+        };
+        write(&mut writer);
+        let utf8_ok = !writer.raw_bytes || std::str::from_utf8(&writer.out[writer.start..]).is_ok();
+        self.buf.push(b'"');
+        if !utf8_ok {
+            self.fail(LineError::InvalidUtf8 {
+                key: key.to_owned(),
+            });
+        }
+        self
+    }
+
+    /// Ends the line with an optional timestamp in Unix nanoseconds (`None`: the server's time),
+    /// scaled to the [`Precision`](crate::Precision) by floor division.
+    ///
+    /// `Ok` means the line is committed. `Err` returns the line's first error; the line was
+    /// rolled back and is counted in [`EncoderStats::rejected_lines`].
+    pub fn end_line(&mut self, timestamp_ns: Option<i64>) -> Result<(), LineError> {
+        match self.section {
+            Section::Idle => self.fail(LineError::OutOfOrder { call: "end_line" }),
+            Section::Tags => {
+                if self.finish_tags() {
+                    self.fail(LineError::NoFields);
+                }
+            }
+            Section::Fields if self.fields_on_line == 0 => self.fail(LineError::NoFields),
+            Section::Fields | Section::Failed => {}
+        }
+        if let Some(error) = self.error.take() {
+            self.rollback();
+            self.stats.rejected_lines += 1;
+            return Err(error);
+        }
+        if let Some(timestamp) = timestamp_ns {
+            self.buf.push(b' ');
+            let scaled = self.options.precision.scale(timestamp);
+            self.buf
+                .extend_from_slice(itoa::Buffer::new().format(scaled).as_bytes());
+        }
+        self.buf.push(b'\n');
+        self.line_ends.push(self.buf.len());
+        self.section = Section::Idle;
+        self.stats.lines += 1;
+        Ok(())
+    }
+
+    /// Rolls the open line back without counting an error (no-op without an open line).
+    pub fn cancel_line(&mut self) {
+        if self.section != Section::Idle {
+            self.rollback();
+        }
+    }
+
+    fn rollback(&mut self) {
+        self.buf.truncate(self.line_start);
+        self.section = Section::Idle;
+        self.fields_on_line = 0;
+        self.error = None;
+    }
+
+    /// The sticky error of the line being built, if it failed.
+    pub fn line_error(&self) -> Option<&LineError> {
+        self.error.as_ref()
+    }
+
+    /// The committed lines (never a partial line, even while one is being built).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.committed_len()]
+    }
+
+    fn committed_len(&self) -> usize {
+        self.line_ends.last().copied().unwrap_or(0)
+    }
+
+    /// Length of the committed lines in bytes.
+    pub fn len(&self) -> usize {
+        self.committed_len()
+    }
+
+    /// Whether no line is committed.
+    pub fn is_empty(&self) -> bool {
+        self.line_ends.is_empty()
+    }
+
+    /// Number of committed lines in the buffer.
+    pub fn line_count(&self) -> usize {
+        self.line_ends.len()
+    }
+
+    /// Exclusive end offset of each committed line in [`as_bytes`](Self::as_bytes). String fields
+    /// may hold a raw LF, so never split the buffer on `b'\n'`; use these (or
+    /// [`lines`](Self::lines)).
+    pub fn line_ends(&self) -> &[usize] {
+        &self.line_ends
+    }
+
+    /// The committed lines with their boundaries.
+    pub fn lines(&self) -> Lines<'_> {
+        Lines::new(self.as_bytes(), &self.line_ends)
+    }
+
+    /// Drops the committed lines, keeping the capacity (and a line being built, if any).
+    pub fn clear(&mut self) {
+        let committed = self.committed_len();
+        self.buf.drain(..committed);
+        // An open line starts where the committed lines end.
+        self.line_start = self.line_start.saturating_sub(committed);
+        self.line_ends.clear();
+    }
+
+    /// Hands the committed lines out, leaving an empty buffer (a line being built stays).
+    pub fn take_buffer(&mut self) -> Vec<u8> {
+        let committed = self.committed_len();
+        let open = self.buf[committed..].to_vec();
+        let mut taken = std::mem::replace(&mut self.buf, open);
+        taken.truncate(committed);
+        self.line_start = self.line_start.saturating_sub(committed);
+        self.line_ends.clear();
+        taken
+    }
+
+    /// Cumulative counters.
+    pub fn stats(&self) -> &EncoderStats {
+        &self.stats
+    }
+}
+
+/// Datalayers table names: `[A-Za-z_][A-Za-z0-9_.-]{0,62}`.
+fn is_datalayers_table_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    bytes.len() <= 63
+        && bytes
+            .first()
+            .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// Streams the content of a string field into the line, escaping `"` and `\`
+/// (see [`Encoder::field_str_with`]). Also implements [`std::fmt::Write`] and [`std::io::Write`]
+/// (bytes given through `io::Write` are checked to be UTF-8 when the field ends; invalid UTF-8
+/// fails the line with [`LineError::InvalidUtf8`]).
+#[derive(Debug)]
+pub struct StrFieldWriter<'b> {
+    out: &'b mut Vec<u8>,
+    /// Where the field's content starts in `out`.
+    start: usize,
+    /// Whether bytes came through `io::Write` (and need a UTF-8 check).
+    raw_bytes: bool,
+}
+
+impl StrFieldWriter<'_> {
+    /// Appends `text`, escaped.
+    #[inline]
+    pub fn push_str(&mut self, text: &str) {
+        escape_string_value(self.out, text.as_bytes());
+    }
+
+    /// Appends one character, escaped.
+    #[inline]
+    pub fn push_char(&mut self, c: char) {
+        self.push_str(c.encode_utf8(&mut [0; 4]));
+    }
+}
+
+impl std::fmt::Write for StrFieldWriter<'_> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.push_str(text);
+        Ok(())
+    }
+}
+
+impl std::io::Write for StrFieldWriter<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.raw_bytes = true;
+        escape_string_value(self.out, bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

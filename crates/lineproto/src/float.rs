@@ -1,0 +1,239 @@
+//! Float text: ryu's shortest round-trip digits, laid out either compactly or exactly like Go's
+//! `strconv.FormatFloat(f, 'g', -1, 64)`.
+
+use crate::options::FloatFormat;
+
+/// Appends the text of a finite `value` in `format`.
+///
+/// Both formats write the shortest digits that read back as the same `f64`, never more than 17
+/// significant digits, and never `NaN`/`inf`: a non-finite `value` appends nothing (line protocol
+/// has no text for it; the [`Encoder`](crate::Encoder) applies its [`NonFinite`](crate::NonFinite)
+/// policy before calling this).
+///
+/// ```
+/// use lineproto::{FloatFormat, write_float};
+/// let mut out = Vec::new();
+/// write_float(&mut out, 2693000.0, FloatFormat::GoStrconv);
+/// out.push(b' ');
+/// write_float(&mut out, 2693000.0, FloatFormat::Shortest);
+/// assert_eq!(out, b"2.693e+06 2693000");
+/// ```
+pub fn write_float(out: &mut Vec<u8>, value: f64, format: FloatFormat) {
+    if !value.is_finite() {
+        return;
+    }
+    let mut ryu = ryu::Buffer::new();
+    let text = ryu.format_finite(value).as_bytes();
+    match format {
+        FloatFormat::Shortest => out.extend_from_slice(text.strip_suffix(b".0").unwrap_or(text)),
+        FloatFormat::GoStrconv => write_go_g(out, text),
+    }
+}
+
+/// Shortest decimal digits of a float: value = 0.DIGITS x 10^point.
+struct Decimal {
+    negative: bool,
+    digits: [u8; 24],
+    len: usize,
+    /// Position of the decimal point relative to the first digit (Go's `decimal.dp`).
+    point: i32,
+}
+
+impl Decimal {
+    /// Reads ryu's output (`123.45`, `0.000123`, `1.5e-7`, `1e16`, `-0.0`).
+    fn from_ryu(text: &[u8]) -> Self {
+        let (negative, text) = match text.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, text),
+        };
+        let (mantissa, exponent) = match text.iter().position(|&b| b == b'e') {
+            Some(e) => (&text[..e], parse_exponent(&text[e + 1..])),
+            None => (text, 0),
+        };
+        let mut decimal = Self {
+            negative,
+            digits: [0; 24],
+            len: 0,
+            point: 0,
+        };
+        let mut integer_digits = 0;
+        let mut seen_point = false;
+        for &b in mantissa {
+            if b == b'.' {
+                seen_point = true;
+                continue;
+            }
+            if !seen_point {
+                integer_digits += 1;
+            }
+            if decimal.len == 0 && b == b'0' {
+                // A leading zero moves the point, it is no significant digit.
+                integer_digits -= 1;
+                continue;
+            }
+            decimal.digits[decimal.len] = b;
+            decimal.len += 1;
+        }
+        while decimal.len > 0 && decimal.digits[decimal.len - 1] == b'0' {
+            decimal.len -= 1;
+        }
+        decimal.point = integer_digits + exponent;
+        decimal
+    }
+
+    fn digits(&self) -> &[u8] {
+        &self.digits[..self.len]
+    }
+}
+
+fn parse_exponent(text: &[u8]) -> i32 {
+    let (sign, digits) = match text.split_first() {
+        Some((b'-', rest)) => (-1, rest),
+        Some((b'+', rest)) => (1, rest),
+        _ => (1, text),
+    };
+    sign * digits
+        .iter()
+        .fold(0i32, |acc, &d| acc * 10 + i32::from(d - b'0'))
+}
+
+/// Go's `%g` with shortest precision (`strconv/ftoa.go`): exponent form iff `exp < -4 || exp >= 6`
+/// (`eprec = 6` when shortest), where `exp = point - 1`.
+fn write_go_g(out: &mut Vec<u8>, ryu_text: &[u8]) {
+    let decimal = Decimal::from_ryu(ryu_text);
+    if decimal.negative {
+        out.push(b'-');
+    }
+    let digits = decimal.digits();
+    if digits.is_empty() {
+        // Zero: Go's decimal has nd = 0, dp = 0, which takes the %f branch: "0".
+        out.push(b'0');
+        return;
+    }
+    let exp = decimal.point - 1;
+    if !(-4..6).contains(&exp) {
+        // %e: d[.ddd]e±dd
+        out.push(digits[0]);
+        if digits.len() > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
+        }
+        out.push(b'e');
+        out.push(if exp < 0 { b'-' } else { b'+' });
+        let magnitude = exp.unsigned_abs();
+        if magnitude < 10 {
+            out.push(b'0');
+        }
+        out.extend_from_slice(itoa::Buffer::new().format(magnitude).as_bytes());
+    } else if decimal.point <= 0 {
+        // %f below one: 0.000ddd
+        out.extend_from_slice(b"0.");
+        out.resize(out.len() + decimal.point.unsigned_abs() as usize, b'0');
+        out.extend_from_slice(digits);
+    } else {
+        let point = decimal.point as usize;
+        if point >= digits.len() {
+            out.extend_from_slice(digits);
+            out.resize(out.len() + point - digits.len(), b'0');
+        } else {
+            out.extend_from_slice(&digits[..point]);
+            out.push(b'.');
+            out.extend_from_slice(&digits[point..]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(value: f64, format: FloatFormat) -> String {
+        let mut out = Vec::new();
+        write_float(&mut out, value, format);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn go_strconv_g_layout() {
+        // The rendered examples of the reference (Go strconv.FormatFloat(f, 'g', -1, 64)).
+        let cases: &[(f64, &str)] = &[
+            (87.332, "87.332"),
+            (999999.0, "999999"),
+            (1e6, "1e+06"),
+            (1234567.0, "1.234567e+06"),
+            (17560473.0, "1.7560473e+07"),
+            (144320.0, "144320"),
+            (0.0001, "0.0001"),
+            (0.00001, "1e-05"),
+            (1e20, "1e+20"),
+            (1.5e300, "1.5e+300"),
+            (5e-324, "5e-324"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (100.0, "100"),
+            (2693000.0, "2.693e+06"),
+            (-1.5, "-1.5"),
+            (123456.5, "123456.5"),
+            (0.000123, "0.000123"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (2.2250738585072014e-308, "2.2250738585072014e-308"),
+            (1e-7, "1e-07"),
+            (-1e100, "-1e+100"),
+            (12345678901234567890.0, "1.2345678901234567e+19"),
+        ];
+        for &(value, expected) in cases {
+            assert_eq!(text(value, FloatFormat::GoStrconv), expected, "{value:e}");
+        }
+    }
+
+    #[test]
+    fn shortest_layout() {
+        let cases: &[(f64, &str)] = &[
+            (1.0, "1"),
+            (-0.0, "-0"),
+            (0.0, "0"),
+            (87.332, "87.332"),
+            (1e300, "1e300"),
+            (1.5e-7, "1.5e-7"),
+            (1e16, "1e16"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (f64::MAX, "1.7976931348623157e308"),
+        ];
+        for &(value, expected) in cases {
+            assert_eq!(text(value, FloatFormat::Shortest), expected, "{value:e}");
+        }
+    }
+
+    #[test]
+    fn both_layouts_round_trip_and_stay_short() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let value = f64::from_bits(state);
+            if !value.is_finite() {
+                continue;
+            }
+            for format in [FloatFormat::Shortest, FloatFormat::GoStrconv] {
+                let written = text(value, format);
+                assert!(written.len() <= 24, "{written}");
+                assert_eq!(
+                    written.parse::<f64>().unwrap().to_bits(),
+                    value.to_bits(),
+                    "{written}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn non_finite_writes_nothing() {
+        for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            for format in [FloatFormat::Shortest, FloatFormat::GoStrconv] {
+                assert_eq!(text(value, format), "");
+            }
+        }
+    }
+}
