@@ -1,1 +1,195 @@
-//! Metrics to line protocol: the `telegraf-prometheus-v1`, `telegraf-prometheus-v2` and `otel-v1` schemas.
+//! Metrics to line protocol: the `telegraf-prometheus-v1`, `telegraf-prometheus-v2` and `otel-v1`
+//! schemas of the collector's InfluxDB exporter, from the SDK's `ResourceMetrics`
+//! ([`OtlpMapper::map_sdk_metrics`]) or OTLP's `ExportMetricsServiceRequest`
+//! ([`OtlpMapper::map_proto_metrics`]). Both inputs go through the same code and give the same
+//! lines.
+//!
+//! # Shared rules
+//!
+//! - Tags of a point: every resource attribute, `otel.library.name` and `otel.library.version`
+//!   (scope name and version, if not empty), every scope attribute, then the point's attributes; a
+//!   later key replaces an earlier one. Values are pdata `AsString` text; empty ones are not written.
+//!   All attributes become tags: metrics have no JSON field.
+//! - `start_time_unix_nano` (integer field) when the start time is not 0; the line's timestamp is
+//!   the point time (0 stays 0).
+//! - Fields are written sorted by key (the reference's order is random).
+//! - Exemplars (v1 and v2, not summaries, not `otel-v1`): one line each after their point, measurement
+//!   `<name>_exemplar`, tags = the exemplar's filtered attributes + `trace_id` + `span_id` (hex), field
+//!   `gauge`, the exemplar's timestamp.
+//!
+//! # `telegraf-prometheus-v1` (default): measurement = metric name
+//!
+//! | Metric | Fields |
+//! |---|---|
+//! | Gauge, or a Sum that is not monotonic *and* cumulative | `gauge` (int `5i` or float) |
+//! | Sum, monotonic and cumulative | `counter` |
+//! | Histogram | `count` (float), `sum`, `min`, `max` (when present), one field per bucket: key = bound as Go `FormatFloat(b, 'f', -1, 64)` (`0.05`, `1`, `+Inf` for the overflow bucket), value = **cumulative** count (float) |
+//! | Summary | `count` (float), `sum`, one field per quantile (key as for bounds) |
+//!
+//! ```
+//! use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+//! use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+//! use opentelemetry_proto::tonic::metrics::v1::{
+//!     Gauge, Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric::Data, number_data_point,
+//! };
+//! use otlp_influx::{MappingConfig, MappingReport, OtlpMapper};
+//!
+//! let point = NumberDataPoint {
+//!     attributes: vec![KeyValue {
+//!         key: "foo".into(),
+//!         value: Some(AnyValue { value: Some(Value::StringValue("bar".into())) }),
+//!         ..Default::default()
+//!     }],
+//!     time_unix_nano: 1_622_848_686_000_000_000,
+//!     value: Some(number_data_point::Value::AsDouble(87.332)),
+//!     ..Default::default()
+//! };
+//! let metric = Metric {
+//!     name: "cpu_temp".into(),
+//!     data: Some(Data::Gauge(Gauge { data_points: vec![point] })),
+//!     ..Default::default()
+//! };
+//! let request = ExportMetricsServiceRequest {
+//!     resource_metrics: vec![ResourceMetrics {
+//!         scope_metrics: vec![ScopeMetrics { metrics: vec![metric], ..Default::default() }],
+//!         ..Default::default()
+//!     }],
+//! };
+//!
+//! let mut mapper = OtlpMapper::new(MappingConfig::default()).unwrap();
+//! let mut encoder = mapper.new_encoder();
+//! let mut report = MappingReport::new();
+//! mapper.map_proto_metrics(&request, &mut encoder, &mut report);
+//! assert_eq!(encoder.as_bytes(), b"cpu_temp,foo=bar gauge=87.332 1622848686000000000\n");
+//! assert!(report.is_clean());
+//! ```
+//!
+//! # `telegraf-prometheus-v2`: measurement `prometheus`
+//!
+//! Gauges and sums: one line, field `<name>`. Histograms: one line with `<name>_count`,
+//! `<name>_sum`, `<name>_min`, `<name>_max` and the start time, then one line per bucket with tag
+//! `le` = bound (or `+Inf`) and field `<name>_bucket` = cumulative count. Summaries: one line with
+//! `<name>_count`, `<name>_sum` and the start time, then one line per quantile with tag `quantile`
+//! and field `<name>`. Bucket and quantile lines have no start time.
+//!
+//! # `otel-v1`: measurement `<name>_<unit>_<type>`
+//!
+//! Sums: field `value_<temporality>_<monotonic|nonmonotonic>_<int|double>`, e.g.
+//! `value_cumulative_monotonic_int`. Histograms: `count` (unsigned), `sum`, `min` and `max` (only
+//! when both are present), and per explicit bound `<temporality>_<bound>` = that bucket's own count
+//! (unsigned, not cumulative; the `+Inf` bucket is not written). Gauges and summaries have no
+//! `otel-v1` layout.
+//!
+//! # Deliberate departures from the reference
+//!
+//! Each is tested in `tests/metrics_*.rs`. Drops are counted in the [`MappingReport`] by
+//! [`DropReason`](crate::DropReason).
+//!
+//! - **A bad point costs only its own lines.** The reference fails the whole request on any
+//!   error; here a point is dropped (and counted) alone: a histogram whose bucket count is neither
+//!   `bounds` nor `bounds + 1` (`invalid_histogram`, before any of its lines is written, also in v2),
+//!   a point without value (`empty_point`), a gauge or summary under `otel-v1`
+//!   (`unsupported_metric`), a line the encoder refuses (`line_rejected`, e.g. a metric name with a
+//!   control byte).
+//! - **NaN and infinite values** are skipped field by field (`non_finite_value`, one per field);
+//!   a line left without a field is dropped (`empty_point`). The reference fails the batch.
+//! - **Exponential histograms** are written, as explicit-bound histograms with the same counts
+//!   (bounds `base^i`, `base = 2^(2^-scale)`; see below) through the schema's histogram layout, so
+//!   dashboards that read classic Prometheus buckets read them too. `otel-v1` names the measurement
+//!   `<name>_<unit>_exponentialhistogram`. The reference fails the batch.
+//! - **Datalayers measurement names** (`[A-Za-z_][A-Za-z0-9_.-]{0,62}`): with the Datalayers dialect
+//!   a name outside the rule is rewritten deterministically (each other byte becomes `_`, a `_`
+//!   prefix when it does not start with a letter or `_`, names over 63 bytes cut to 54 and suffixed
+//!   with `_` + 8 hex digits of a hash of the full name). `http/server:requests` becomes
+//!   `http_server_requests`. Other dialects keep the name as it is.
+//! - **Datalayers needs a tag on every line**: with the Datalayers dialect a line that would have
+//!   no tag gets [`FALLBACK_TAG_KEY`] (`metric`) = the metric name. Other dialects write no extra
+//!   tag.
+//! - **Empty exemplars** (no value, or no trace or span id) are skipped as by the reference, but
+//!   counted (`empty_point`).
+//! - SDK `u64` values above `i64::MAX` (OTLP has no unsigned numbers) are written as unsigned
+//!   (`u`), which InfluxDB 1.x refuses (`line_rejected`); smaller ones are integers, like OTLP.
+//! - Stable-columns mode does not change metric lines: their tag sets come from the data.
+//!
+//! # Exponential histograms
+//!
+//! Each exponential point becomes an explicit-bound histogram with exactly the same counts:
+//!
+//! - `base = 2^(2^-scale)`; positive bucket `i` holds `(base^i, base^(i+1)]` and gets the upper bound
+//!   `base^(i+1)`; negative bucket `i` holds `[-base^(i+1), -base^i)` and gets the bound `-base^i`.
+//! - Bounds ascend: negative buckets (highest index first), the zero bucket with bound
+//!   `zero_threshold` (always written, so the set of keys does not depend on whether a zero was
+//!   seen), then positive buckets. The `+Inf` bucket is empty unless a bound overflows `f64`
+//!   (its count then moves to the next bound up, or to `+Inf`).
+//! - A bound is the same number for the same (scale, index), so a bucket keeps its key from point
+//!   to point; exact for powers of two (scale <= 0), correctly rounded `exp2` otherwise (scale 3
+//!   gives keys such as `1.0905077326652577`).
+//!
+//! `count`, `sum`, `min`, `max` and exemplars are written as for explicit histograms.
+
+mod exponential;
+mod keys;
+mod proto;
+mod schema;
+mod scratch;
+mod sdk;
+mod view;
+
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+use opentelemetry_sdk::metrics::data::ResourceMetrics;
+
+use crate::{MappingReport, OtlpMapper};
+use schema::{MetricWriter, Out};
+
+/// Measurement of every `telegraf-prometheus-v2` line.
+pub const PROMETHEUS_MEASUREMENT: &str = "prometheus";
+/// Suffix of the exemplar measurement: `<metric name>_exemplar`.
+pub const EXEMPLAR_SUFFIX: &str = "_exemplar";
+/// Integer field with the point's start time, written when it is not 0.
+pub const START_TIME_FIELD: &str = "start_time_unix_nano";
+/// Tag with the instrumentation scope name.
+pub const LIBRARY_NAME_TAG: &str = "otel.library.name";
+/// Tag with the instrumentation scope version.
+pub const LIBRARY_VERSION_TAG: &str = "otel.library.version";
+/// Tag added, with the metric name as value, to a line that would have no tag under the
+/// Datalayers dialect (which refuses lines without tags).
+pub const FALLBACK_TAG_KEY: &str = "metric";
+
+impl OtlpMapper {
+    /// Writes the SDK's metrics in the configured schema (see the [`metrics`](self) module).
+    pub fn map_sdk_metrics(
+        &mut self,
+        metrics: &ResourceMetrics,
+        out: &mut lineproto::Encoder,
+        report: &mut MappingReport,
+    ) {
+        let mut writer = MetricWriter::new(self.config().metrics_schema);
+        sdk::write(
+            &mut writer,
+            metrics,
+            &mut Out {
+                encoder: out,
+                report,
+            },
+        );
+    }
+
+    /// Writes an OTLP metrics request in the configured schema (see the [`metrics`](self)
+    /// module).
+    pub fn map_proto_metrics(
+        &mut self,
+        request: &ExportMetricsServiceRequest,
+        out: &mut lineproto::Encoder,
+        report: &mut MappingReport,
+    ) {
+        let mut writer = MetricWriter::new(self.config().metrics_schema);
+        proto::write(
+            &mut writer,
+            request,
+            &mut Out {
+                encoder: out,
+                report,
+            },
+        );
+    }
+}

@@ -1,0 +1,524 @@
+//! The three metrics schemas, written once over the view traits of `view.rs`.
+
+use lineproto::{Dialect, Encoder};
+
+use super::exponential::ExplicitBuckets;
+use super::keys::{is_datalayers_measurement, push_datalayers_measurement, push_go_decimal};
+use super::scratch::{FieldNumber, FieldSet, TagSet};
+use super::view::{
+    ExemplarView, HistogramPointView, MetricDesc, MetricKind, Number, NumberPointView, PointView,
+    SummaryPointView, Temporality,
+};
+use super::{
+    EXEMPLAR_SUFFIX, FALLBACK_TAG_KEY, LIBRARY_NAME_TAG, LIBRARY_VERSION_TAG,
+    PROMETHEUS_MEASUREMENT, START_TIME_FIELD,
+};
+use crate::config::MetricsSchema;
+use crate::report::{DropReason, MappingReport};
+
+/// Where lines go and where drops are counted.
+pub(crate) struct Out<'o> {
+    pub(crate) encoder: &'o mut Encoder,
+    pub(crate) report: &'o mut MappingReport,
+}
+
+/// Writes metric points as lines in one schema. Holds only reusable scratch.
+#[derive(Debug)]
+pub(crate) struct MetricWriter {
+    schema: MetricsSchema,
+    /// Resource + scope tags (the base), then the current point's.
+    tags: TagSet,
+    exemplar_tags: TagSet,
+    fields: FieldSet,
+    buckets: ExplicitBuckets,
+    /// Measurement name or schema-derived key being built.
+    name: String,
+    /// Extra tag value (`le`, `quantile`).
+    extra: String,
+    /// Measurement rewritten for Datalayers.
+    sanitized: String,
+}
+
+impl MetricWriter {
+    pub(crate) fn new(schema: MetricsSchema) -> Self {
+        Self {
+            schema,
+            tags: TagSet::default(),
+            exemplar_tags: TagSet::default(),
+            fields: FieldSet::default(),
+            buckets: ExplicitBuckets::default(),
+            name: String::new(),
+            extra: String::new(),
+            sanitized: String::new(),
+        }
+    }
+
+    /// Sets the base tags for the points that follow: `push` adds the resource attributes, then
+    /// `otel.library.name`/`otel.library.version` and the scope attributes (later keys win).
+    pub(crate) fn set_base_tags(&mut self, push: impl FnOnce(&mut TagSet)) {
+        self.tags.clear();
+        push(&mut self.tags);
+        self.tags.mark_base();
+    }
+
+    /// The scope part of the base tags, between the resource and the scope attributes.
+    pub(crate) fn push_library_tags(tags: &mut TagSet, name: &str, version: &str) {
+        if !name.is_empty() {
+            tags.push_str(LIBRARY_NAME_TAG, name);
+        }
+        if !version.is_empty() {
+            tags.push_str(LIBRARY_VERSION_TAG, version);
+        }
+    }
+
+    /// A gauge or sum point.
+    pub(crate) fn number_point(
+        &mut self,
+        metric: &MetricDesc<'_>,
+        point: &impl NumberPointView,
+        out: &mut Out<'_>,
+    ) {
+        let Some(value) = point.value() else {
+            out.report.record_drop(DropReason::EmptyPoint, || {
+                format!("{}: data point without value", metric.name)
+            });
+            return;
+        };
+        let value_field = number_field(value);
+        self.begin_point(point);
+        self.name.clear();
+        match (self.schema, metric.kind) {
+            (MetricsSchema::TelegrafPrometheusV1, kind) => {
+                let key = if is_counter(kind) { "counter" } else { "gauge" };
+                self.fields.push(key, value_field);
+                self.name.push_str(metric.name);
+            }
+            (MetricsSchema::TelegrafPrometheusV2, _) => {
+                self.fields.push(metric.name, value_field);
+                self.name.push_str(PROMETHEUS_MEASUREMENT);
+            }
+            (
+                MetricsSchema::OtelV1,
+                MetricKind::Sum {
+                    monotonic,
+                    temporality,
+                },
+            ) => {
+                let mono = if monotonic {
+                    "monotonic"
+                } else {
+                    "nonmonotonic"
+                };
+                let key_parts = [temporality.lowercase(), mono, value.type_name()];
+                self.fields.push_with(
+                    |key| {
+                        key.push_str("value");
+                        for part in key_parts {
+                            key.push('_');
+                            key.push_str(part);
+                        }
+                    },
+                    value_field,
+                );
+                push_otel_v1_measurement(&mut self.name, metric);
+            }
+            (MetricsSchema::OtelV1, kind) => {
+                out.report.record_drop(DropReason::UnsupportedMetric, || {
+                    format!(
+                        "{}: otel-v1 has no layout for {}",
+                        metric.name,
+                        kind.lowercase()
+                    )
+                });
+                return;
+            }
+        }
+        self.push_start_time(point);
+        self.emit(metric, None, point.time_unix_nano(), out);
+        self.exemplars(metric, point, out);
+    }
+
+    /// A histogram point (explicit, or exponential converted to explicit bounds).
+    pub(crate) fn histogram_point(
+        &mut self,
+        metric: &MetricDesc<'_>,
+        point: &impl HistogramPointView,
+        out: &mut Out<'_>,
+    ) {
+        let mut buckets = std::mem::take(&mut self.buckets);
+        let (bounds, counts) = point.buckets(&mut buckets);
+        if !counts.is_empty() && counts.len() != bounds.len() && counts.len() != bounds.len() + 1 {
+            let (n_counts, n_bounds) = (counts.len(), bounds.len());
+            out.report.record_drop(DropReason::InvalidHistogram, || {
+                format!(
+                    "{}: {n_counts} bucket counts for {n_bounds} explicit bounds",
+                    metric.name
+                )
+            });
+        } else {
+            self.histogram_lines(metric, point, bounds, counts, out);
+        }
+        self.buckets = buckets;
+    }
+
+    fn histogram_lines(
+        &mut self,
+        metric: &MetricDesc<'_>,
+        point: &impl HistogramPointView,
+        bounds: &[f64],
+        counts: &[u64],
+        out: &mut Out<'_>,
+    ) {
+        let time = point.time_unix_nano();
+        self.begin_point(point);
+        self.name.clear();
+        match self.schema {
+            MetricsSchema::TelegrafPrometheusV1 => {
+                self.name.push_str(metric.name);
+                self.push_histogram_stats(point, "");
+                let mut cumulative = 0u64;
+                for (i, count) in counts.iter().enumerate() {
+                    cumulative = cumulative.saturating_add(*count);
+                    let bound = bounds.get(i).copied().unwrap_or(f64::INFINITY);
+                    self.fields.push_with(
+                        |key| push_go_decimal(key, bound),
+                        FieldNumber::F64(cumulative as f64),
+                    );
+                }
+                self.push_start_time(point);
+                self.emit(metric, None, time, out);
+            }
+            MetricsSchema::TelegrafPrometheusV2 => {
+                self.name.push_str(PROMETHEUS_MEASUREMENT);
+                self.push_histogram_stats(point, metric.name);
+                self.push_start_time(point);
+                self.emit(metric, None, time, out);
+                let mut cumulative = 0u64;
+                for (i, count) in counts.iter().enumerate() {
+                    cumulative = cumulative.saturating_add(*count);
+                    let bound = bounds.get(i).copied().unwrap_or(f64::INFINITY);
+                    self.extra.clear();
+                    push_go_decimal(&mut self.extra, bound);
+                    self.fields.push_with(
+                        |key| {
+                            key.push_str(metric.name);
+                            key.push_str("_bucket");
+                        },
+                        FieldNumber::F64(cumulative as f64),
+                    );
+                    self.emit(metric, Some("le"), time, out);
+                }
+            }
+            MetricsSchema::OtelV1 => {
+                push_otel_v1_measurement(&mut self.name, metric);
+                let temporality = match metric.kind {
+                    MetricKind::Histogram(t) | MetricKind::ExponentialHistogram(t) => t,
+                    _ => Temporality::Unspecified,
+                };
+                for (bound, count) in bounds.iter().zip(counts) {
+                    self.fields.push_with(
+                        |key| {
+                            key.push_str(temporality.lowercase());
+                            key.push('_');
+                            push_go_decimal(key, *bound);
+                        },
+                        FieldNumber::U64(*count),
+                    );
+                }
+                self.fields.push("count", FieldNumber::U64(point.count()));
+                if let Some(sum) = point.sum() {
+                    self.fields.push("sum", FieldNumber::F64(sum));
+                }
+                if let (Some(min), Some(max)) = (point.min(), point.max()) {
+                    self.fields.push("min", FieldNumber::F64(min));
+                    self.fields.push("max", FieldNumber::F64(max));
+                }
+                self.push_start_time(point);
+                self.emit(metric, None, time, out);
+                return; // otel-v1 writes no exemplars
+            }
+        }
+        self.exemplars(metric, point, out);
+    }
+
+    /// `count` (as a float), and `sum`, `min`, `max` when present, each key prefixed with
+    /// `<prefix>_` when `prefix` is not empty.
+    fn push_histogram_stats(&mut self, point: &impl HistogramPointView, prefix: &str) {
+        let stats = [
+            ("count", Some(point.count() as f64)),
+            ("sum", point.sum()),
+            ("min", point.min()),
+            ("max", point.max()),
+        ];
+        for (key, value) in stats {
+            if let Some(value) = value {
+                self.fields
+                    .push_with(|k| push_prefixed(k, prefix, key), FieldNumber::F64(value));
+            }
+        }
+    }
+
+    /// A summary point.
+    pub(crate) fn summary_point(
+        &mut self,
+        metric: &MetricDesc<'_>,
+        point: &impl SummaryPointView,
+        out: &mut Out<'_>,
+    ) {
+        let time = point.time_unix_nano();
+        self.begin_point(point);
+        self.name.clear();
+        match self.schema {
+            MetricsSchema::TelegrafPrometheusV1 => {
+                self.name.push_str(metric.name);
+                self.fields
+                    .push("count", FieldNumber::F64(point.count() as f64));
+                self.fields.push("sum", FieldNumber::F64(point.sum()));
+                let fields = &mut self.fields;
+                point.for_each_quantile(&mut |quantile, value| {
+                    fields.push_with(
+                        |key| push_go_decimal(key, quantile),
+                        FieldNumber::F64(value),
+                    );
+                });
+                self.push_start_time(point);
+                self.emit(metric, None, time, out);
+            }
+            MetricsSchema::TelegrafPrometheusV2 => {
+                self.name.push_str(PROMETHEUS_MEASUREMENT);
+                self.fields.push_with(
+                    |k| push_prefixed(k, metric.name, "count"),
+                    FieldNumber::F64(point.count() as f64),
+                );
+                self.fields.push_with(
+                    |k| push_prefixed(k, metric.name, "sum"),
+                    FieldNumber::F64(point.sum()),
+                );
+                self.push_start_time(point);
+                self.emit(metric, None, time, out);
+                point.for_each_quantile(&mut |quantile, value| {
+                    self.extra.clear();
+                    push_go_decimal(&mut self.extra, quantile);
+                    self.fields.push(metric.name, FieldNumber::F64(value));
+                    self.emit(metric, Some("quantile"), time, out);
+                });
+            }
+            MetricsSchema::OtelV1 => {
+                out.report.record_drop(DropReason::UnsupportedMetric, || {
+                    format!("{}: otel-v1 has no layout for summary", metric.name)
+                });
+            }
+        }
+    }
+
+    /// Resets the point's tags to the base, adds the point's attributes, clears the fields.
+    fn begin_point(&mut self, point: &impl PointView) {
+        self.tags.truncate_to_base();
+        point.push_attributes(&mut self.tags);
+        self.tags.resolve();
+        self.fields.clear();
+    }
+
+    fn push_start_time(&mut self, point: &impl PointView) {
+        let start = point.start_time_unix_nano();
+        if start != 0 {
+            // pdata timestamps are uint64 cast to int64 by the reference (wrapping above 2^63).
+            self.fields
+                .push(START_TIME_FIELD, FieldNumber::I64(start as i64));
+        }
+    }
+
+    /// One exemplar line per exemplar (v1 and v2): measurement `<name>_exemplar`, tags = the
+    /// exemplar's filtered attributes + `trace_id` + `span_id`, field `gauge`.
+    fn exemplars(&mut self, metric: &MetricDesc<'_>, point: &impl PointView, out: &mut Out<'_>) {
+        point.for_each_exemplar(&mut |exemplar| self.exemplar(metric, exemplar, out));
+    }
+
+    fn exemplar(
+        &mut self,
+        metric: &MetricDesc<'_>,
+        exemplar: &dyn ExemplarView,
+        out: &mut Out<'_>,
+    ) {
+        let Some(value) = exemplar.value() else {
+            out.report.record_drop(DropReason::EmptyPoint, || {
+                format!("{}: exemplar without value", metric.name)
+            });
+            return;
+        };
+        let (trace_id, span_id) = (exemplar.trace_id(), exemplar.span_id());
+        if is_zero_id(trace_id) || is_zero_id(span_id) {
+            out.report.record_drop(DropReason::EmptyPoint, || {
+                format!(
+                    "{}: exemplar without trace or span id (the schema keys exemplars by them)",
+                    metric.name
+                )
+            });
+            return;
+        }
+        let tags = &mut self.exemplar_tags;
+        tags.clear();
+        exemplar.push_attributes(tags);
+        tags.push_hex("trace_id", trace_id);
+        tags.push_hex("span_id", span_id);
+        tags.resolve();
+        self.fields.clear();
+        self.fields.push("gauge", number_field(value));
+        self.name.clear();
+        self.name.push_str(metric.name);
+        self.name.push_str(EXEMPLAR_SUFFIX);
+        let line = Line {
+            tags: &self.exemplar_tags,
+            extra: None,
+        };
+        write_line(
+            line,
+            &self.name,
+            metric,
+            &mut self.fields,
+            &mut self.sanitized,
+            exemplar.time_unix_nano(),
+            out,
+        );
+    }
+
+    /// Writes the line in `self.name` with the point tags, `extra_key`=`self.extra` if given, and
+    /// the collected fields; then clears the fields.
+    fn emit(
+        &mut self,
+        metric: &MetricDesc<'_>,
+        extra_key: Option<&str>,
+        time: u64,
+        out: &mut Out<'_>,
+    ) {
+        let line = Line {
+            tags: &self.tags,
+            extra: extra_key.map(|key| (key, self.extra.as_str())),
+        };
+        write_line(
+            line,
+            &self.name,
+            metric,
+            &mut self.fields,
+            &mut self.sanitized,
+            time,
+            out,
+        );
+    }
+}
+
+struct Line<'a> {
+    tags: &'a TagSet,
+    extra: Option<(&'a str, &'a str)>,
+}
+
+/// Writes one line: measurement (rewritten into the Datalayers rule for that dialect), tags in
+/// key order with the extra tag merged in (it replaces an attribute of the same key), a fallback
+/// tag when Datalayers would get none, fields sorted by key with NaN/infinity skipped and counted.
+/// A line left without fields, or refused by the encoder, is counted and not written.
+fn write_line(
+    line: Line<'_>,
+    measurement: &str,
+    metric: &MetricDesc<'_>,
+    fields: &mut FieldSet,
+    sanitized: &mut String,
+    time: u64,
+    out: &mut Out<'_>,
+) {
+    let non_finite = fields.remove_non_finite();
+    for _ in 0..non_finite {
+        out.report.record_drop(DropReason::NonFiniteValue, || {
+            format!("{}: NaN or infinite value skipped", metric.name)
+        });
+    }
+    if fields.is_empty() {
+        out.report.record_drop(DropReason::EmptyPoint, || {
+            format!("{}: no finite value left to write", metric.name)
+        });
+        return;
+    }
+    let datalayers = out.encoder.options().dialect == Dialect::Datalayers;
+    let measurement = if datalayers && !is_datalayers_measurement(measurement) {
+        sanitized.clear();
+        push_datalayers_measurement(sanitized, measurement);
+        sanitized.as_str()
+    } else {
+        measurement
+    };
+    let encoder = &mut *out.encoder;
+    encoder.start_line(measurement);
+    let mut tag_count = 0usize;
+    let mut extra = line.extra;
+    for (key, value) in line.tags.resolved() {
+        if let Some((extra_key, extra_value)) = extra
+            && extra_key <= key
+        {
+            encoder.tag(extra_key, extra_value);
+            tag_count += 1;
+            extra = None;
+            if extra_key == key {
+                continue;
+            }
+        }
+        encoder.tag(key, value);
+        tag_count += 1;
+    }
+    if let Some((extra_key, extra_value)) = extra {
+        encoder.tag(extra_key, extra_value);
+        tag_count += 1;
+    }
+    if tag_count == 0 && datalayers {
+        encoder.tag(FALLBACK_TAG_KEY, metric.name);
+    }
+    for (key, value) in fields.sorted() {
+        match value {
+            FieldNumber::I64(v) => encoder.field_i64(key, v),
+            FieldNumber::U64(v) => encoder.field_u64(key, v),
+            FieldNumber::F64(v) => encoder.field_f64(key, v),
+        };
+    }
+    fields.clear();
+    // The reference writes uint64 timestamps cast to int64.
+    crate::finish_line(encoder, time as i64, out.report, || measurement.to_owned());
+}
+
+fn push_prefixed(key: &mut String, prefix: &str, name: &str) {
+    if !prefix.is_empty() {
+        key.push_str(prefix);
+        key.push('_');
+    }
+    key.push_str(name);
+}
+
+/// `<name>_<unit>_<type>`, e.g. `duration_ms_histogram` or `calls__sum`.
+fn push_otel_v1_measurement(out: &mut String, metric: &MetricDesc<'_>) {
+    out.push_str(metric.name);
+    out.push('_');
+    out.push_str(metric.unit);
+    out.push('_');
+    out.push_str(metric.kind.lowercase());
+}
+
+/// A sum is a counter only when monotonic and cumulative; any other sum is written as a gauge.
+fn is_counter(kind: MetricKind) -> bool {
+    matches!(
+        kind,
+        MetricKind::Sum {
+            monotonic: true,
+            temporality: Temporality::Cumulative
+        }
+    )
+}
+
+fn number_field(value: Number) -> FieldNumber {
+    match value {
+        Number::Int(v) => FieldNumber::I64(v),
+        Number::Unsigned(v) => FieldNumber::U64(v),
+        Number::Double(v) => FieldNumber::F64(v),
+    }
+}
+
+/// pdata's `TraceID.IsEmpty()`/`SpanID.IsEmpty()`: all zero (OTLP also allows no bytes at all).
+fn is_zero_id(id: &[u8]) -> bool {
+    id.iter().all(|b| *b == 0)
+}

@@ -1,0 +1,250 @@
+//! Reused tag and field sets with the reference's map semantics: a later entry with the same key
+//! replaces an earlier one, and the line gets the survivors in byte order of the key.
+
+use crate::value::AttributeValue;
+
+/// Tags of the line(s) being built: resource and scope tags (the base), then a data point's (or an
+/// exemplar's) own. Text lives in one reused `String`; no allocation once warmed up.
+#[derive(Debug, Default)]
+pub(crate) struct TagSet {
+    text: String,
+    /// (key start, key end = value start, value end) into `text`.
+    entries: Vec<(usize, usize, usize)>,
+    /// Entries (and text length) that belong to the base, kept by [`TagSet::truncate_to_base`].
+    base: (usize, usize),
+    /// Indices into `entries` of the tags to write, sorted by key: last value per key, non-empty.
+    resolved: Vec<usize>,
+}
+
+impl TagSet {
+    /// Removes everything, base included.
+    pub(crate) fn clear(&mut self) {
+        self.text.clear();
+        self.entries.clear();
+        self.base = (0, 0);
+        self.resolved.clear();
+    }
+
+    /// Makes the current entries the base that [`TagSet::truncate_to_base`] goes back to.
+    pub(crate) fn mark_base(&mut self) {
+        self.base = (self.entries.len(), self.text.len());
+    }
+
+    /// Drops the entries added after the last [`TagSet::mark_base`].
+    pub(crate) fn truncate_to_base(&mut self) {
+        self.entries.truncate(self.base.0);
+        self.text.truncate(self.base.1);
+    }
+
+    /// Adds `key` with the pdata `AsString` text of `value`. An empty key is ignored (the reference
+    /// filters it). An empty text is kept, so that it hides an earlier value of the same key, as a Go
+    /// map entry overwritten with `""` and then dropped by the writer would; a map or list value with
+    /// NaN in it has no text in pdata and counts as empty too.
+    pub(crate) fn push(&mut self, key: &str, value: &(impl AttributeValue + ?Sized)) {
+        if key.is_empty() {
+            return;
+        }
+        let key_start = self.text.len();
+        self.text.push_str(key);
+        let value_start = self.text.len();
+        if value.append_as_string(&mut self.text).is_err() {
+            self.text.truncate(value_start);
+        }
+        self.entries.push((key_start, value_start, self.text.len()));
+    }
+
+    /// Adds `key` = `value` as text.
+    pub(crate) fn push_str(&mut self, key: &str, value: &str) {
+        self.push(key, &crate::value::ValueView::Str(value));
+    }
+
+    /// Adds `key` = lowercase hex of `bytes` (how pdata prints trace and span ids).
+    pub(crate) fn push_hex(&mut self, key: &str, bytes: &[u8]) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let key_start = self.text.len();
+        self.text.push_str(key);
+        let value_start = self.text.len();
+        for byte in bytes {
+            self.text.push(char::from(HEX[usize::from(byte >> 4)]));
+            self.text.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+        self.entries.push((key_start, value_start, self.text.len()));
+    }
+
+    /// Computes the tags to write from the current entries; call after the last push of a point.
+    pub(crate) fn resolve(&mut self) {
+        let Self {
+            text,
+            entries,
+            resolved,
+            ..
+        } = self;
+        resolved.clear();
+        resolved.extend(0..entries.len());
+        let key = |i: &usize| &text[entries[*i].0..entries[*i].1];
+        // Stable: equal keys stay in push order, so the last of each run is the winner.
+        resolved.sort_by(|a, b| key(a).cmp(key(b)));
+        let mut write = 0;
+        for read in 0..resolved.len() {
+            let index = resolved[read];
+            let last_of_run = resolved
+                .get(read + 1)
+                .is_none_or(|next| key(next) != key(&index));
+            if last_of_run {
+                resolved[write] = index;
+                write += 1;
+            }
+        }
+        resolved.truncate(write);
+        resolved.retain(|i| entries[*i].1 < entries[*i].2);
+    }
+
+    /// The resolved tags in key order (see [`TagSet::resolve`]).
+    pub(crate) fn resolved(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.resolved.iter().map(|i| {
+            let (k, v, end) = self.entries[*i];
+            (&self.text[k..v], &self.text[v..end])
+        })
+    }
+}
+
+/// A typed field value as the schemas produce it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum FieldNumber {
+    /// `5i`.
+    I64(i64),
+    /// `5u` (written as `5i` for InfluxDB 1.x by the encoder).
+    U64(u64),
+    /// A float.
+    F64(f64),
+}
+
+/// Fields of the line being built; written sorted by key, the last value per key winning.
+#[derive(Debug, Default)]
+pub(crate) struct FieldSet {
+    keys: String,
+    entries: Vec<(usize, usize, FieldNumber)>,
+    order: Vec<usize>,
+}
+
+impl FieldSet {
+    /// Removes all fields.
+    pub(crate) fn clear(&mut self) {
+        self.keys.clear();
+        self.entries.clear();
+    }
+
+    /// Adds a field with a fixed key.
+    pub(crate) fn push(&mut self, key: &str, value: FieldNumber) {
+        self.push_with(|keys| keys.push_str(key), value);
+    }
+
+    /// Adds a field whose key is written by `key` into the given buffer (e.g. a formatted bound).
+    pub(crate) fn push_with(&mut self, key: impl FnOnce(&mut String), value: FieldNumber) {
+        let start = self.keys.len();
+        key(&mut self.keys);
+        self.entries.push((start, self.keys.len(), value));
+    }
+
+    /// Drops NaN and infinite floats, returning how many there were.
+    pub(crate) fn remove_non_finite(&mut self) -> u64 {
+        let before = self.entries.len();
+        self.entries
+            .retain(|(_, _, value)| !matches!(value, FieldNumber::F64(f) if !f.is_finite()));
+        (before - self.entries.len()) as u64
+    }
+
+    /// Whether there is no field.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The fields in byte order of the key, the last value for a repeated key.
+    pub(crate) fn sorted(&mut self) -> impl Iterator<Item = (&str, FieldNumber)> + '_ {
+        let Self {
+            keys,
+            entries,
+            order,
+        } = self;
+        order.clear();
+        order.extend(0..entries.len());
+        let key = |i: &usize| &keys[entries[*i].0..entries[*i].1];
+        order.sort_by(|a, b| key(a).cmp(key(b)));
+        let keys: &String = keys;
+        let entries: &Vec<_> = entries;
+        let order: &Vec<usize> = order;
+        order.iter().enumerate().filter_map(move |(pos, i)| {
+            let (start, end, value) = entries[*i];
+            let this = &keys[start..end];
+            let shadowed = order
+                .get(pos + 1)
+                .is_some_and(|next| &keys[entries[*next].0..entries[*next].1] == this);
+            (!shadowed).then_some((this, value))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::ValueView;
+
+    #[test]
+    fn tags_sort_and_the_last_value_wins() {
+        let mut tags = TagSet::default();
+        tags.push("service.name", &ValueView::Str("a"));
+        tags.push("", &ValueView::Str("ignored"));
+        tags.push("code", &ValueView::Int(200));
+        tags.mark_base();
+        tags.push("service.name", &ValueView::Str("b"));
+        tags.push("empty", &ValueView::Str(""));
+        tags.resolve();
+        let got: Vec<_> = tags.resolved().collect();
+        assert_eq!(got, [("code", "200"), ("service.name", "b")]);
+
+        tags.truncate_to_base();
+        tags.push("code", &ValueView::Str(""));
+        tags.resolve();
+        let got: Vec<_> = tags.resolved().collect();
+        assert_eq!(
+            got,
+            [("service.name", "a")],
+            "an empty value hides the earlier one"
+        );
+    }
+
+    #[test]
+    fn hex_ids() {
+        let mut tags = TagSet::default();
+        tags.push_hex("span_id", &[0x00, 0xab, 0x10, 0xff]);
+        tags.resolve();
+        assert_eq!(
+            tags.resolved().collect::<Vec<_>>(),
+            [("span_id", "00ab10ff")]
+        );
+    }
+
+    #[test]
+    fn fields_sort_by_bytes_and_dedupe() {
+        let mut fields = FieldSet::default();
+        fields.push("sum", FieldNumber::F64(1.0));
+        fields.push("count", FieldNumber::F64(2.0));
+        fields.push("+Inf", FieldNumber::F64(2.0));
+        fields.push("10", FieldNumber::F64(1.0));
+        fields.push("2", FieldNumber::F64(1.0));
+        fields.push("10", FieldNumber::F64(1.5));
+        fields.push("nan", FieldNumber::F64(f64::NAN));
+        assert_eq!(fields.remove_non_finite(), 1);
+        let keys: Vec<_> = fields.sorted().map(|(k, v)| (k.to_owned(), v)).collect();
+        assert_eq!(
+            keys,
+            [
+                ("+Inf".to_owned(), FieldNumber::F64(2.0)),
+                ("10".to_owned(), FieldNumber::F64(1.5)),
+                ("2".to_owned(), FieldNumber::F64(1.0)),
+                ("count".to_owned(), FieldNumber::F64(2.0)),
+                ("sum".to_owned(), FieldNumber::F64(1.0)),
+            ]
+        );
+    }
+}
