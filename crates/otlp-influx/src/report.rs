@@ -1,0 +1,245 @@
+//! What a mapping call wrote and what it had to drop, by reason. Nothing is dropped silently.
+
+use std::fmt;
+
+/// Why something was not written (a whole line, or a part of one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// The encoder refused a line (invalid name or tag value, no tags for Datalayers, ...):
+    /// that line is lost, the others are kept.
+    LineRejected,
+    /// A span with an all-zero trace id: the span, its events and links are skipped.
+    SpanWithoutTraceId,
+    /// A span with an all-zero span id: the span, its events and links are skipped.
+    SpanWithoutSpanId,
+    /// A link with an all-zero trace or span id (counted in the span's `dropped_links_count`).
+    LinkWithoutId,
+    /// An event with no name and no attributes has no field to write (counted in the span's
+    /// `dropped_events_count`).
+    EmptyEvent,
+    /// A link with no trace state and no attributes has no field to write (counted in the
+    /// span's `dropped_links_count`).
+    EmptyLink,
+    /// An attribute held NaN or infinity, so the `attributes` JSON of that item was left out
+    /// (its own attribute count is added to `dropped_attributes_count`, as the reference does).
+    NonFiniteAttributes,
+    /// A dimension value cannot be a tag value (control byte such as LF, trailing or ambiguous
+    /// backslash, no JSON form): the tag is left out (or written as the placeholder in
+    /// stable-columns mode); the value stays in the `attributes` JSON.
+    InvalidTagValue,
+    /// A field whose key is also a tag key of the line was left out (reference rule, counted in
+    /// `dropped_attributes_count` too).
+    TagFieldCollision,
+    /// A metric value (or a whole point) that is NaN or infinite was skipped.
+    NonFiniteValue,
+    /// A metric point with nothing to write (empty value, every field skipped).
+    EmptyPoint,
+    /// A histogram whose bucket counts do not match its bounds.
+    InvalidHistogram,
+    /// A metric kind the schema cannot express.
+    UnsupportedMetric,
+}
+
+impl DropReason {
+    /// Every reason, in report order.
+    pub const ALL: [Self; 13] = [
+        Self::LineRejected,
+        Self::SpanWithoutTraceId,
+        Self::SpanWithoutSpanId,
+        Self::LinkWithoutId,
+        Self::EmptyEvent,
+        Self::EmptyLink,
+        Self::NonFiniteAttributes,
+        Self::InvalidTagValue,
+        Self::TagFieldCollision,
+        Self::NonFiniteValue,
+        Self::EmptyPoint,
+        Self::InvalidHistogram,
+        Self::UnsupportedMetric,
+    ];
+
+    /// A short stable name, e.g. `span_without_trace_id` (used by `Display` and metrics labels).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::LineRejected => "line_rejected",
+            Self::SpanWithoutTraceId => "span_without_trace_id",
+            Self::SpanWithoutSpanId => "span_without_span_id",
+            Self::LinkWithoutId => "link_without_id",
+            Self::EmptyEvent => "empty_event",
+            Self::EmptyLink => "empty_link",
+            Self::NonFiniteAttributes => "non_finite_attributes",
+            Self::InvalidTagValue => "invalid_tag_value",
+            Self::TagFieldCollision => "tag_field_collision",
+            Self::NonFiniteValue => "non_finite_value",
+            Self::EmptyPoint => "empty_point",
+            Self::InvalidHistogram => "invalid_histogram",
+            Self::UnsupportedMetric => "unsupported_metric",
+        }
+    }
+
+    const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for DropReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How many messages a report keeps (the counters count everything).
+pub const MAX_MESSAGES: usize = 8;
+
+/// Counts of what mapping calls wrote and dropped. Reuse one across calls and [`clear`] it, or
+/// [`merge`] several. Messages are kept for the first [`MAX_MESSAGES`] drops only, and are only
+/// formatted then, so a steady stream of drops costs no allocation.
+///
+/// [`clear`]: MappingReport::clear
+/// [`merge`]: MappingReport::merge
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MappingReport {
+    /// Lines written.
+    pub lines: u64,
+    dropped: [u64; DropReason::ALL.len()],
+    messages: Vec<String>,
+}
+
+impl MappingReport {
+    /// An empty report.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Counts one written line.
+    pub fn record_line(&mut self) {
+        self.lines += 1;
+    }
+
+    /// Counts one drop; `message` is called only while fewer than [`MAX_MESSAGES`] are kept.
+    pub fn record_drop(&mut self, reason: DropReason, message: impl FnOnce() -> String) {
+        self.dropped[reason.index()] += 1;
+        if self.messages.len() < MAX_MESSAGES {
+            let text = message();
+            self.messages.push(format!("{reason}: {text}"));
+        }
+    }
+
+    /// How many drops of `reason`.
+    pub fn count(&self, reason: DropReason) -> u64 {
+        self.dropped[reason.index()]
+    }
+
+    /// All drops, whatever the reason.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.iter().sum()
+    }
+
+    /// True when nothing was dropped.
+    pub fn is_clean(&self) -> bool {
+        self.dropped() == 0
+    }
+
+    /// The reasons with a non-zero count, with their counts.
+    pub fn drops(&self) -> impl Iterator<Item = (DropReason, u64)> + '_ {
+        DropReason::ALL
+            .into_iter()
+            .map(|r| (r, self.count(r)))
+            .filter(|&(_, n)| n > 0)
+    }
+
+    /// The first few drop messages (`reason: detail`).
+    pub fn messages(&self) -> &[String] {
+        &self.messages
+    }
+
+    /// Adds `other`'s counts (and as many of its messages as fit).
+    pub fn merge(&mut self, other: &Self) {
+        self.lines += other.lines;
+        for (mine, theirs) in self.dropped.iter_mut().zip(other.dropped) {
+            *mine += theirs;
+        }
+        let room = MAX_MESSAGES.saturating_sub(self.messages.len());
+        self.messages
+            .extend(other.messages.iter().take(room).cloned());
+    }
+
+    /// Resets every counter and message (keeps the message capacity).
+    pub fn clear(&mut self) {
+        self.lines = 0;
+        self.dropped = Default::default();
+        self.messages.clear();
+    }
+}
+
+impl fmt::Display for MappingReport {
+    /// `3 lines written, 2 dropped (empty_event: 1, line_rejected: 1)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} lines written, {} dropped",
+            self.lines,
+            self.dropped()
+        )?;
+        for (i, (reason, n)) in self.drops().enumerate() {
+            f.write_str(if i == 0 { " (" } else { ", " })?;
+            write!(f, "{reason}: {n}")?;
+        }
+        if !self.is_clean() {
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_merges_and_displays() {
+        let mut a = MappingReport::new();
+        a.record_line();
+        a.record_drop(DropReason::EmptyEvent, || "event 0 of span 01".into());
+        let mut b = MappingReport::new();
+        b.record_line();
+        b.record_line();
+        b.record_drop(DropReason::LineRejected, || "no tags".into());
+        b.record_drop(DropReason::EmptyEvent, || "x".into());
+        a.merge(&b);
+        assert_eq!(a.lines, 3);
+        assert_eq!(a.dropped(), 3);
+        assert_eq!(a.count(DropReason::EmptyEvent), 2);
+        assert_eq!(
+            a.to_string(),
+            "3 lines written, 3 dropped (line_rejected: 1, empty_event: 2)"
+        );
+        assert_eq!(a.messages()[0], "empty_event: event 0 of span 01");
+        a.clear();
+        assert!(a.is_clean());
+        assert_eq!(a.to_string(), "0 lines written, 0 dropped");
+    }
+
+    #[test]
+    fn messages_are_capped_and_formatted_lazily() {
+        let mut r = MappingReport::new();
+        for _ in 0..MAX_MESSAGES {
+            r.record_drop(DropReason::NonFiniteValue, || "nan".into());
+        }
+        r.record_drop(DropReason::NonFiniteValue, || unreachable!("not formatted"));
+        assert_eq!(r.messages().len(), MAX_MESSAGES);
+        assert_eq!(r.count(DropReason::NonFiniteValue), MAX_MESSAGES as u64 + 1);
+    }
+
+    #[test]
+    fn names_are_unique_and_indexed_in_order() {
+        for (i, r) in DropReason::ALL.into_iter().enumerate() {
+            assert_eq!(r.index(), i);
+        }
+        let mut names: Vec<_> = DropReason::ALL.iter().map(|r| r.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), DropReason::ALL.len());
+    }
+}

@@ -1,0 +1,876 @@
+//! Attribute values of every input kind, seen through one borrowed view, plus the two text forms
+//! the schema needs: pdata `AsString` (tag values, log bodies) and Go `encoding/json` (the
+//! `attributes` field).
+//!
+//! The SDK (`opentelemetry::Value`, `opentelemetry::logs::AnyValue`) and the OTLP protobuf types
+//! (`opentelemetry_proto` `AnyValue`) all implement [`AttributeValue`], whose only job is to hand
+//! out a [`ValueView`]. Everything after that is written once.
+//!
+//! Output goes to a [`TextSink`]: a `String`, or a `lineproto::StrFieldWriter` so that JSON is
+//! written straight into a line-protocol string field without an intermediate buffer.
+//!
+//! ```
+//! use otlp_influx::value::{AttributeValue, ValueView, write_json_object};
+//! let v = opentelemetry::Value::F64(1e21);
+//! let mut text = String::new();
+//! v.append_as_string(&mut text).unwrap();
+//! assert_eq!(text, "1e+21");
+//!
+//! let mut json = String::new();
+//! write_json_object(&[("b", ValueView::Str("<&>")), ("a", ValueView::Int(-1))], &mut json).unwrap();
+//! assert_eq!(json, r#"{"a":-1,"b":"\u003c\u0026\u003e"}"#);
+//! ```
+
+use std::collections::HashMap;
+
+use opentelemetry::{Array, Key, StringValue, Value, logs::AnyValue as SdkAnyValue};
+use opentelemetry_proto::tonic::common::v1::{
+    AnyValue as ProtoAnyValue, KeyValue as ProtoKeyValue, any_value::Value as ProtoValue,
+};
+
+/// Where text goes: a `String`, or a line-protocol string field being written.
+pub trait TextSink {
+    /// Appends `s`.
+    fn push_str(&mut self, s: &str);
+}
+
+impl TextSink for String {
+    fn push_str(&mut self, s: &str) {
+        Self::push_str(self, s);
+    }
+}
+
+impl TextSink for lineproto::StrFieldWriter<'_> {
+    fn push_str(&mut self, s: &str) {
+        lineproto::StrFieldWriter::push_str(self, s);
+    }
+}
+
+/// Why a value has no JSON form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum JsonError {
+    /// Go `encoding/json` refuses NaN and infinities (`json: unsupported value: NaN`).
+    #[error("json: unsupported value: {0}")]
+    NonFinite(&'static str),
+}
+
+/// A borrowed view of one attribute value, whatever its source type.
+#[derive(Debug, Clone, Copy)]
+pub enum ValueView<'a> {
+    /// No value (pdata `Empty`): JSON `null`, `AsString` `""`.
+    Empty,
+    /// A string.
+    Str(&'a str),
+    /// A boolean.
+    Bool(bool),
+    /// A signed integer.
+    Int(i64),
+    /// A double.
+    Double(f64),
+    /// Raw bytes: base64 in text and JSON.
+    Bytes(&'a [u8]),
+    /// A list of values.
+    Array(ArrayView<'a>),
+    /// A map of string keys to values.
+    Map(MapView<'a>),
+}
+
+/// A list of values from one of the supported sources.
+#[derive(Debug, Clone, Copy)]
+pub enum ArrayView<'a> {
+    /// SDK `Array::Bool`.
+    Bool(&'a [bool]),
+    /// SDK `Array::I64`.
+    Int(&'a [i64]),
+    /// SDK `Array::F64`.
+    Double(&'a [f64]),
+    /// SDK `Array::String`.
+    Str(&'a [StringValue]),
+    /// SDK logs `AnyValue::ListAny`.
+    SdkAny(&'a [SdkAnyValue]),
+    /// OTLP `ArrayValue`.
+    Proto(&'a [ProtoAnyValue]),
+}
+
+impl<'a> ArrayView<'a> {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Bool(v) => v.len(),
+            Self::Int(v) => v.len(),
+            Self::Double(v) => v.len(),
+            Self::Str(v) => v.len(),
+            Self::SdkAny(v) => v.len(),
+            Self::Proto(v) => v.len(),
+        }
+    }
+
+    /// True when the list has no element.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The element at `index` (panics when out of bounds, like slice indexing).
+    pub fn get(&self, index: usize) -> ValueView<'a> {
+        match self {
+            Self::Bool(v) => ValueView::Bool(v[index]),
+            Self::Int(v) => ValueView::Int(v[index]),
+            Self::Double(v) => ValueView::Double(v[index]),
+            Self::Str(v) => ValueView::Str(v[index].as_str()),
+            Self::SdkAny(v) => v[index].view(),
+            Self::Proto(v) => v[index].view(),
+        }
+    }
+
+    /// The elements in order.
+    pub fn iter(&self) -> impl Iterator<Item = ValueView<'a>> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+/// A map of values from one of the supported sources.
+#[derive(Debug, Clone, Copy)]
+pub enum MapView<'a> {
+    /// SDK logs `AnyValue::Map` (unordered).
+    SdkAny(&'a HashMap<Key, SdkAnyValue>),
+    /// OTLP `KeyValueList` (ordered; a repeated key: the last one wins, as in pdata `AsRaw`).
+    Proto(&'a [ProtoKeyValue]),
+}
+
+impl<'a> MapView<'a> {
+    /// Number of entries (duplicates included).
+    pub fn len(&self) -> usize {
+        match self {
+            Self::SdkAny(m) => m.len(),
+            Self::Proto(kvs) => kvs.len(),
+        }
+    }
+
+    /// True when the map has no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entries, in source order.
+    pub fn iter(&self) -> MapIter<'a> {
+        match *self {
+            Self::SdkAny(m) => MapIter::SdkAny(m.iter()),
+            Self::Proto(kvs) => MapIter::Proto(kvs.iter()),
+        }
+    }
+}
+
+/// Iterator over the entries of a [`MapView`].
+#[derive(Debug)]
+pub enum MapIter<'a> {
+    /// Over an SDK map.
+    SdkAny(std::collections::hash_map::Iter<'a, Key, SdkAnyValue>),
+    /// Over an OTLP key-value list.
+    Proto(std::slice::Iter<'a, ProtoKeyValue>),
+}
+
+impl<'a> Iterator for MapIter<'a> {
+    type Item = (&'a str, ValueView<'a>);
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Self::SdkAny(it) => it.next().map(|(k, v)| (k.as_str(), v.view())),
+            Self::Proto(it) => it.next().map(|kv| (kv.key.as_str(), kv.value.view())),
+        }
+    }
+}
+
+/// Anything that can be seen as a [`ValueView`]: the SDK and OTLP attribute value types.
+pub trait AttributeValue {
+    /// The borrowed view of this value.
+    fn view(&self) -> ValueView<'_>;
+
+    /// Appends the pdata `AsString` text of this value (see [`ValueView::append_as_string`]).
+    fn append_as_string(&self, out: &mut impl TextSink) -> Result<(), JsonError> {
+        self.view().append_as_string(out)
+    }
+}
+
+impl AttributeValue for ValueView<'_> {
+    fn view(&self) -> ValueView<'_> {
+        *self
+    }
+}
+
+impl AttributeValue for Value {
+    fn view(&self) -> ValueView<'_> {
+        match self {
+            Self::Bool(b) => ValueView::Bool(*b),
+            Self::I64(i) => ValueView::Int(*i),
+            Self::F64(f) => ValueView::Double(*f),
+            Self::String(s) => ValueView::Str(s.as_str()),
+            Self::Array(Array::Bool(v)) => ValueView::Array(ArrayView::Bool(v)),
+            Self::Array(Array::I64(v)) => ValueView::Array(ArrayView::Int(v)),
+            Self::Array(Array::F64(v)) => ValueView::Array(ArrayView::Double(v)),
+            Self::Array(Array::String(v)) => ValueView::Array(ArrayView::Str(v)),
+            // Both enums are `#[non_exhaustive]`: a future variant is seen as "no value"
+            // rather than a panic.
+            _ => ValueView::Empty,
+        }
+    }
+}
+
+impl AttributeValue for SdkAnyValue {
+    fn view(&self) -> ValueView<'_> {
+        match self {
+            Self::Int(i) => ValueView::Int(*i),
+            Self::Double(f) => ValueView::Double(*f),
+            Self::String(s) => ValueView::Str(s.as_str()),
+            Self::Boolean(b) => ValueView::Bool(*b),
+            Self::Bytes(b) => ValueView::Bytes(b),
+            Self::ListAny(l) => ValueView::Array(ArrayView::SdkAny(l)),
+            Self::Map(m) => ValueView::Map(MapView::SdkAny(m)),
+            _ => ValueView::Empty,
+        }
+    }
+}
+
+impl AttributeValue for ProtoAnyValue {
+    fn view(&self) -> ValueView<'_> {
+        match &self.value {
+            None => ValueView::Empty,
+            Some(ProtoValue::StringValue(s)) => ValueView::Str(s),
+            Some(ProtoValue::BoolValue(b)) => ValueView::Bool(*b),
+            Some(ProtoValue::IntValue(i)) => ValueView::Int(*i),
+            Some(ProtoValue::DoubleValue(f)) => ValueView::Double(*f),
+            Some(ProtoValue::ArrayValue(a)) => ValueView::Array(ArrayView::Proto(&a.values)),
+            Some(ProtoValue::KvlistValue(m)) => ValueView::Map(MapView::Proto(&m.values)),
+            Some(ProtoValue::BytesValue(b)) => ValueView::Bytes(b),
+            // A string-table index only means something inside a profiles dictionary.
+            Some(ProtoValue::StringValueStrindex(_)) => ValueView::Empty,
+        }
+    }
+}
+
+impl<T: AttributeValue> AttributeValue for Option<T> {
+    fn view(&self) -> ValueView<'_> {
+        self.as_ref().map_or(ValueView::Empty, T::view)
+    }
+}
+
+impl<'a> ValueView<'a> {
+    /// Appends the pdata `Value.AsString()` text:
+    /// strings raw, `true`/`false`, decimal integers, ES6 floats ([`write_es6_float`]; NaN and
+    /// infinities as `NaN`/`Infinity`/`-Infinity`, as pdata >= 1.57), base64 bytes (padded),
+    /// maps and lists as Go `encoding/json` (HTML-escaped, as `json.Marshal`), empty as `""`.
+    ///
+    /// A map or list holding NaN/infinity has no JSON form: nothing is appended and the error
+    /// is returned (pdata gives `""` here).
+    pub fn append_as_string(&self, out: &mut impl TextSink) -> Result<(), JsonError> {
+        match *self {
+            Self::Empty => {}
+            Self::Str(s) => out.push_str(s),
+            Self::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+            Self::Int(i) => out.push_str(itoa::Buffer::new().format(i)),
+            Self::Double(f) if f.is_nan() => out.push_str("NaN"),
+            Self::Double(f) if f.is_infinite() => {
+                out.push_str(if f > 0.0 { "Infinity" } else { "-Infinity" })
+            }
+            Self::Double(f) => write_es6_float(f, out),
+            Self::Bytes(b) => write_base64(b, out),
+            Self::Array(_) | Self::Map(_) => self.write_json(out)?,
+        }
+        Ok(())
+    }
+
+    /// True when this value, or anything nested in it, is a NaN or infinite double.
+    pub fn has_non_finite(&self) -> bool {
+        match *self {
+            Self::Double(f) => !f.is_finite(),
+            Self::Array(ArrayView::Double(v)) => v.iter().any(|f| !f.is_finite()),
+            Self::Array(a @ (ArrayView::SdkAny(_) | ArrayView::Proto(_))) => {
+                a.iter().any(|v| v.has_non_finite())
+            }
+            Self::Map(m) => m.iter().any(|(_, v)| v.has_non_finite()),
+            _ => false,
+        }
+    }
+
+    /// Writes this value as Go `json.Marshal` would write `Value.AsRaw()`. Nothing is written
+    /// when the value holds a NaN or infinity.
+    pub fn write_json(&self, out: &mut impl TextSink) -> Result<(), JsonError> {
+        check_finite(self)?;
+        write_json_unchecked(*self, out);
+        Ok(())
+    }
+}
+
+fn check_finite(v: &ValueView<'_>) -> Result<(), JsonError> {
+    if v.has_non_finite() {
+        return Err(JsonError::NonFinite(non_finite_name(v)));
+    }
+    Ok(())
+}
+
+fn non_finite_name(v: &ValueView<'_>) -> &'static str {
+    fn first(v: ValueView<'_>) -> Option<f64> {
+        match v {
+            ValueView::Double(f) if !f.is_finite() => Some(f),
+            ValueView::Array(a) => a.iter().find_map(first),
+            ValueView::Map(m) => m.iter().find_map(|(_, v)| first(v)),
+            _ => None,
+        }
+    }
+    match first(*v) {
+        Some(f) if f.is_nan() => "NaN",
+        Some(f) if f > 0.0 => "+Inf",
+        _ => "-Inf",
+    }
+}
+
+/// Writes a JSON object from entries already sorted by key and free of duplicate keys (the
+/// caller's job: the span mapper merges and sorts three attribute levels with a reused scratch).
+/// Fails, writing nothing, if a value holds NaN/infinity.
+pub fn write_json_object(
+    entries: &[(&str, ValueView<'_>)],
+    out: &mut impl TextSink,
+) -> Result<(), JsonError> {
+    for (_, v) in entries {
+        check_finite(v)?;
+    }
+    write_json_object_unchecked(entries.iter().copied(), out);
+    Ok(())
+}
+
+/// [`write_json_object`] over an iterator, without the NaN check: the caller has checked.
+pub(crate) fn write_json_object_unchecked<'e>(
+    entries: impl Iterator<Item = (&'e str, ValueView<'e>)>,
+    out: &mut impl TextSink,
+) {
+    out.push_str("{");
+    for (i, (k, v)) in entries.enumerate() {
+        if i > 0 {
+            out.push_str(",");
+        }
+        write_json_str(k, out);
+        out.push_str(":");
+        write_json_unchecked(v, out);
+    }
+    out.push_str("}");
+}
+
+/// One attribute on its way into a JSON object: `seq` is its input position, so that sorting
+/// needs no stable (possibly allocating) sort to let the last duplicate win.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry<'a> {
+    pub(crate) key: &'a str,
+    pub(crate) seq: u32,
+    pub(crate) value: ValueView<'a>,
+}
+
+/// Sorts entries by key; of entries with the same key only the last one (highest `seq`) stays.
+/// In place and allocation-free (`sort_unstable_by` never allocates).
+pub(crate) fn sort_dedup_last_wins(entries: &mut Vec<Entry<'_>>) {
+    entries.sort_unstable_by(|a, b| a.key.cmp(b.key).then(a.seq.cmp(&b.seq)));
+    let mut write = 0;
+    for read in 0..entries.len() {
+        let last_of_run = read + 1 == entries.len() || entries[read + 1].key != entries[read].key;
+        if last_of_run {
+            entries.swap(write, read);
+            write += 1;
+        }
+    }
+    entries.truncate(write);
+}
+
+fn write_json_unchecked(v: ValueView<'_>, out: &mut impl TextSink) {
+    match v {
+        ValueView::Empty => out.push_str("null"),
+        ValueView::Str(s) => write_json_str(s, out),
+        ValueView::Bool(b) => out.push_str(if b { "true" } else { "false" }),
+        ValueView::Int(i) => out.push_str(itoa::Buffer::new().format(i)),
+        ValueView::Double(f) => write_es6_float(f, out),
+        ValueView::Bytes(b) => {
+            out.push_str("\"");
+            write_base64(b, out);
+            out.push_str("\"");
+        }
+        ValueView::Array(a) => {
+            out.push_str("[");
+            for (i, item) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(",");
+                }
+                write_json_unchecked(item, out);
+            }
+            out.push_str("]");
+        }
+        ValueView::Map(m) => write_json_map(m, out),
+    }
+}
+
+/// Go sorts map keys at every level. Nested maps only come from logs and OTLP input; an OTLP
+/// list that is already sorted is written without any scratch, otherwise the keys are sorted in
+/// a small temporary vector (the SDK span path never has nested maps).
+fn write_json_map(m: MapView<'_>, out: &mut impl TextSink) {
+    let sorted_unique = match m {
+        MapView::Proto(kvs) => kvs.windows(2).all(|w| w[0].key < w[1].key),
+        MapView::SdkAny(map) => map.len() <= 1,
+    };
+    if sorted_unique {
+        write_json_object_unchecked(m.iter(), out);
+        return;
+    }
+    let mut entries: Vec<Entry<'_>> = m
+        .iter()
+        .zip(0u32..)
+        .map(|((key, value), seq)| Entry { key, seq, value })
+        .collect();
+    sort_dedup_last_wins(&mut entries);
+    write_json_object_unchecked(entries.iter().map(|e| (e.key, e.value)), out);
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// What Go `encoding/json` (with HTML escaping, Go >= 1.22) does to each ASCII byte:
+/// 0 = copy, 1 = `\u00XX`, other = the letter of a two-character escape.
+const JSON_ESCAPE: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = 1;
+        i += 1;
+    }
+    t[b'\n' as usize] = b'n';
+    t[b'\r' as usize] = b'r';
+    t[b'\t' as usize] = b't';
+    t[0x08] = b'b';
+    t[0x0c] = b'f';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t[b'<' as usize] = 1;
+    t[b'>' as usize] = 1;
+    t[b'&' as usize] = 1;
+    t
+};
+
+/// Writes `s` as a Go `encoding/json` string (quotes included): `\"`, `\\`, `\n`, `\r`, `\t`,
+/// `\b`, `\f`, other control bytes as `\u00XX`, `<` `>` `&` as `\u003c` `\u003e` `\u0026`,
+/// U+2028/U+2029 escaped; every other character raw. Runs of plain bytes are copied at once.
+pub fn write_json_str(s: &str, out: &mut impl TextSink) {
+    out.push_str("\"");
+    write_json_str_content(s, out);
+    out.push_str("\"");
+}
+
+/// The inside of a JSON string (no quotes), escaped as in [`write_json_str`].
+fn write_json_str_content(s: &str, out: &mut impl TextSink) {
+    let bytes = s.as_bytes();
+    let mut run_start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let escape: Option<[u8; 6]> = if b < 0x80 {
+            match JSON_ESCAPE[b as usize] {
+                0 => None,
+                1 => Some([
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(b >> 4) as usize],
+                    HEX[(b & 0xf) as usize],
+                ]),
+                c => Some([b'\\', c, 0, 0, 0, 0]),
+            }
+        } else if b == 0xe2
+            && bytes.get(i + 1) == Some(&0x80)
+            && matches!(bytes.get(i + 2), Some(0xa8 | 0xa9))
+        {
+            // U+2028 LINE SEPARATOR / U+2029 PARAGRAPH SEPARATOR (e2 80 a8 / e2 80 a9).
+            let last = if bytes[i + 2] == 0xa8 { b'8' } else { b'9' };
+            Some([b'\\', b'u', b'2', b'0', b'2', last])
+        } else {
+            None
+        };
+        match escape {
+            None => i += 1,
+            Some(seq) => {
+                out.push_str(&s[run_start..i]);
+                let len = if seq[2] == 0 { 2 } else { 6 };
+                out.push_str(std::str::from_utf8(&seq[..len]).unwrap_or_default());
+                i += if b == 0xe2 { 3 } else { 1 };
+                run_start = i;
+            }
+        }
+    }
+    out.push_str(&s[run_start..]);
+}
+
+/// Writes raw bytes as a Go `encoding/json` string: like [`write_json_str`], with each invalid
+/// UTF-8 sequence replaced by `\ufffd` (what Go does for a `string` holding invalid UTF-8).
+pub fn write_json_str_lossy(bytes: &[u8], out: &mut impl TextSink) {
+    out.push_str("\"");
+    for chunk in bytes.utf8_chunks() {
+        write_json_str_content(chunk.valid(), out);
+        if !chunk.invalid().is_empty() {
+            out.push_str("\\ufffd");
+        }
+    }
+    out.push_str("\"");
+}
+
+/// Shortest round-trip decimal digits of a finite, non-zero `|f|` and the decimal exponent of
+/// the first digit (`f = 0.d1d2… × 10^(exp+1)`, i.e. `d1.d2… × 10^exp`).
+fn shortest_digits(f: f64) -> ([u8; 17], usize, i32) {
+    let mut ryu_buf = ryu::Buffer::new();
+    let text = ryu_buf.format_finite(f.abs()).as_bytes();
+    let (mantissa, exp_part) = match text.iter().position(|&c| c == b'e') {
+        Some(p) => (&text[..p], parse_i32(&text[p + 1..])),
+        None => (text, 0),
+    };
+    let mut digits = [0u8; 17];
+    let mut n = 0;
+    let mut point = None;
+    let mut leading_zeros = 0i32;
+    for &c in mantissa {
+        if c == b'.' {
+            point = Some(n as i32 + leading_zeros);
+            continue;
+        }
+        if n == 0 && c == b'0' {
+            // zeros before the first significant digit
+            leading_zeros += 1;
+            continue;
+        }
+        digits[n] = c;
+        n += 1;
+    }
+    // Trailing zeros (ryu writes `100.0`) are not significant.
+    while n > 1 && digits[n - 1] == b'0' {
+        n -= 1;
+    }
+    let int_len = point.unwrap_or((mantissa.len()) as i32);
+    // Position of the first significant digit relative to the decimal point.
+    let exp = int_len - leading_zeros - 1 + exp_part;
+    (digits, n, exp)
+}
+
+fn parse_i32(s: &[u8]) -> i32 {
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        _ => (false, s),
+    };
+    let v = digits
+        .iter()
+        .fold(0i32, |acc, &d| acc * 10 + i32::from(d - b'0'));
+    if neg { -v } else { v }
+}
+
+/// Writes a finite double as Go `encoding/json` and pdata `AsString` do (ES6 number text):
+/// plain decimal with the shortest round-trip digits, unless `|f| < 1e-6` or `|f| >= 1e21`
+/// (then `d[.ddd]e±d…`, e.g. `1e-7`, `1.5e+21`). `-0.0` is written `-0`.
+/// Non-finite values are the caller's business (JSON refuses them; AsString names them).
+pub fn write_es6_float(f: f64, out: &mut impl TextSink) {
+    let mut buf = [0u8; 40];
+    let len = format_es6(f, &mut buf);
+    out.push_str(std::str::from_utf8(&buf[..len]).unwrap_or_default());
+}
+
+fn format_es6(f: f64, buf: &mut [u8; 40]) -> usize {
+    let mut len = 0;
+    let mut push = |b: u8, len: &mut usize| {
+        buf[*len] = b;
+        *len += 1;
+    };
+    if f.is_sign_negative() {
+        push(b'-', &mut len);
+    }
+    if f == 0.0 {
+        push(b'0', &mut len);
+        return len;
+    }
+    let abs = f.abs();
+    let (digits, n, exp) = shortest_digits(f);
+    if !(1e-6..1e21).contains(&abs) {
+        push(digits[0], &mut len);
+        if n > 1 {
+            push(b'.', &mut len);
+            for &d in &digits[1..n] {
+                push(d, &mut len);
+            }
+        }
+        push(b'e', &mut len);
+        push(if exp < 0 { b'-' } else { b'+' }, &mut len);
+        let e = exp.unsigned_abs();
+        // Go writes at least two exponent digits, then the JSON encoder trims `e-0X` to `e-X`;
+        // positive exponents here are always >= 21.
+        let mut ebuf = itoa::Buffer::new();
+        for &d in ebuf.format(e).as_bytes() {
+            push(d, &mut len);
+        }
+    } else if exp >= 0 {
+        let int_digits = exp as usize + 1;
+        for &d in &digits[..n.min(int_digits)] {
+            push(d, &mut len);
+        }
+        for _ in n..int_digits {
+            push(b'0', &mut len);
+        }
+        if n > int_digits {
+            push(b'.', &mut len);
+            for &d in &digits[int_digits..n] {
+                push(d, &mut len);
+            }
+        }
+    } else {
+        push(b'0', &mut len);
+        push(b'.', &mut len);
+        for _ in 0..(-exp - 1) {
+            push(b'0', &mut len);
+        }
+        for &d in &digits[..n] {
+            push(d, &mut len);
+        }
+    }
+    len
+}
+
+const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Writes `bytes` as standard, padded base64 (Go `base64.StdEncoding`), in stack-sized chunks.
+pub fn write_base64(bytes: &[u8], out: &mut impl TextSink) {
+    let mut buf = [0u8; 256];
+    for block in bytes.chunks(192) {
+        let mut len = 0;
+        for group in block.chunks(3) {
+            let b0 = group[0];
+            let b1 = group.get(1).copied().unwrap_or(0);
+            let b2 = group.get(2).copied().unwrap_or(0);
+            buf[len] = BASE64[(b0 >> 2) as usize];
+            buf[len + 1] = BASE64[(((b0 & 0x03) << 4) | (b1 >> 4)) as usize];
+            buf[len + 2] = if group.len() > 1 {
+                BASE64[(((b1 & 0x0f) << 2) | (b2 >> 6)) as usize]
+            } else {
+                b'='
+            };
+            buf[len + 3] = if group.len() > 2 {
+                BASE64[(b2 & 0x3f) as usize]
+            } else {
+                b'='
+            };
+            len += 4;
+        }
+        out.push_str(std::str::from_utf8(&buf[..len]).unwrap_or_default());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn es6(f: f64) -> String {
+        let mut s = String::new();
+        write_es6_float(f, &mut s);
+        s
+    }
+
+    fn json_str(s: &str) -> String {
+        let mut out = String::new();
+        write_json_str(s, &mut out);
+        out
+    }
+
+    fn as_string(v: impl AttributeValue) -> String {
+        let mut out = String::new();
+        v.append_as_string(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn es6_floats_match_go() {
+        // Expected values are Go `json.Marshal(float64)` outputs.
+        for (f, want) in [
+            (0.0, "0"),
+            (-0.0, "-0"),
+            (1.0, "1"),
+            (100.0, "100"),
+            (87.332, "87.332"),
+            (0.1 + 0.2, "0.30000000000000004"),
+            (123456789.0, "123456789"),
+            (1e20, "100000000000000000000"),
+            (1e21, "1e+21"),
+            (1.5e300, "1.5e+300"),
+            (0.000001, "0.000001"),
+            (1e-7, "1e-7"),
+            (1.5e-10, "1.5e-10"),
+            (1.2345e-7, "1.2345e-7"),
+            (5e-324, "5e-324"),
+            (-2.5, "-2.5"),
+            (0.001234, "0.001234"),
+            (123.456, "123.456"),
+            (1e16, "10000000000000000"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (-1e-7, "-1e-7"),
+        ] {
+            assert_eq!(es6(f), want, "{f:e}");
+        }
+    }
+
+    #[test]
+    fn json_strings_follow_go_encoding_json() {
+        assert_eq!(json_str("plain"), r#""plain""#);
+        assert_eq!(json_str("a\"b\\c"), r#""a\"b\\c""#);
+        assert_eq!(json_str("\n\r\t"), r#""\n\r\t""#);
+        // Go >= 1.22 writes \b and \f as short escapes.
+        assert_eq!(json_str("\u{8}\u{c}"), r#""\b\f""#);
+        assert_eq!(json_str("\u{0}\u{1}\u{1f}"), r#""\u0000\u0001\u001f""#);
+        // DEL and other non-ASCII stay raw.
+        assert_eq!(json_str("\u{7f}é日"), "\"\u{7f}é日\"");
+        // HTML escaping, as json.Marshal does.
+        assert_eq!(json_str("<a&b>"), r#""\u003ca\u0026b\u003e""#);
+        assert_eq!(json_str("x\u{2028}y\u{2029}z"), r#""x\u2028y\u2029z""#);
+        // U+2027 and U+202A (same lead bytes) are not escaped.
+        assert_eq!(json_str("\u{2027}\u{202a}"), "\"\u{2027}\u{202a}\"");
+        assert_eq!(json_str(""), r#""""#);
+    }
+
+    #[test]
+    fn invalid_utf8_becomes_replacement_escape() {
+        let mut out = String::new();
+        write_json_str_lossy(b"a\xffb\xe2\x80c<", &mut out);
+        assert_eq!(out, r#""a\ufffdb\ufffdc\u003c""#);
+        let mut out = String::new();
+        write_json_str_lossy("ok\"".as_bytes(), &mut out);
+        assert_eq!(out, r#""ok\"""#);
+    }
+
+    #[test]
+    fn base64_is_padded_standard() {
+        for (input, want) in [
+            (&b""[..], ""),
+            (b"f", "Zg=="),
+            (b"fo", "Zm8="),
+            (b"foo", "Zm9v"),
+            (b"foob", "Zm9vYg=="),
+            (b"\xff\xfe\xfd", "//79"),
+        ] {
+            let mut out = String::new();
+            write_base64(input, &mut out);
+            assert_eq!(out, want);
+        }
+        // Longer than one stack chunk.
+        let long = vec![0u8; 1000];
+        let mut out = String::new();
+        write_base64(&long, &mut out);
+        assert_eq!(out.len(), 1336);
+        assert!(out.ends_with("AA=="));
+        assert!(out.trim_end_matches("==").bytes().all(|b| b == b'A'));
+    }
+
+    #[test]
+    fn as_string_rules() {
+        assert_eq!(as_string(Value::from("x y")), "x y");
+        assert_eq!(as_string(Value::Bool(true)), "true");
+        assert_eq!(as_string(Value::I64(-42)), "-42");
+        assert_eq!(as_string(Value::F64(1e21)), "1e+21");
+        assert_eq!(as_string(Value::F64(0.5)), "0.5");
+        assert_eq!(as_string(Value::F64(f64::NAN)), "NaN");
+        assert_eq!(as_string(Value::F64(f64::INFINITY)), "Infinity");
+        assert_eq!(as_string(Value::F64(f64::NEG_INFINITY)), "-Infinity");
+        assert_eq!(
+            as_string(Value::Array(Array::String(vec!["a<".into(), "b".into()]))),
+            r#"["a\u003c","b"]"#
+        );
+        assert_eq!(
+            as_string(Value::Array(Array::F64(vec![1.0, 1e-7]))),
+            "[1,1e-7]"
+        );
+        assert_eq!(
+            as_string(SdkAnyValue::Bytes(Box::new(b"hi".to_vec()))),
+            "aGk="
+        );
+        assert_eq!(as_string(ProtoAnyValue { value: None }), "");
+        let mut map = HashMap::new();
+        map.insert(Key::from("z"), SdkAnyValue::Int(1));
+        map.insert(
+            Key::from("a"),
+            SdkAnyValue::ListAny(Box::new(vec![
+                SdkAnyValue::Boolean(false),
+                SdkAnyValue::Bytes(Box::new(vec![1, 2])),
+            ])),
+        );
+        assert_eq!(
+            as_string(SdkAnyValue::Map(Box::new(map))),
+            r#"{"a":[false,"AQI="],"z":1}"#
+        );
+    }
+
+    #[test]
+    fn non_finite_inside_a_container_has_no_json() {
+        let v = Value::Array(Array::F64(vec![1.0, f64::NAN]));
+        let mut out = String::new();
+        assert_eq!(
+            v.append_as_string(&mut out),
+            Err(JsonError::NonFinite("NaN"))
+        );
+        assert_eq!(out, "");
+        let v = ValueView::Double(f64::NEG_INFINITY);
+        assert_eq!(v.write_json(&mut out), Err(JsonError::NonFinite("-Inf")));
+        assert_eq!(
+            write_json_object(
+                &[
+                    ("a", ValueView::Int(1)),
+                    ("b", ValueView::Double(f64::INFINITY))
+                ],
+                &mut out
+            ),
+            Err(JsonError::NonFinite("+Inf"))
+        );
+        assert_eq!(out, "");
+    }
+
+    #[test]
+    fn proto_maps_sort_keys_and_last_duplicate_wins() {
+        use opentelemetry_proto::tonic::common::v1::{ArrayValue, KeyValueList};
+        let kv = |k: &str, v: ProtoValue| ProtoKeyValue {
+            key: k.into(),
+            value: Some(ProtoAnyValue { value: Some(v) }),
+            ..Default::default()
+        };
+        let map = ProtoAnyValue {
+            value: Some(ProtoValue::KvlistValue(KeyValueList {
+                values: vec![
+                    kv("b", ProtoValue::IntValue(1)),
+                    kv("a", ProtoValue::StringValue("x".into())),
+                    kv("b", ProtoValue::IntValue(2)),
+                    kv(
+                        "c",
+                        ProtoValue::ArrayValue(ArrayValue {
+                            values: vec![ProtoAnyValue { value: None }],
+                        }),
+                    ),
+                ],
+            })),
+        };
+        let mut out = String::new();
+        map.view().write_json(&mut out).unwrap();
+        assert_eq!(out, r#"{"a":"x","b":2,"c":[null]}"#);
+    }
+
+    #[test]
+    fn sort_dedup_keeps_last() {
+        let mut v: Vec<Entry<'_>> = [("b", 1), ("a", 2), ("b", 3), ("a", 4), ("c", 5)]
+            .into_iter()
+            .zip(0u32..)
+            .map(|((key, i), seq)| Entry {
+                key,
+                seq,
+                value: ValueView::Int(i),
+            })
+            .collect();
+        sort_dedup_last_wins(&mut v);
+        let got: Vec<(&str, i64)> = v
+            .iter()
+            .map(|e| match e.value {
+                ValueView::Int(i) => (e.key, i),
+                _ => unreachable!(),
+            })
+            .collect();
+        assert_eq!(got, vec![("a", 4), ("b", 3), ("c", 5)]);
+    }
+}
