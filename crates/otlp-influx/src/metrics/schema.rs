@@ -235,7 +235,6 @@ impl MetricWriter {
                 }
                 self.push_start_time(point);
                 self.emit(metric, None, time, out);
-                return; // otel-v1 writes no exemplars
             }
         }
         self.exemplars(metric, point, out);
@@ -331,6 +330,9 @@ impl MetricWriter {
     /// One exemplar line per exemplar (v1 and v2): measurement `<name>_exemplar`, tags = the
     /// exemplar's filtered attributes + `trace_id` + `span_id`, field `gauge`.
     fn exemplars(&mut self, metric: &MetricDesc<'_>, point: &impl PointView, out: &mut Out<'_>) {
+        if self.schema == MetricsSchema::OtelV1 {
+            return; // otel-v1 writes no exemplars
+        }
         point.for_each_exemplar(&mut |exemplar| self.exemplar(metric, exemplar, out));
     }
 
