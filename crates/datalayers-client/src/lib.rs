@@ -1,1 +1,87 @@
-//! (being written)
+//! Line-protocol writes and queries for [Datalayers] and InfluxDB over HTTP.
+//!
+//! # Writing
+//!
+//! Encode lines with [`lineproto`], in the dialect of the server
+//! ([`ClientConfig::dialect`]), and hand them to [`Client::write_lines`]:
+//!
+//! ```no_run
+//! use datalayers_client::{Client, config::ClientConfig};
+//! use lineproto::{Encoder, EncoderOptions};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // Reads OTEL_EXPORTER_DATALAYERS_* (endpoint, database, credentials, ...); builder calls win.
+//! let config = ClientConfig::from_env()?.with_database("otel");
+//! let client = Client::new(config)?;
+//!
+//! let mut encoder = Encoder::new(EncoderOptions::new(client.config().dialect()));
+//! encoder.start_line("spans").tag("service.name", "checkout").field_i64("duration_nano", 5_000);
+//! encoder.end_line(Some(1_700_000_000_000_000_000))?;
+//!
+//! let report = client.write_lines(encoder.lines()).await;
+//! if !report.is_success() {
+//!     eprintln!("{report}"); // e.g. "0 written, 0 rejected, 1 failed (...); first error: ..."
+//!     for rejection in &report.rejections {
+//!         eprintln!("line {}: {} ({})", rejection.index, rejection.line, rejection.reason);
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! What a write does, and what it never does:
+//!
+//! - **Batches** the lines into requests of at most `payload_max_lines` (10 000) lines and
+//!   `payload_max_bytes` (10 000 000) bytes, never more. A single line longer than that is refused
+//!   alone (counted as rejected). Datalayers advises at most 8 000 rows per request:
+//!   [`config::DATALAYERS_RECOMMENDED_MAX_LINES`].
+//! - **Retries** 5xx, 408, 429 and connection errors with exponential back-off and full jitter,
+//!   inside a deadline per request ([`ClientConfig::timeout`], 10 s), waiting exactly what
+//!   `Retry-After` asks (seconds or an HTTP date) when the server says so.
+//! - **Splits** a request answered with 413 (body too large) into halves, down to single lines.
+//! - **Reads 400 answers line by line**: InfluxDB 1.x names each line it could not parse and
+//!   stores the others (a "partial write"), so they are never resent; Datalayers refuses the
+//!   request as a whole with `{"error": ...}`.
+//! - **Gives up at once** on 401, 403 and 404 with advice (a missing database: how to create it).
+//! - **Counts everything**: the [`WriteReport`] has every line as written, rejected or failed,
+//!   the refused lines with their reasons, and the requests, retries and bytes sent.
+//! - **Keeps secrets out** of URLs (credentials go in the `Authorization` header, even when given
+//!   in the endpoint as `user:pass@` or `?u=&p=`), errors, and `Debug` output.
+//! - Reads response bodies with a cap ([`ClientConfig::max_response_bytes`]).
+//!
+//! # Without a tokio runtime
+//!
+//! [`Client`] is async and needs tokio. [`BackgroundClient`] runs it on a private runtime on its
+//! own thread and returns runtime-agnostic futures: the OpenTelemetry SDK's exporter threads poll
+//! them with `futures_executor::block_on`. See the [`bridge`] module.
+//!
+//! # Querying
+//!
+//! [`Client::sql`] (Datalayers REST SQL), [`Client::influxql`] (InfluxDB 1.x) and the admin
+//! helpers live in [`query`]; the trace-browsing API in [`traces`].
+//!
+//! # Which parts were tested against what
+//!
+//! InfluxDB 1.x behaviour is tested against a real `influxd` (writes, gzip, partial writes,
+//! missing database, auth, 413 splitting, restarts). Datalayers cannot run in the test
+//! environment: its write responses are replayed by a local HTTP server from the documented
+//! shapes (the `protocol_*` tests).
+//!
+//! [Datalayers]: https://docs.datalayers.cn/
+
+pub mod bridge;
+mod client;
+pub mod config;
+pub mod error;
+pub mod query;
+mod retry;
+pub mod traces;
+mod transport;
+pub mod write;
+
+pub use bridge::{BackgroundClient, WriteFuture};
+pub use client::Client;
+pub use config::{ClientConfig, Protocol};
+pub use error::{
+    ClientError, ConfigError, ShutdownError, TransportError, WriteError, WriteErrorKind,
+};
+pub use write::{LineRejection, WriteReport};
