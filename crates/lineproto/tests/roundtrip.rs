@@ -1,0 +1,187 @@
+//! Property tests: encoded lines read back through `influxdb-line-protocol`'s parser (an
+//! independent implementation) as the values that went in, and failed lines leave no bytes.
+
+mod oracle;
+
+use lineproto::{Dialect, EncoderOptions, FloatFormat, NonFinite, Precision, TagOrder};
+use oracle::{Op, Value, run};
+use proptest::prelude::*;
+
+/// Characters that exercise every escaping and validation rule.
+const HOSTILE: &str = "ab Z09_.-, =\"\\#\n\t\r\0\x7füé😀";
+
+fn hostile_text(max: usize) -> impl Strategy<Value = String> {
+    let chars: Vec<char> = HOSTILE.chars().collect();
+    prop::collection::vec(prop::sample::select(chars), 0..max).prop_map(|c| c.into_iter().collect())
+}
+
+/// Names valid in every dialect's generic rules and free of backslashes (so that the Go
+/// dialects can express them): non-empty, no control byte, no leading `#`.
+fn plain_name() -> impl Strategy<Value = String> + Clone {
+    "[a-zA-Z0-9_ ,=\"ü😀.#-]{1,12}".prop_filter("no leading #", |s| !s.starts_with('#'))
+}
+
+/// Names with backslashes anywhere but at the end, for the IOx dialect.
+fn v3_name() -> impl Strategy<Value = String> + Clone {
+    "[a-zA-Z0-9_ ,=\"\\\\ü😀.#-]{0,11}[a-zA-Z0-9_ ,=\"ü😀.#-]"
+        .prop_filter("no leading #", |s| !s.starts_with('#'))
+}
+
+fn datalayers_measurement() -> impl Strategy<Value = String> {
+    "[A-Za-z_][A-Za-z0-9_.-]{0,20}"
+}
+
+fn value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<i64>().prop_map(Value::I64),
+        any::<u64>().prop_map(Value::U64),
+        any::<f64>().prop_map(Value::F64),
+        any::<bool>().prop_map(Value::Bool),
+        hostile_text(40).prop_map(Value::Str),
+    ]
+}
+
+fn options() -> impl Strategy<Value = EncoderOptions> {
+    (
+        prop::sample::select(Dialect::ALL.to_vec()),
+        prop::sample::select(vec![FloatFormat::Shortest, FloatFormat::GoStrconv]),
+        prop::sample::select(vec![NonFinite::Skip, NonFinite::Error]),
+        prop::sample::select(vec![
+            Precision::Nanoseconds,
+            Precision::Microseconds,
+            Precision::Milliseconds,
+            Precision::Seconds,
+        ]),
+        prop::sample::select(vec![TagOrder::Sorted, TagOrder::AsGiven]),
+    )
+        .prop_map(
+            |(dialect, float_format, non_finite, precision, tag_order)| EncoderOptions {
+                dialect,
+                float_format,
+                non_finite,
+                precision,
+                tag_order,
+            },
+        )
+}
+
+/// One well-formed line: start, tags, fields (some via `field_str_with`), end.
+fn line_ops(
+    measurement: impl Strategy<Value = String>,
+    name: impl Strategy<Value = String> + Clone,
+    min_tags: usize,
+) -> impl Strategy<Value = Vec<Op>> {
+    let field = (
+        name.clone(),
+        value(),
+        prop::collection::vec(hostile_text(20), 0..3),
+    )
+        .prop_map(|(key, value, pieces)| match (value, pieces.is_empty()) {
+            (Value::Str(_), false) => Op::FieldStrWith(key, pieces),
+            (value, _) => Op::Field(key, value),
+        });
+    (
+        measurement,
+        prop::collection::vec((name.clone(), name), min_tags..5),
+        prop::collection::vec(field, 1..6),
+        any::<Option<i64>>(),
+    )
+        .prop_map(|(measurement, tags, fields, timestamp)| {
+            let mut ops = vec![Op::Start(measurement)];
+            ops.extend(tags.into_iter().map(|(k, v)| Op::Tag(k, v)));
+            ops.extend(fields);
+            ops.push(Op::End(timestamp));
+            ops
+        })
+}
+
+/// Whether a line of `ops` must be refused by the value rules alone.
+fn refused_for_values(options: &EncoderOptions, ops: &[Op]) -> bool {
+    let values: Vec<&Value> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Field(_, value) => Some(value),
+            _ => None,
+        })
+        .collect();
+    let non_finite = values
+        .iter()
+        .filter(|v| matches!(v, Value::F64(f) if !f.is_finite()))
+        .count();
+    let fields = ops
+        .iter()
+        .filter(|op| matches!(op, Op::Field(..) | Op::FieldStrWith(..)))
+        .count();
+    let big_unsigned = values
+        .iter()
+        .any(|v| matches!(v, Value::U64(u) if *u > i64::MAX as u64));
+    (options.non_finite == NonFinite::Error && non_finite > 0)
+        || (options.non_finite == NonFinite::Skip && non_finite == fields)
+        || (!options.dialect.supports_unsigned() && big_unsigned)
+}
+
+fn assert_round_trip(options: EncoderOptions, ops: Vec<Op>) {
+    let must_commit = !refused_for_values(&options, &ops);
+    let outcome = run(options, &ops);
+    if must_commit {
+        assert_eq!(outcome.committed, 1, "a valid line was refused: {ops:?}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+    /// InfluxDB 3: every name the generic rules allow, backslashes included, reads back exactly.
+    #[test]
+    fn v3_lines_read_back_exactly(
+        options in options(),
+        ops in line_ops(v3_name(), v3_name(), 0),
+    ) {
+        assert_round_trip(EncoderOptions { dialect: Dialect::InfluxDbV3, ..options }, ops);
+    }
+
+    /// InfluxDB 1.x/2.x: names without backslashes read back exactly (Go and IOx agree there).
+    #[test]
+    fn go_dialect_lines_read_back_exactly(
+        options in options(),
+        v2 in any::<bool>(),
+        ops in line_ops(plain_name(), plain_name(), 0),
+    ) {
+        let dialect = if v2 { Dialect::InfluxDbV2 } else { Dialect::InfluxDbV1 };
+        assert_round_trip(EncoderOptions { dialect, ..options }, ops);
+    }
+
+    /// Datalayers: valid table names and at least one tag read back exactly.
+    #[test]
+    fn datalayers_lines_read_back_exactly(
+        options in options(),
+        ops in line_ops(datalayers_measurement(), plain_name(), 1),
+    ) {
+        assert_round_trip(EncoderOptions { dialect: Dialect::Datalayers, ..options }, ops);
+    }
+
+    /// Anything at all, in any order and any dialect: nothing panics, failed lines leave no
+    /// bytes, the buffer holds exactly the committed lines, and every committed line parses
+    /// back to what was given.
+    #[test]
+    fn arbitrary_call_sequences_keep_the_buffer_whole(
+        options in options(),
+        ops in prop::collection::vec(arbitrary_op(), 0..40),
+    ) {
+        run(options, &ops);
+    }
+}
+
+fn arbitrary_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => hostile_text(10).prop_map(Op::Start),
+        3 => (hostile_text(8), hostile_text(8)).prop_map(|(k, v)| Op::Tag(k, v)),
+        4 => (hostile_text(8), value()).prop_map(|(k, v)| Op::Field(k, v)),
+        1 => (hostile_text(8), prop::collection::vec(hostile_text(20), 0..3))
+            .prop_map(|(k, p)| Op::FieldStrWith(k, p)),
+        3 => any::<Option<i64>>().prop_map(Op::End),
+        1 => Just(Op::Cancel),
+        1 => Just(Op::Clear),
+        1 => Just(Op::Take),
+    ]
+}
