@@ -1,0 +1,111 @@
+//! The error of every query-side call.
+
+use std::error::Error as StdError;
+
+/// Why a query (SQL, InfluxQL, an admin helper or a trace lookup) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueryError {
+    /// The caller's input was refused before anything was sent (a malformed trace id, an empty
+    /// statement, two statements in one SQL request, ...).
+    #[error("invalid query input: {0}")]
+    InvalidInput(String),
+    /// The server could not be reached or the exchange broke off (connection refused, DNS,
+    /// timeout, TLS, a truncated body).
+    #[error("cannot reach the server at {endpoint}: {message}")]
+    Transport {
+        /// The endpoint the request went to (no credentials).
+        endpoint: String,
+        /// What went wrong.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<Box<dyn StdError + Send + Sync>>,
+    },
+    /// 401/403: wrong or missing credentials, or no permission.
+    #[error("authorization failed (HTTP {status}): {message}")]
+    Unauthorized {
+        /// The HTTP status.
+        status: u16,
+        /// The server's message.
+        message: String,
+    },
+    /// The database named in the request does not exist.
+    #[error(
+        "database not found: {message} (create it first, e.g. `CREATE DATABASE <name>`, or check the database setting)"
+    )]
+    DatabaseNotFound {
+        /// The server's message.
+        message: String,
+    },
+    /// A table (measurement) named in the statement does not exist.
+    #[error("table not found: {message}")]
+    TableNotFound {
+        /// The server's message.
+        message: String,
+    },
+    /// The server refused or failed the statement (syntax error, unsupported function, ...).
+    #[error("the server rejected the statement (HTTP {status}): {message}")]
+    Statement {
+        /// The HTTP status (200 for InfluxQL statement errors).
+        status: u16,
+        /// The server's message.
+        message: String,
+    },
+    /// The response could not be understood.
+    #[error("unexpected response from the server: {0}")]
+    Decode(String),
+    /// No span of the requested trace was found in the time range searched.
+    #[error("trace {trace_id} not found{range}")]
+    TraceNotFound {
+        /// The trace id asked for.
+        trace_id: String,
+        /// The time range searched, as text (empty when unbounded).
+        range: String,
+    },
+    /// Statement `index` of a DDL batch failed; the ones before it were applied.
+    #[error("DDL statement {index} failed ({statement}): {source}")]
+    Ddl {
+        /// 0-based position of the failed statement.
+        index: usize,
+        /// The statement (cut to 300 characters).
+        statement: String,
+        /// Why it failed.
+        #[source]
+        source: Box<Self>,
+    },
+    /// The connection settings ask for something this side cannot do (e.g. trace queries over
+    /// the InfluxDB 2.x API).
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+}
+
+impl QueryError {
+    /// Classifies a server error message with its HTTP status into the most specific variant.
+    pub(crate) fn from_server(status: u16, message: String) -> Self {
+        let lower = message.to_ascii_lowercase();
+        let missing = |thing: &str| {
+            lower.contains(thing)
+                && (lower.contains("not found")
+                    || lower.contains("not exist")
+                    || lower.contains("doesn't exist")
+                    || lower.contains("does not exist")
+                    || lower.contains("unknown"))
+        };
+        if status == 401 || status == 403 || lower.contains("authorization failed") {
+            Self::Unauthorized { status, message }
+        } else if missing("database") {
+            Self::DatabaseNotFound { message }
+        } else if missing("table") || missing("measurement") {
+            Self::TableNotFound { message }
+        } else {
+            Self::Statement { status, message }
+        }
+    }
+
+    /// `true` when the error says a table does not exist (schema-on-write stores create tables
+    /// with their first row, so a missing table often just means "no rows yet").
+    pub fn is_table_not_found(&self) -> bool {
+        matches!(self, Self::TableNotFound { .. })
+    }
+}

@@ -1,0 +1,202 @@
+//! Rows of `spans`, `logs` and `span-links` (from either backend) into spans, events and links.
+
+use serde_json::{Map, Value as Json};
+
+use super::TraceId;
+use super::model::{Span, SpanEvent, SpanLink, TraceSchema, TraceSummary};
+use crate::query::{QueryResult, Record, Value};
+
+/// Column names of the otel2influx schema.
+pub(crate) mod col {
+    pub(crate) const TRACE_ID: &str = "trace_id";
+    pub(crate) const SPAN_ID: &str = "span_id";
+    pub(crate) const PARENT_SPAN_ID: &str = "parent_span_id";
+    pub(crate) const SPAN_NAME: &str = "span.name";
+    pub(crate) const SPAN_KIND: &str = "span.kind";
+    pub(crate) const DURATION: &str = "duration_nano";
+    pub(crate) const END_TIME: &str = "end_time_unix_nano";
+    pub(crate) const STATUS_CODE: &str = "otel.status_code";
+    pub(crate) const STATUS_DESCRIPTION: &str = "otel.status_description";
+    pub(crate) const TRACE_STATE: &str = "trace_state";
+    pub(crate) const ATTRIBUTES: &str = "attributes";
+    pub(crate) const EVENT_NAME: &str = "event.name";
+    pub(crate) const BODY: &str = "body";
+    pub(crate) const SEVERITY_TEXT: &str = "severity_text";
+    pub(crate) const SEVERITY_NUMBER: &str = "severity_number";
+    pub(crate) const LINKED_TRACE_ID: &str = "linked_trace_id";
+    pub(crate) const LINKED_SPAN_ID: &str = "linked_span_id";
+}
+
+/// The status value that marks an error.
+pub(crate) const STATUS_ERROR: &str = "Error";
+
+/// Decodes an `attributes` JSON text: the object, or the text itself when it is not one.
+fn decode_attributes(record: &Record<'_>) -> (Map<String, Json>, Option<String>) {
+    match record.str(col::ATTRIBUTES) {
+        None => (Map::new(), None),
+        Some(text) => match serde_json::from_str::<Json>(text) {
+            Ok(Json::Object(map)) => (map, None),
+            _ => (Map::new(), Some(text.to_owned())),
+        },
+    }
+}
+
+fn time_of(record: &Record<'_>, schema: &TraceSchema) -> Option<i64> {
+    record
+        .get(&schema.time_column)
+        .and_then(Value::as_timestamp_ns)
+}
+
+/// A `spans` row as a span (without events and links), or why it cannot be one.
+pub(crate) fn span_from(record: &Record<'_>, schema: &TraceSchema) -> Result<Span, String> {
+    let span_id = record
+        .str(col::SPAN_ID)
+        .ok_or("a spans row without span_id")?
+        .to_owned();
+    let start_ns = time_of(record, schema).ok_or_else(|| format!("span {span_id} has no time"))?;
+    let duration_ns = record
+        .i64(col::DURATION)
+        .or_else(|| {
+            record
+                .i64(col::END_TIME)
+                .map(|end| end.saturating_sub(start_ns))
+        })
+        .unwrap_or(0);
+    let (attributes, undecoded_attributes) = decode_attributes(record);
+    let known = [
+        schema.time_column.as_str(),
+        schema.service_column.as_str(),
+        col::TRACE_ID,
+        col::SPAN_ID,
+        col::PARENT_SPAN_ID,
+        col::SPAN_NAME,
+        col::SPAN_KIND,
+        col::DURATION,
+        col::END_TIME,
+        col::STATUS_CODE,
+        col::STATUS_DESCRIPTION,
+        col::TRACE_STATE,
+        col::ATTRIBUTES,
+    ];
+    let other = record
+        .iter()
+        .filter(|(name, value)| !value.is_null() && !known.contains(name))
+        .map(|(name, value)| (name.to_owned(), value.clone()))
+        .collect();
+    Ok(Span {
+        parent_span_id: record.str(col::PARENT_SPAN_ID).map(str::to_owned),
+        name: record.str(col::SPAN_NAME).unwrap_or_default().to_owned(),
+        service: record.str(&schema.service_column).map(str::to_owned),
+        kind: record.str(col::SPAN_KIND).map(str::to_owned),
+        start_ns,
+        duration_ns,
+        status_code: record.str(col::STATUS_CODE).map(str::to_owned),
+        status_message: record.str(col::STATUS_DESCRIPTION).map(str::to_owned),
+        trace_state: record.str(col::TRACE_STATE).map(str::to_owned),
+        attributes,
+        undecoded_attributes,
+        other,
+        events: Vec::new(),
+        links: Vec::new(),
+        span_id,
+    })
+}
+
+/// A `logs` row as (span id, event).
+pub(crate) fn event_from(
+    record: &Record<'_>,
+    schema: &TraceSchema,
+) -> Result<(String, SpanEvent), String> {
+    let span_id = record
+        .str(col::SPAN_ID)
+        .ok_or("a logs row without span_id")?
+        .to_owned();
+    let time_ns =
+        time_of(record, schema).ok_or_else(|| format!("an event of span {span_id} has no time"))?;
+    let (mut attributes, undecoded) = decode_attributes(record);
+    if let Some(text) = undecoded {
+        attributes.insert(col::ATTRIBUTES.to_owned(), Json::String(text));
+    }
+    let severity = record
+        .str(col::SEVERITY_TEXT)
+        .map(str::to_owned)
+        .or_else(|| {
+            record
+                .get(col::SEVERITY_NUMBER)
+                .filter(|v| !v.is_null())
+                .map(ToString::to_string)
+        });
+    let event = SpanEvent {
+        time_ns,
+        name: record.str(col::EVENT_NAME).map(str::to_owned),
+        body: record.str(col::BODY).map(str::to_owned),
+        severity,
+        attributes,
+    };
+    Ok((span_id, event))
+}
+
+/// A `span-links` row as (span id, link).
+pub(crate) fn link_from(record: &Record<'_>) -> Result<(String, SpanLink), String> {
+    let span_id = record
+        .str(col::SPAN_ID)
+        .ok_or("a span-links row without span_id")?
+        .to_owned();
+    let linked = |c| {
+        record
+            .str(c)
+            .map(str::to_owned)
+            .ok_or_else(|| format!("a link of span {span_id} without {c}"))
+    };
+    let (mut attributes, undecoded) = decode_attributes(record);
+    if let Some(text) = undecoded {
+        attributes.insert(col::ATTRIBUTES.to_owned(), Json::String(text));
+    }
+    let link = SpanLink {
+        linked_trace_id: linked(col::LINKED_TRACE_ID)?,
+        linked_span_id: linked(col::LINKED_SPAN_ID)?,
+        trace_state: record.str(col::TRACE_STATE).map(str::to_owned),
+        attributes,
+    };
+    Ok((span_id, link))
+}
+
+/// Every row of `results` through `convert`; failures are collected in `skipped`.
+pub(crate) fn collect<T>(
+    results: &[QueryResult],
+    skipped: &mut Vec<String>,
+    mut convert: impl FnMut(&Record<'_>) -> Result<T, String>,
+) -> Vec<T> {
+    let mut out = Vec::new();
+    for result in results {
+        for record in result.records() {
+            match convert(&record) {
+                Ok(item) => out.push(item),
+                Err(reason) => skipped.push(reason),
+            }
+        }
+    }
+    out
+}
+
+/// The list line of a trace, computed from its spans: the root is the earliest span without a
+/// parent, or the earliest span when there is none.
+pub(crate) fn summarize(trace_id: TraceId, spans: &[Span]) -> TraceSummary {
+    let start_ns = spans.iter().map(|s| s.start_ns).min().unwrap_or(0);
+    let end_ns = spans.iter().map(Span::end_ns).max().unwrap_or(start_ns);
+    let key = |s: &&Span| (s.start_ns, s.span_id.clone());
+    let root = spans
+        .iter()
+        .filter(|s| s.parent_span_id.is_none())
+        .min_by_key(key)
+        .or_else(|| spans.iter().min_by_key(key));
+    TraceSummary {
+        trace_id,
+        start_ns,
+        root_service: root.and_then(|r| r.service.clone()),
+        root_span_name: root.map(|r| r.name.clone()),
+        duration_ns: end_ns.saturating_sub(start_ns),
+        span_count: spans.len() as u64,
+        has_error: spans.iter().any(Span::is_error),
+    }
+}

@@ -1,0 +1,313 @@
+//! The Datalayers backend: trace queries in SQL over REST.
+
+use super::model::{TimeRange, Trace, TraceFilter, TraceId, TraceSchema, TraceSummary, now_ns};
+use super::rows::{self, STATUS_ERROR, col};
+use super::{TraceStore, tree};
+use crate::Client;
+use crate::query::{
+    QueryError, QueryResult, Rfc3339, Value, sql_ident as ident, sql_literal as lit,
+};
+
+/// Builds the SQL text of every trace query. Every value is quoted with
+/// [`sql_literal`](crate::query::sql_literal) and every name with
+/// [`sql_ident`](crate::query::sql_ident); times are RFC3339 literals in UTC.
+#[derive(Debug, Clone, Default)]
+pub struct SqlQueries {
+    schema: TraceSchema,
+}
+
+impl SqlQueries {
+    /// Queries over `schema`.
+    pub fn new(schema: TraceSchema) -> Self {
+        Self { schema }
+    }
+
+    /// The schema queried.
+    pub fn schema(&self) -> &TraceSchema {
+        &self.schema
+    }
+
+    fn time_conditions(&self, range: &TimeRange, out: &mut Vec<String>) {
+        let time = ident(&self.schema.time_column);
+        if let Some(start) = range.start_ns {
+            out.push(format!("{time} >= '{}'", Rfc3339::new(start)));
+        }
+        if let Some(end) = range.end_ns {
+            out.push(format!("{time} < '{}'", Rfc3339::new(end)));
+        }
+    }
+
+    /// One query for the whole page of summaries: spans grouped by trace; per-span conditions in
+    /// a sub-select of matching trace ids; duration bounds in `HAVING`.
+    pub fn list_traces(&self, filter: &TraceFilter, range: &TimeRange) -> String {
+        let s = &self.schema;
+        let spans = ident(&s.spans_table);
+        let time = ident(&s.time_column);
+        let service = ident(&s.service_column);
+        let trace_id = ident(col::TRACE_ID);
+        let root = format!(
+            "({parent} IS NULL OR {parent} = '')",
+            parent = ident(col::PARENT_SPAN_ID)
+        );
+        let root_or_first = |column: &str| {
+            format!(
+                "coalesce(max(CASE WHEN {root} THEN {column} END), first_value({column} ORDER BY {time}))"
+            )
+        };
+        let end = ident(col::END_TIME);
+        let duration = format!("max({end}) - min({end} - {})", ident(col::DURATION));
+
+        let mut conditions = Vec::new();
+        self.time_conditions(range, &mut conditions);
+        if filter.has_span_conditions() {
+            let mut inner = Vec::new();
+            self.time_conditions(range, &mut inner);
+            if let Some(service_name) = &filter.service {
+                inner.push(format!("{service} = {}", lit(service_name)));
+            }
+            if let Some(name) = &filter.span_name {
+                inner.push(format!("{} = {}", ident(col::SPAN_NAME), lit(name)));
+            }
+            for (key, value) in &filter.tags {
+                inner.push(format!("{} = {}", ident(key), lit(value)));
+            }
+            conditions.push(format!(
+                "{trace_id} IN (SELECT {trace_id} FROM {spans}{})",
+                where_clause(&inner)
+            ));
+        }
+        let mut having = Vec::new();
+        if let Some(min) = filter.min_duration {
+            having.push(format!("{duration} >= {}", min.as_nanos()));
+        }
+        if let Some(max) = filter.max_duration {
+            having.push(format!("{duration} <= {}", max.as_nanos()));
+        }
+        let having = if having.is_empty() {
+            String::new()
+        } else {
+            format!(" HAVING {}", having.join(" AND "))
+        };
+        format!(
+            "SELECT {trace_id}, min({time}) AS start_time, {} AS root_service, {} AS root_span, \
+             {duration} AS duration_ns, count(*) AS span_count, \
+             max(CASE WHEN {} = '{STATUS_ERROR}' THEN 1 ELSE 0 END) AS has_error \
+             FROM {spans}{} GROUP BY {trace_id}{having} \
+             ORDER BY start_time DESC, {trace_id} LIMIT {} OFFSET {}",
+            root_or_first(&service),
+            root_or_first(&ident(col::SPAN_NAME)),
+            ident(col::STATUS_CODE),
+            where_clause(&conditions),
+            filter.limit,
+            filter.offset,
+        )
+    }
+
+    fn rows_of_trace(&self, table: &str, trace_id: &TraceId, range: &TimeRange) -> String {
+        let mut conditions = vec![format!(
+            "{} = {}",
+            ident(col::TRACE_ID),
+            lit(trace_id.as_str())
+        )];
+        self.time_conditions(range, &mut conditions);
+        format!(
+            "SELECT * FROM {}{} ORDER BY {}",
+            ident(table),
+            where_clause(&conditions),
+            ident(&self.schema.time_column)
+        )
+    }
+
+    /// All span rows of one trace, by start time.
+    pub fn trace_spans(&self, trace_id: &TraceId, range: &TimeRange) -> String {
+        self.rows_of_trace(&self.schema.spans_table, trace_id, range)
+    }
+
+    /// All event and log rows of one trace. Events happen after their span starts, so only the
+    /// lower bound of the range applies.
+    pub fn trace_events(&self, trace_id: &TraceId, range: &TimeRange) -> String {
+        let from = TimeRange {
+            start_ns: range.start_ns,
+            end_ns: None,
+        };
+        self.rows_of_trace(&self.schema.logs_table, trace_id, &from)
+    }
+
+    /// All link rows of one trace (stamped with their span's start).
+    pub fn trace_links(&self, trace_id: &TraceId, range: &TimeRange) -> String {
+        self.rows_of_trace(&self.schema.links_table, trace_id, range)
+    }
+
+    /// Distinct service names.
+    pub fn services(&self) -> String {
+        let service = ident(&self.schema.service_column);
+        format!(
+            "SELECT DISTINCT {service} AS service FROM {} WHERE {service} IS NOT NULL ORDER BY service",
+            ident(&self.schema.spans_table)
+        )
+    }
+
+    /// Distinct span names of one service.
+    pub fn operations(&self, service: &str) -> String {
+        format!(
+            "SELECT DISTINCT {name} AS operation FROM {} WHERE {} = {} AND {name} IS NOT NULL ORDER BY operation",
+            ident(&self.schema.spans_table),
+            ident(&self.schema.service_column),
+            lit(service),
+            name = ident(col::SPAN_NAME),
+        )
+    }
+}
+
+fn where_clause(conditions: &[String]) -> String {
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    }
+}
+
+/// Reads the rows of [`SqlQueries::list_traces`] into summaries.
+pub fn summaries_from_sql(result: &QueryResult) -> Result<Vec<TraceSummary>, QueryError> {
+    let mut out = Vec::with_capacity(result.rows.len());
+    for record in result.records() {
+        let bad = |what: &str| QueryError::Decode(format!("trace list row without {what}"));
+        let trace_id = TraceId::parse(record.str(col::TRACE_ID).ok_or_else(|| bad("trace_id"))?)?;
+        out.push(TraceSummary {
+            trace_id,
+            start_ns: record
+                .get("start_time")
+                .and_then(Value::as_timestamp_ns)
+                .ok_or_else(|| bad("start_time"))?,
+            root_service: record.str("root_service").map(str::to_owned),
+            root_span_name: record.str("root_span").map(str::to_owned),
+            duration_ns: record.i64("duration_ns").unwrap_or(0),
+            span_count: record
+                .i64("span_count")
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0),
+            has_error: record.i64("has_error").is_some_and(|n| n > 0)
+                || record.get("has_error").and_then(Value::as_bool) == Some(true),
+        });
+    }
+    Ok(out)
+}
+
+/// The first column of every row, as text.
+pub(crate) fn first_column_strings(result: &QueryResult) -> Vec<String> {
+    result
+        .rows
+        .iter()
+        .filter_map(|row| row.first())
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// Trace queries against Datalayers over its REST SQL API.
+#[derive(Debug, Clone)]
+pub struct DatalayersSql<'c> {
+    client: &'c Client,
+    queries: SqlQueries,
+}
+
+impl<'c> DatalayersSql<'c> {
+    /// Queries `client`'s database with the otel2influx schema.
+    pub fn new(client: &'c Client) -> Self {
+        Self::with_schema(client, TraceSchema::default())
+    }
+
+    /// Queries `client`'s database with another schema.
+    pub fn with_schema(client: &'c Client, schema: TraceSchema) -> Self {
+        Self {
+            client,
+            queries: SqlQueries::new(schema),
+        }
+    }
+
+    /// The query builder in use.
+    pub fn queries(&self) -> &SqlQueries {
+        &self.queries
+    }
+
+    /// Rows of a table that may not exist yet (tables appear with their first row).
+    async fn optional_rows(&self, statement: String) -> Result<QueryResult, QueryError> {
+        match self.client.sql(&statement).await {
+            Err(e) if e.is_table_not_found() => Ok(QueryResult::default()),
+            other => other,
+        }
+    }
+}
+
+impl TraceStore for DatalayersSql<'_> {
+    async fn list_traces(&self, filter: &TraceFilter) -> Result<Vec<TraceSummary>, QueryError> {
+        let range = filter.resolved_range(now_ns());
+        let result = self
+            .optional_rows(self.queries.list_traces(filter, &range))
+            .await?;
+        summaries_from_sql(&result)
+    }
+
+    async fn get_trace(&self, trace_id: &TraceId, hint: TimeRange) -> Result<Trace, QueryError> {
+        let schema = self.queries.schema();
+        let spans = self
+            .optional_rows(self.queries.trace_spans(trace_id, &hint))
+            .await?;
+        if spans.is_empty() {
+            return Err(not_found(trace_id, &hint));
+        }
+        let events = self
+            .optional_rows(self.queries.trace_events(trace_id, &hint))
+            .await?;
+        let links = self
+            .optional_rows(self.queries.trace_links(trace_id, &hint))
+            .await?;
+        Ok(build_trace(
+            *trace_id,
+            schema,
+            &[spans],
+            &[events],
+            &[links],
+        ))
+    }
+
+    async fn services(&self) -> Result<Vec<String>, QueryError> {
+        Ok(first_column_strings(
+            &self.optional_rows(self.queries.services()).await?,
+        ))
+    }
+
+    async fn operations(&self, service: &str) -> Result<Vec<String>, QueryError> {
+        Ok(first_column_strings(
+            &self.optional_rows(self.queries.operations(service)).await?,
+        ))
+    }
+}
+
+/// The error for a trace with no spans in `range`.
+pub(crate) fn not_found(trace_id: &TraceId, range: &TimeRange) -> QueryError {
+    let range = if *range == TimeRange::UNBOUNDED {
+        String::new()
+    } else {
+        format!(" ({range})")
+    };
+    QueryError::TraceNotFound {
+        trace_id: trace_id.to_string(),
+        range,
+    }
+}
+
+/// Rows of the three tables into an assembled trace.
+pub(crate) fn build_trace(
+    trace_id: TraceId,
+    schema: &TraceSchema,
+    spans: &[QueryResult],
+    events: &[QueryResult],
+    links: &[QueryResult],
+) -> Trace {
+    let mut skipped = Vec::new();
+    let spans = rows::collect(spans, &mut skipped, |r| rows::span_from(r, schema));
+    let events = rows::collect(events, &mut skipped, |r| rows::event_from(r, schema));
+    let links = rows::collect(links, &mut skipped, rows::link_from);
+    tree::assemble(trace_id, spans, events, links, skipped)
+}
