@@ -75,7 +75,7 @@ fn encode_span(encoder: &mut Encoder, i: u32) {
         .field_f64("ratio", f64::from(i) / 7.0)
         .field_f64("count", 2_693_000.0)
         .field_f64("tiny", 0.000_01)
-        .field_bool("error", i % 2 == 0)
+        .field_bool("error", i.is_multiple_of(2))
         .field_str("name", "GET /cart \"quoted\"\nsecond line")
         .field_str("attributes", json)
         .field_str_with("events", |w| {
