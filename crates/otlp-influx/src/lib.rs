@@ -4,10 +4,14 @@
 //! (Crate documentation is being written.)
 
 pub mod config;
+mod lines;
+mod logs;
 pub mod metrics;
 pub mod report;
 pub mod schema;
+mod traces;
 pub mod value;
+mod view;
 
 pub use config::{ConfigError, MappingConfig, MetricsSchema};
 pub use report::{DropReason, MappingReport};
@@ -52,13 +56,91 @@ impl PreparedResource {
 #[derive(Debug)]
 pub struct OtlpMapper {
     config: MappingConfig,
+    plans: Plans,
+    line_scratch: lines::LineScratch,
+    /// Attribute entries of the item being mapped. Stored empty with a `'static` lifetime and
+    /// re-typed for each call's borrow (see [`recycle`]).
+    entries: Vec<value::Entry<'static>>,
+    /// Which span dimensions were seen on the span being mapped.
+    seen_dimensions: Vec<bool>,
+}
+
+/// The line plans of the trace and log measurements, fixed by the configuration.
+#[derive(Debug)]
+struct Plans {
+    spans: lines::LinePlan,
+    events: lines::LinePlan,
+    links: lines::LinePlan,
+    log_records: lines::LinePlan,
+}
+
+impl Plans {
+    fn new(config: &MappingConfig) -> Self {
+        use lines::{LinePlan, TagSource};
+        let ids = [
+            (schema::TRACE_ID, TagSource::TraceId),
+            (schema::SPAN_ID, TagSource::SpanId),
+        ];
+        let event_dimensions: &[String] = if config.stable_columns {
+            &config.log_record_dimensions
+        } else {
+            &[]
+        };
+        Self {
+            spans: LinePlan::new(
+                schema::MEASUREMENT_SPANS,
+                &schema::SPAN_FIELDS,
+                &ids,
+                &config.span_dimensions,
+            ),
+            events: LinePlan::new(
+                schema::MEASUREMENT_LOGS,
+                &schema::LOG_FIELDS,
+                &ids,
+                event_dimensions,
+            ),
+            links: LinePlan::new(
+                schema::MEASUREMENT_SPAN_LINKS,
+                &schema::SPAN_LINK_FIELDS,
+                &[
+                    (schema::LINKED_SPAN_ID, TagSource::LinkedSpanId),
+                    (schema::LINKED_TRACE_ID, TagSource::LinkedTraceId),
+                    (schema::SPAN_ID, TagSource::SpanId),
+                    (schema::TRACE_ID, TagSource::TraceId),
+                ],
+                &[],
+            ),
+            log_records: LinePlan::new(
+                schema::MEASUREMENT_LOGS,
+                &schema::LOG_FIELDS,
+                &ids,
+                &config.log_record_dimensions,
+            ),
+        }
+    }
+}
+
+/// Re-types an empty vector's allocation for another lifetime. `Vec`'s in-place `collect`
+/// reuses the buffer when the element layouts match (they do: only the lifetime differs), so
+/// the scratch survives across calls without `unsafe`; `tests/zero_alloc.rs` holds it to that.
+fn recycle<'a, 'b>(mut v: Vec<value::Entry<'a>>) -> Vec<value::Entry<'b>> {
+    v.clear();
+    v.into_iter()
+        .map(|_| unreachable!("the vector is empty"))
+        .collect()
 }
 
 impl OtlpMapper {
     /// Validates `config` and builds a mapper.
     pub fn new(config: MappingConfig) -> Result<Self, ConfigError> {
         config.validate()?;
-        Ok(Self { config })
+        Ok(Self {
+            plans: Plans::new(&config),
+            config,
+            line_scratch: lines::LineScratch::default(),
+            entries: Vec::new(),
+            seen_dimensions: Vec::new(),
+        })
     }
 
     /// The configuration.
@@ -76,53 +158,18 @@ impl OtlpMapper {
         PreparedResource::new(resource)
     }
 
-    /// Maps SDK spans (`spans`, events to `logs`, links to `span-links`).
-    pub fn map_sdk_spans(
-        &mut self,
-        resource: &PreparedResource,
-        spans: &[opentelemetry_sdk::trace::SpanData],
-        out: &mut lineproto::Encoder,
-        report: &mut MappingReport,
-    ) {
-        let _ = (resource, spans, out, report);
+    fn take_entries<'a>(&mut self) -> Vec<value::Entry<'a>> {
+        recycle(std::mem::take(&mut self.entries))
     }
 
-    /// Maps an SDK log batch to `logs`.
-    pub fn map_sdk_logs(
-        &mut self,
-        resource: &PreparedResource,
-        batch: &opentelemetry_sdk::logs::LogBatch<'_>,
-        out: &mut lineproto::Encoder,
-        report: &mut MappingReport,
-    ) {
-        let _ = (resource, batch, out, report);
-    }
-
-    /// Maps an OTLP trace export request.
-    pub fn map_proto_traces(
-        &mut self,
-        request: &opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
-        out: &mut lineproto::Encoder,
-        report: &mut MappingReport,
-    ) {
-        let _ = (request, out, report);
-    }
-
-    /// Maps an OTLP logs export request.
-    pub fn map_proto_logs(
-        &mut self,
-        request: &opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest,
-        out: &mut lineproto::Encoder,
-        report: &mut MappingReport,
-    ) {
-        let _ = (request, out, report);
+    fn return_entries(&mut self, entries: Vec<value::Entry<'_>>) {
+        self.entries = recycle(entries);
     }
 }
 
 /// Ends the line being built: counts it when written, or counts the drop with the encoder's
 /// reason (the encoder has rolled the line back; nothing else is lost). Returns whether the
 /// line was written. `what` names the item for the report message (only called on error).
-#[allow(dead_code)] // the trace and log mappers are being written
 pub(crate) fn finish_line(
     out: &mut lineproto::Encoder,
     timestamp_ns: i64,

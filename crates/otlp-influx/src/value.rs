@@ -360,6 +360,8 @@ pub(crate) struct Entry<'a> {
     pub(crate) key: &'a str,
     pub(crate) seq: u32,
     pub(crate) value: ValueView<'a>,
+    /// Whether the entry belongs in the JSON object (dimensions go to tags instead).
+    pub(crate) in_json: bool,
 }
 
 /// Sorts entries by key; of entries with the same key only the last one (highest `seq`) stays.
@@ -418,7 +420,12 @@ fn write_json_map(m: MapView<'_>, out: &mut impl TextSink) {
     let mut entries: Vec<Entry<'_>> = m
         .iter()
         .zip(0u32..)
-        .map(|((key, value), seq)| Entry { key, seq, value })
+        .map(|((key, value), seq)| Entry {
+            key,
+            seq,
+            value,
+            in_json: true,
+        })
         .collect();
     sort_dedup_last_wins(&mut entries);
     write_json_object_unchecked(entries.iter().map(|e| (e.key, e.value)), out);
@@ -861,6 +868,7 @@ mod tests {
                 key,
                 seq,
                 value: ValueView::Int(i),
+                in_json: true,
             })
             .collect();
         sort_dedup_last_wins(&mut v);

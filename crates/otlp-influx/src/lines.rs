@@ -1,0 +1,410 @@
+//! The one line builder behind spans, events, links and log records: a per-measurement plan
+//! (sorted tag slots, sorted field list) computed once from the configuration, and a writer that
+//! fills the slots, applies the tag/field collision rule and writes the fields in sorted order.
+
+use lineproto::{Dialect, Encoder};
+
+use crate::{
+    DropReason, MappingReport, PLACEHOLDER,
+    schema::{self, FieldType},
+    value::{Entry, ValueView, write_json_object_unchecked},
+};
+
+/// Where a tag slot's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TagSource {
+    TraceId,
+    SpanId,
+    LinkedTraceId,
+    LinkedSpanId,
+    /// A configured dimension: an attribute with the slot's key.
+    Dimension,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct TagSlot {
+    pub(crate) key: String,
+    pub(crate) source: TagSource,
+    /// The field with the same key, if any (collision rule; stable-columns fallback value).
+    field: Option<usize>,
+}
+
+/// Tags and fields of one kind of line, fixed by the configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct LinePlan {
+    pub(crate) measurement: &'static str,
+    /// Sorted by key, unique.
+    pub(crate) slots: Vec<TagSlot>,
+    /// Sorted by key.
+    pub(crate) fields: &'static [(&'static str, FieldType)],
+    /// For each field, the slot with the same key.
+    field_slot: Vec<Option<usize>>,
+    /// Index of `dropped_attributes_count` in `fields`.
+    pub(crate) dropped_attributes: Option<usize>,
+}
+
+impl LinePlan {
+    /// Ids override dimensions of the same name (the reference sets them last).
+    pub(crate) fn new(
+        measurement: &'static str,
+        fields: &'static [(&'static str, FieldType)],
+        ids: &[(&str, TagSource)],
+        dimensions: &[String],
+    ) -> Self {
+        let mut slots: Vec<TagSlot> = dimensions
+            .iter()
+            .filter(|d| !ids.iter().any(|(id, _)| id == d))
+            .map(|d| (d.as_str(), TagSource::Dimension))
+            .chain(ids.iter().copied())
+            .map(|(key, source)| TagSlot {
+                key: key.to_owned(),
+                source,
+                field: fields.iter().position(|(f, _)| *f == key),
+            })
+            .collect();
+        slots.sort_by(|a, b| a.key.cmp(&b.key));
+        let field_slot = fields
+            .iter()
+            .map(|(f, _)| slots.iter().position(|s| s.key == *f))
+            .collect();
+        Self {
+            measurement,
+            slots,
+            fields,
+            field_slot,
+            dropped_attributes: fields
+                .iter()
+                .position(|(f, _)| *f == schema::DROPPED_ATTRIBUTES_COUNT),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn field_index(&self, key: &str) -> usize {
+        self.fields
+            .iter()
+            .position(|(f, _)| *f == key)
+            .unwrap_or_else(|| unreachable!("{key} is not a field of {}", self.measurement))
+    }
+}
+
+/// A field value on its way out.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Val<'a> {
+    Str(&'a str),
+    I64(i64),
+    U64(u64),
+    /// The `attributes` JSON, from the entries marked `in_json`.
+    Json,
+    /// A value written as its `AsString` text (log bodies).
+    Text(ValueView<'a>),
+}
+
+/// Ids of the line being written (hex text), `None` when absent.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct LineIds<'s> {
+    pub(crate) trace_id: Option<&'s str>,
+    pub(crate) span_id: Option<&'s str>,
+    pub(crate) linked_trace_id: Option<&'s str>,
+    pub(crate) linked_span_id: Option<&'s str>,
+}
+
+/// How a slot was filled on the current line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TagOrigin {
+    /// No tag written.
+    None,
+    /// From an attribute or an id.
+    Attribute,
+    /// Stable columns: from the line's own field of the same key (the field is not written).
+    Intrinsic,
+    /// Stable columns: the placeholder.
+    Placeholder,
+}
+
+/// One slot on the current line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SlotState {
+    pub(crate) origin: TagOrigin,
+    /// The attribute's text could not be a tag value; the caller keeps it in the JSON.
+    pub(crate) invalid: bool,
+}
+
+/// The mapper's reusable, lifetime-free scratch for writing lines.
+#[derive(Debug, Default)]
+pub(crate) struct LineScratch {
+    /// Text of the tag value being written (non-string attributes, numbers).
+    text: String,
+    /// One per slot of the current plan.
+    pub(crate) slots: Vec<SlotState>,
+}
+
+/// Whether `value` can be written as a tag value for `dialect` (the encoder's rules: non-empty,
+/// no control byte, no trailing backslash, no backslash the dialect would misread).
+pub(crate) fn tag_value_ok(value: &str, dialect: Dialect) -> bool {
+    if lineproto::Key::new(value).is_err() {
+        return false;
+    }
+    let bytes = value.as_bytes();
+    bytes.windows(2).all(|w| {
+        w[0] != b'\\'
+            || match dialect {
+                Dialect::InfluxDbV3 => true,
+                Dialect::InfluxDbV1 | Dialect::InfluxDbV2 => !matches!(w[1], b',' | b'=' | b' '),
+                _ => !matches!(w[1], b',' | b'=' | b' ' | b'\\'),
+            }
+    })
+}
+
+/// Writes one line: measurement, tags from the plan's slots, then the present fields.
+pub(crate) struct LineWriter<'m> {
+    pub(crate) out: &'m mut Encoder,
+    pub(crate) report: &'m mut MappingReport,
+    pub(crate) scratch: &'m mut LineScratch,
+    pub(crate) stable: bool,
+}
+
+impl LineWriter<'_> {
+    /// Starts the line and writes its tags. `dimension` looks up a dimension's attribute value.
+    /// `vals` are the line's fields (read for stable-columns fallbacks).
+    pub(crate) fn start<'a>(
+        &mut self,
+        plan: &LinePlan,
+        ids: LineIds<'_>,
+        mut dimension: impl FnMut(&str) -> Option<ValueView<'a>>,
+        vals: &[Option<Val<'a>>],
+    ) {
+        let dialect = self.out.options().dialect;
+        self.out
+            .start_line(lineproto::Measurement::new_unchecked(plan.measurement));
+        self.scratch.slots.clear();
+        for slot in &plan.slots {
+            let text = &mut self.scratch.text;
+            text.clear();
+            let found: Option<&str> = match slot.source {
+                TagSource::TraceId => ids.trace_id,
+                TagSource::SpanId => ids.span_id,
+                TagSource::LinkedTraceId => ids.linked_trace_id,
+                TagSource::LinkedSpanId => ids.linked_span_id,
+                TagSource::Dimension => match dimension(&slot.key) {
+                    Some(ValueView::Str(s)) => Some(s),
+                    Some(v) => {
+                        // No JSON form (NaN inside a list): no text, an invalid tag below.
+                        let _ = v.append_as_string(text);
+                        Some(text.as_str())
+                    }
+                    None => None,
+                },
+            };
+            let mut state = SlotState {
+                origin: TagOrigin::Attribute,
+                invalid: false,
+            };
+            let mut value = match found {
+                // pdata drops empty tag values (`optimizeTags`).
+                Some("") | None => None,
+                Some(v) if tag_value_ok(v, dialect) => Some(v),
+                Some(v) => {
+                    let key = &slot.key;
+                    self.report.record_drop(DropReason::InvalidTagValue, || {
+                        format!("{} tag {key}={v:?}", plan.measurement)
+                    });
+                    state.invalid = true;
+                    None
+                }
+            };
+            if value.is_none() {
+                state.origin = TagOrigin::None;
+                if self.stable {
+                    let text = &mut self.scratch.text;
+                    let fallback = slot
+                        .field
+                        .and_then(|f| vals[f])
+                        .and_then(|v| val_text(v, text))
+                        .filter(|v| tag_value_ok(v, dialect));
+                    (state.origin, value) = match fallback {
+                        Some(v) => (TagOrigin::Intrinsic, Some(v)),
+                        None => (TagOrigin::Placeholder, Some(PLACEHOLDER)),
+                    };
+                }
+            }
+            if let Some(v) = value {
+                self.out.tag(lineproto::Key::new_unchecked(&slot.key), v);
+            }
+            self.scratch.slots.push(state);
+        }
+    }
+
+    /// Writes the fields and ends the line. A field whose key is also a tag of this line is left
+    /// out; when an attribute took its place the loss is counted and added to
+    /// `dropped_attributes_count` (`vals` holds its base value, if the plan has that field).
+    /// Returns whether the line was written.
+    pub(crate) fn finish<'a>(
+        &mut self,
+        plan: &LinePlan,
+        vals: &mut [Option<Val<'a>>],
+        json: &[Entry<'a>],
+        timestamp_ns: i64,
+        what: impl FnOnce() -> String,
+    ) -> bool {
+        let slots = &self.scratch.slots;
+        let tag_of = |i: usize| plan.field_slot[i].map(|s| slots[s].origin);
+        let mut lost = 0u64;
+        for (i, (key, _)) in plan.fields.iter().enumerate() {
+            if vals[i].is_some() && tag_of(i) == Some(TagOrigin::Attribute) {
+                lost += 1;
+                self.report.record_drop(DropReason::TagFieldCollision, || {
+                    format!(
+                        "{} field {key} replaced by the tag of the same name",
+                        plan.measurement
+                    )
+                });
+            }
+        }
+        if lost > 0
+            && let Some(i) = plan.dropped_attributes
+        {
+            let base = match vals[i] {
+                Some(Val::U64(n)) => n,
+                _ => 0,
+            };
+            vals[i] = Some(Val::U64(base + lost));
+        }
+        for (i, val) in vals.iter_mut().enumerate() {
+            if tag_of(i).is_some_and(|origin| origin != TagOrigin::None) {
+                *val = None;
+            }
+        }
+        for ((key, _), val) in plan.fields.iter().zip(vals.iter()) {
+            let key = lineproto::Key::new_unchecked(key);
+            match *val {
+                None => {}
+                Some(Val::Str(s)) => {
+                    self.out.field_str(key, s);
+                }
+                Some(Val::I64(i)) => {
+                    self.out.field_i64(key, i);
+                }
+                Some(Val::U64(u)) => {
+                    self.out.field_u64(key, u);
+                }
+                Some(Val::Json) => {
+                    self.out.field_str_with(key, |w| {
+                        write_json_object_unchecked(
+                            json.iter().filter(|e| e.in_json).map(|e| (e.key, e.value)),
+                            w,
+                        );
+                    });
+                }
+                Some(Val::Text(ValueView::Str(s))) => {
+                    self.out.field_str(key, s);
+                }
+                Some(Val::Text(view)) => {
+                    self.out.field_str_with(key, |w| {
+                        // The caller checked that the value has a text form.
+                        let _ = view.append_as_string(w);
+                    });
+                }
+            }
+        }
+        crate::finish_line(self.out, timestamp_ns, self.report, what)
+    }
+}
+
+/// The text of a field value, for a stable-columns tag that falls back to it.
+fn val_text<'t>(val: Val<'t>, text: &'t mut String) -> Option<&'t str> {
+    text.clear();
+    match val {
+        Val::Str(s) => return Some(s),
+        Val::I64(i) => text.push_str(itoa::Buffer::new().format(i)),
+        Val::U64(u) => text.push_str(itoa::Buffer::new().format(u)),
+        Val::Text(view) => view.append_as_string(text).ok()?,
+        Val::Json => return None,
+    }
+    Some(text.as_str())
+}
+
+/// Lowercase hex of an id, on the stack.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HexId<const N: usize> {
+    buf: [u8; N],
+}
+
+impl<const N: usize> HexId<N> {
+    pub(crate) fn new(id: &[u8]) -> Self {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut buf = [b'0'; N];
+        for (i, b) in id.iter().take(N / 2).enumerate() {
+            buf[2 * i] = HEX[(b >> 4) as usize];
+            buf[2 * i + 1] = HEX[(b & 0xf) as usize];
+        }
+        Self { buf }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII hex digits are ever stored.
+        std::str::from_utf8(&self.buf).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_value_rules_follow_the_dialect() {
+        for d in Dialect::ALL {
+            assert!(tag_value_ok("plain value, with = signs", d));
+            assert!(!tag_value_ok("", d));
+            assert!(!tag_value_ok("line\nbreak", d));
+            assert!(!tag_value_ok("trailing\\", d));
+            assert!(tag_value_ok("a\\b", d));
+        }
+        assert!(!tag_value_ok("a\\,b", Dialect::InfluxDbV1));
+        assert!(tag_value_ok("a\\\\b", Dialect::InfluxDbV1));
+        assert!(!tag_value_ok("a\\\\b", Dialect::Datalayers));
+        assert!(tag_value_ok("a\\ b", Dialect::InfluxDbV3));
+    }
+
+    #[test]
+    fn plans_sort_slots_and_ids_win_over_dimensions() {
+        let plan = LinePlan::new(
+            schema::MEASUREMENT_SPANS,
+            &schema::SPAN_FIELDS,
+            &[
+                (schema::TRACE_ID, TagSource::TraceId),
+                (schema::SPAN_ID, TagSource::SpanId),
+            ],
+            &["span.name".into(), "trace_id".into(), "a".into()],
+        );
+        let keys: Vec<_> = plan
+            .slots
+            .iter()
+            .map(|s| (s.key.as_str(), s.source))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("a", TagSource::Dimension),
+                ("span.name", TagSource::Dimension),
+                ("span_id", TagSource::SpanId),
+                ("trace_id", TagSource::TraceId),
+            ]
+        );
+        assert_eq!(
+            plan.field_slot[plan.field_index(schema::SPAN_NAME)],
+            Some(1)
+        );
+        assert_eq!(
+            plan.slots[1].field,
+            Some(plan.field_index(schema::SPAN_NAME))
+        );
+    }
+
+    #[test]
+    fn hex_ids() {
+        assert_eq!(
+            HexId::<16>::new(&[0, 1, 0xab, 0xff, 0, 0, 0, 3]).as_str(),
+            "0001abff00000003"
+        );
+    }
+}

@@ -1,0 +1,139 @@
+//! Log records to `logs`, over [`LogRecordView`] so that SDK and OTLP input share it.
+
+use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
+use opentelemetry_sdk::logs::LogBatch;
+
+use crate::{
+    DropReason, MappingReport, OtlpMapper, PreparedResource,
+    lines::{HexId, LineIds, LineWriter, Val},
+    schema,
+    traces::{attributes_json, keep_invalid_dimensions_in_json, lookup},
+    value::{Entry, ValueView, sort_dedup_last_wins},
+    view::{AttrSource, LogRecordView},
+};
+
+impl OtlpMapper {
+    /// Maps an SDK log batch to `logs` lines.
+    pub fn map_sdk_logs(
+        &mut self,
+        resource: &PreparedResource,
+        batch: &LogBatch<'_>,
+        out: &mut lineproto::Encoder,
+        report: &mut MappingReport,
+    ) {
+        let mut entries = self.take_entries();
+        for (record, scope) in batch.iter() {
+            self.map_log_record(resource, scope, record, &mut entries, out, report);
+        }
+        self.return_entries(entries);
+    }
+
+    /// Maps an OTLP logs export request, resource by resource, scope by scope, in input order.
+    pub fn map_proto_logs(
+        &mut self,
+        request: &ExportLogsServiceRequest,
+        out: &mut lineproto::Encoder,
+        report: &mut MappingReport,
+    ) {
+        let mut entries = self.take_entries();
+        for resource_logs in &request.resource_logs {
+            let resource = resource_logs
+                .resource
+                .as_ref()
+                .map_or(&[][..], |r| &r.attributes[..]);
+            for scope_logs in &resource_logs.scope_logs {
+                let scope = scope_logs
+                    .scope
+                    .as_ref()
+                    .map_or(&[][..], |s| &s.attributes[..]);
+                for record in &scope_logs.log_records {
+                    self.map_log_record(resource, scope, record, &mut entries, out, report);
+                }
+            }
+        }
+        self.return_entries(entries);
+    }
+
+    fn map_log_record<'a>(
+        &mut self,
+        resource: &'a (impl AttrSource + ?Sized),
+        scope: &'a (impl AttrSource + ?Sized),
+        record: &'a impl LogRecordView,
+        entries: &mut Vec<Entry<'a>>,
+        out: &mut lineproto::Encoder,
+        report: &mut MappingReport,
+    ) {
+        // Attributes: resource, then scope, then record; empty keys skipped; dimensions go to
+        // tags only (the last level wins), everything else into the JSON.
+        entries.clear();
+        let dims = &self.config.log_record_dimensions;
+        let attrs = resource
+            .attrs()
+            .chain(scope.attrs())
+            .chain(record.attributes())
+            .filter(|(key, _)| !key.is_empty());
+        for (seq, (key, value)) in (0u32..).zip(attrs) {
+            entries.push(Entry {
+                key,
+                seq,
+                value,
+                in_json: !dims.iter().any(|d| d == key),
+            });
+        }
+        sort_dedup_last_wins(entries);
+
+        let context = record.trace_context();
+        let trace_hex = context.map(|(t, _)| HexId::<32>::new(&t));
+        let span_hex = context.map(|(_, s)| HexId::<16>::new(&s));
+        let ids = LineIds {
+            trace_id: trace_hex.as_ref().map(HexId::as_str),
+            span_id: span_hex.as_ref().map(HexId::as_str),
+            ..LineIds::default()
+        };
+
+        let mut body = record.body();
+        if body.has_non_finite() {
+            report.record_drop(DropReason::NonFiniteValue, || {
+                "log body holds NaN or infinity and has no JSON text: written as \"\"".into()
+            });
+            body = ValueView::Str("");
+        }
+        let observed = record.observed_ns().filter(|&t| t != 0);
+        let severity_number = record.severity_number();
+        let severity_text = record.severity_text();
+        let mut vals: [Option<Val<'_>>; schema::LOG_FIELDS.len()] = [
+            None, // attributes: below, after the tags
+            Some(Val::Text(body)),
+            None, // dropped_attributes_count: below
+            None, // event.name: span events only
+            observed.map(Val::I64),
+            (severity_number != 0).then_some(Val::I64(i64::from(severity_number))),
+            (!severity_text.is_empty()).then_some(Val::Str(severity_text)),
+        ];
+        // Departure: a record without a timestamp is written at its observed time (the
+        // reference writes 0).
+        let timestamp = record.time_ns().or(observed).unwrap_or(0);
+
+        let plan = &self.plans.log_records;
+        let mut writer = LineWriter {
+            out,
+            report,
+            scratch: &mut self.line_scratch,
+            stable: self.config.stable_columns,
+        };
+        writer.start(plan, ids, |key| lookup(entries, key), &vals);
+        keep_invalid_dimensions_in_json(plan, &writer.scratch.slots, entries);
+        let mut dropped_attributes = u64::from(record.dropped_attributes_count());
+        vals[0] = attributes_json(
+            entries,
+            record.attribute_count(),
+            &mut dropped_attributes,
+            writer.report,
+            || "log record".into(),
+        );
+        vals[2] = (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
+        writer.finish(plan, &mut vals, entries, timestamp, || {
+            format!("log record at {timestamp}")
+        });
+    }
+}

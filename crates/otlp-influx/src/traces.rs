@@ -1,0 +1,371 @@
+//! Spans to `spans`, their events to `logs`, their links to `span-links` (written in that
+//! order per span: events, links, span), over [`SpanView`] so that SDK and OTLP input share it.
+
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use opentelemetry_sdk::trace::SpanData;
+
+use crate::{
+    DropReason, MappingReport, OtlpMapper, PreparedResource,
+    lines::{HexId, LineIds, LineWriter, Val},
+    schema,
+    value::{Entry, ValueView, sort_dedup_last_wins},
+    view::{Attr, AttrSource, EventView, LinkView, SpanView},
+};
+
+impl OtlpMapper {
+    /// Maps SDK spans: for each span its events (`logs`), links (`span-links`), then the span
+    /// (`spans`). Allocation-free per span once the scratch has grown (see the crate docs).
+    pub fn map_sdk_spans(
+        &mut self,
+        resource: &PreparedResource,
+        spans: &[SpanData],
+        out: &mut lineproto::Encoder,
+        report: &mut MappingReport,
+    ) {
+        let mut entries = self.take_entries();
+        for span in spans {
+            self.map_span(
+                resource,
+                &span.instrumentation_scope,
+                span,
+                &mut entries,
+                out,
+                report,
+            );
+        }
+        self.return_entries(entries);
+    }
+
+    /// Maps an OTLP trace export request, resource by resource, scope by scope, in input order.
+    pub fn map_proto_traces(
+        &mut self,
+        request: &ExportTraceServiceRequest,
+        out: &mut lineproto::Encoder,
+        report: &mut MappingReport,
+    ) {
+        let mut entries = self.take_entries();
+        for resource_spans in &request.resource_spans {
+            let resource = resource_spans
+                .resource
+                .as_ref()
+                .map_or(&[][..], |r| &r.attributes[..]);
+            for scope_spans in &resource_spans.scope_spans {
+                let scope = scope_spans
+                    .scope
+                    .as_ref()
+                    .map_or(&[][..], |s| &s.attributes[..]);
+                for span in &scope_spans.spans {
+                    self.map_span(resource, scope, span, &mut entries, out, report);
+                }
+            }
+        }
+        self.return_entries(entries);
+    }
+
+    fn map_span<'a, S: SpanView>(
+        &mut self,
+        resource: &'a (impl AttrSource + ?Sized),
+        scope: &'a (impl AttrSource + ?Sized),
+        span: &'a S,
+        entries: &mut Vec<Entry<'a>>,
+        out: &mut lineproto::Encoder,
+        report: &mut MappingReport,
+    ) {
+        let trace_id = span.trace_id();
+        let span_id = span.span_id();
+        if trace_id == [0; 16] || span_id == [0; 8] {
+            let (reason, which) = if trace_id == [0; 16] {
+                (DropReason::SpanWithoutTraceId, "trace")
+            } else {
+                (DropReason::SpanWithoutSpanId, "span")
+            };
+            report.record_drop(reason, || {
+                format!("span {:?} has no {which} id", span.name())
+            });
+            return;
+        }
+        let trace_hex = HexId::<32>::new(&trace_id);
+        let span_hex = HexId::<16>::new(&span_id);
+        let ids = LineIds {
+            trace_id: Some(trace_hex.as_str()),
+            span_id: Some(span_hex.as_str()),
+            ..LineIds::default()
+        };
+
+        let mut dropped_events = u64::from(span.dropped_events_count());
+        for event in span.events() {
+            if !self.map_event(resource, scope, event, ids, entries, out, report) {
+                dropped_events += 1;
+            }
+        }
+        let mut dropped_links = u64::from(span.dropped_links_count());
+        for link in span.links() {
+            if !self.map_link(link, ids, span.start_ns(), entries, out, report) {
+                dropped_links += 1;
+            }
+        }
+
+        // Attributes: resource, then scope, then span; the last level wins. A dimension goes to
+        // its tag; when it shows up again at a later level, the later value also goes into the
+        // JSON (what the reference does with a no-op logger, instead of failing the batch).
+        entries.clear();
+        let dims = &self.config.span_dimensions;
+        self.seen_dimensions.clear();
+        self.seen_dimensions.resize(dims.len(), false);
+        let attrs = resource
+            .attrs()
+            .chain(scope.attrs())
+            .chain(span.attributes());
+        for (seq, (key, value)) in (0u32..).zip(attrs) {
+            let in_json = match dims.iter().position(|d| d == key) {
+                Some(d) => std::mem::replace(&mut self.seen_dimensions[d], true),
+                None => true,
+            };
+            entries.push(Entry {
+                key,
+                seq,
+                value,
+                in_json,
+            });
+        }
+        sort_dedup_last_wins(entries);
+
+        let plan = &self.plans.spans;
+        let parent = span.parent_span_id();
+        let parent_hex = HexId::<16>::new(&parent);
+        let trace_state = span.trace_state();
+        let (status, description) = span.status();
+        let start = span.start_ns();
+        let end = span.end_ns();
+        let mut vals: [Option<Val<'_>>; schema::SPAN_FIELDS.len()] = [
+            None, // attributes: below, after the tags (an invalid tag value moves into the JSON)
+            None, // dropped_attributes_count: below
+            (dropped_events > 0).then_some(Val::U64(dropped_events)),
+            (dropped_links > 0).then_some(Val::U64(dropped_links)),
+            Some(Val::I64(end.saturating_sub(start))),
+            Some(Val::I64(end)),
+            status.as_field().map(Val::Str),
+            (!description.is_empty()).then_some(Val::Str(description)),
+            (parent != [0; 8]).then(|| Val::Str(parent_hex.as_str())),
+            (!span.kind().is_empty()).then_some(Val::Str(span.kind())),
+            (!span.name().is_empty()).then_some(Val::Str(span.name())),
+            (!trace_state.is_empty()).then_some(Val::Str(&trace_state)),
+        ];
+
+        let mut writer = LineWriter {
+            out,
+            report,
+            scratch: &mut self.line_scratch,
+            stable: self.config.stable_columns,
+        };
+        writer.start(plan, ids, |key| lookup(entries, key), &vals);
+        keep_invalid_dimensions_in_json(plan, &writer.scratch.slots, entries);
+        let mut dropped_attributes = u64::from(span.dropped_attributes_count());
+        vals[0] = attributes_json(
+            entries,
+            span.attribute_count(),
+            &mut dropped_attributes,
+            writer.report,
+            || format!("span {}", span_hex.as_str()),
+        );
+        vals[1] = (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
+        writer.finish(plan, &mut vals, entries, start, || {
+            format!("span {} of trace {}", span_hex.as_str(), trace_hex.as_str())
+        });
+    }
+
+    /// One event as a `logs` line. Returns false when the event was dropped (counted).
+    #[allow(clippy::too_many_arguments)]
+    fn map_event<'a>(
+        &mut self,
+        resource: &'a (impl AttrSource + ?Sized),
+        scope: &'a (impl AttrSource + ?Sized),
+        event: &'a impl EventView,
+        ids: LineIds<'_>,
+        entries: &mut Vec<Entry<'a>>,
+        out: &mut lineproto::Encoder,
+        report: &mut MappingReport,
+    ) -> bool {
+        collect_own_attributes(entries, event.attributes());
+        let mut dropped_attributes = u64::from(event.dropped_attributes_count());
+        let json = attributes_json(
+            entries,
+            event.attribute_count(),
+            &mut dropped_attributes,
+            report,
+            || {
+                format!(
+                    "event {:?} of span {}",
+                    event.name(),
+                    ids.span_id.unwrap_or_default()
+                )
+            },
+        );
+        let plan = &self.plans.events;
+        let mut vals = [None; schema::LOG_FIELDS.len()];
+        vals[0] = json;
+        vals[2] = (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
+        vals[3] = (!event.name().is_empty()).then_some(Val::Str(event.name()));
+        if vals.iter().all(Option::is_none) {
+            report.record_drop(DropReason::EmptyEvent, || {
+                format!(
+                    "event of span {} has no name and no attributes",
+                    ids.span_id.unwrap_or_default()
+                )
+            });
+            return false;
+        }
+        let mut writer = LineWriter {
+            out,
+            report,
+            scratch: &mut self.line_scratch,
+            stable: self.config.stable_columns,
+        };
+        // Events carry no dimensions in the reference; in stable-columns mode the `logs` table
+        // has the log-record dimensions, filled from the span's resource and scope.
+        writer.start(
+            plan,
+            ids,
+            |key| {
+                resource
+                    .attrs()
+                    .chain(scope.attrs())
+                    .filter(|(k, _)| *k == key)
+                    .last()
+                    .map(|(_, v)| v)
+            },
+            &vals,
+        );
+        writer.finish(plan, &mut vals, entries, event.time_ns(), || {
+            format!(
+                "event {:?} of span {}",
+                event.name(),
+                ids.span_id.unwrap_or_default()
+            )
+        })
+    }
+
+    /// One link as a `span-links` line (timestamp: the span's start). Returns false when the
+    /// link was dropped (counted).
+    fn map_link<'a>(
+        &mut self,
+        link: &'a impl LinkView,
+        span_ids: LineIds<'_>,
+        span_start_ns: i64,
+        entries: &mut Vec<Entry<'a>>,
+        out: &mut lineproto::Encoder,
+        report: &mut MappingReport,
+    ) -> bool {
+        let (trace_id, span_id) = (link.trace_id(), link.span_id());
+        if trace_id == [0; 16] || span_id == [0; 8] {
+            report.record_drop(DropReason::LinkWithoutId, || {
+                format!(
+                    "link of span {} has no trace or span id",
+                    span_ids.span_id.unwrap_or_default()
+                )
+            });
+            return false;
+        }
+        let linked_trace = HexId::<32>::new(&trace_id);
+        let linked_span = HexId::<16>::new(&span_id);
+        let ids = LineIds {
+            linked_trace_id: Some(linked_trace.as_str()),
+            linked_span_id: Some(linked_span.as_str()),
+            ..span_ids
+        };
+        collect_own_attributes(entries, link.attributes());
+        let mut dropped_attributes = u64::from(link.dropped_attributes_count());
+        let json = attributes_json(
+            entries,
+            link.attribute_count(),
+            &mut dropped_attributes,
+            report,
+            || format!("link of span {}", span_ids.span_id.unwrap_or_default()),
+        );
+        let trace_state = link.trace_state();
+        let mut vals = [
+            json,
+            (dropped_attributes > 0).then_some(Val::U64(dropped_attributes)),
+            (!trace_state.is_empty()).then_some(Val::Str(&trace_state)),
+        ];
+        if vals.iter().all(Option::is_none) {
+            report.record_drop(DropReason::EmptyLink, || {
+                format!(
+                    "link of span {} has no trace state and no attributes",
+                    span_ids.span_id.unwrap_or_default()
+                )
+            });
+            return false;
+        }
+        let plan = &self.plans.links;
+        let mut writer = LineWriter {
+            out,
+            report,
+            scratch: &mut self.line_scratch,
+            stable: self.config.stable_columns,
+        };
+        writer.start(plan, ids, |_| None, &vals);
+        writer.finish(plan, &mut vals, entries, span_start_ns, || {
+            format!("link of span {}", span_ids.span_id.unwrap_or_default())
+        })
+    }
+}
+
+/// The value of `key` among sorted, de-duplicated entries.
+pub(crate) fn lookup<'a>(entries: &[Entry<'a>], key: &str) -> Option<ValueView<'a>> {
+    entries
+        .binary_search_by(|e| e.key.cmp(key))
+        .ok()
+        .map(|i| entries[i].value)
+}
+
+/// An event's or link's own attributes, sorted, the last duplicate winning, all for the JSON.
+fn collect_own_attributes<'a>(entries: &mut Vec<Entry<'a>>, attrs: impl Iterator<Item = Attr<'a>>) {
+    entries.clear();
+    entries.extend((0u32..).zip(attrs).map(|(seq, (key, value))| Entry {
+        key,
+        seq,
+        value,
+        in_json: true,
+    }));
+    sort_dedup_last_wins(entries);
+}
+
+/// A dimension whose value could not be a tag keeps its value in the JSON.
+pub(crate) fn keep_invalid_dimensions_in_json(
+    plan: &crate::lines::LinePlan,
+    slots: &[crate::lines::SlotState],
+    entries: &mut [Entry<'_>],
+) {
+    for (slot, state) in plan.slots.iter().zip(slots) {
+        if state.invalid
+            && let Ok(i) = entries.binary_search_by(|e| e.key.cmp(&slot.key))
+        {
+            entries[i].in_json = true;
+        }
+    }
+}
+
+/// The `attributes` field for the entries marked `in_json`: `None` when there are none, or
+/// when a value is NaN/infinite (then, as the reference, the item's own attribute count is added
+/// to its dropped count, and the loss is reported).
+pub(crate) fn attributes_json(
+    entries: &[Entry<'_>],
+    own_attribute_count: usize,
+    dropped_attributes: &mut u64,
+    report: &mut MappingReport,
+    what: impl FnOnce() -> String,
+) -> Option<Val<'static>> {
+    let mut any = false;
+    for e in entries.iter().filter(|e| e.in_json) {
+        any = true;
+        if e.value.has_non_finite() {
+            *dropped_attributes += own_attribute_count as u64;
+            report.record_drop(DropReason::NonFiniteAttributes, || {
+                format!("{}: attribute {:?} is NaN or infinite", what(), e.key)
+            });
+            return None;
+        }
+    }
+    any.then_some(Val::Json)
+}
