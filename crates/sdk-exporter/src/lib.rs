@@ -1,1 +1,88 @@
-//! (being written)
+//! OpenTelemetry SDK exporters that write traces, logs and metrics as line protocol straight to
+//! Datalayers or InfluxDB: no collector in between.
+//!
+//! [`SpanExporter`], [`LogExporter`] and [`MetricExporter`] implement the `opentelemetry_sdk`
+//! 0.33 exporter traits. Each batch is mapped with the otel2influx schema ([`otlp_influx`]) into a
+//! reused line-protocol buffer and handed to a [`LineSink`]: HTTP by default ([`HttpSink`], with
+//! batching, gzip and retries from [`datalayers_client`]), or standard output, a file, memory
+//! ([`MemorySink`]) or your own sink.
+//!
+//! # Install it in a tracer provider
+//!
+//! ```no_run
+//! use opentelemetry::trace::{Tracer, TracerProvider};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Reads OTEL_EXPORTER_DATALAYERS_ENDPOINT, _DATABASE, _PROTOCOL, ... from the environment.
+//! let exporter = sdk_exporter::SpanExporter::builder().build_span_exporter()?;
+//! let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().with_batch_exporter(exporter).build();
+//! provider.tracer("my-app").in_span("handle request", |_cx| { /* your code */ });
+//! provider.shutdown()?; // flushes what is still queued
+//! # Ok(()) }
+//! ```
+//!
+//! The same builder configures every setting in code, and builder calls win over the
+//! environment. Exporters built from one builder share the HTTP connection pool and the counters:
+//!
+//! ```
+//! use opentelemetry::trace::{Tracer, TracerProvider};
+//! use opentelemetry_sdk::trace::SdkTracerProvider;
+//! use sdk_exporter::{ExporterBuilder, MemorySink};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let sink = MemorySink::new();
+//! let builder = ExporterBuilder::new()
+//!     .with_sink(sink.clone()) // or .with_stdout(), .with_writer(file); HTTP when not set
+//!     .with_span_dimensions(["service.name", "http.route"]);
+//! let exporter = builder.build_span_exporter()?;
+//! let stats = exporter.stats_handle();
+//!
+//! let provider = SdkTracerProvider::builder().with_simple_exporter(exporter).build();
+//! provider.tracer("docs").in_span("checkout", |_cx| {});
+//! provider.shutdown()?;
+//!
+//! assert!(sink.lines()[0].starts_with("spans,"));
+//! assert_eq!(stats.snapshot().spans, 1);
+//! # Ok(()) }
+//! ```
+//!
+//! # What the exporters guarantee
+//!
+//! - **Any executor.** The SDK's batch processors poll `export` with
+//!   `futures_executor::block_on` on plain threads; the async-runtime processors poll it on tokio.
+//!   Both work, and so does a `main` without tokio: the HTTP sink runs its I/O on a private
+//!   runtime thread and hands back a future any executor can poll. No "there is no reactor
+//!   running" panic.
+//! - **A deadline on every export** (`OTEL_EXPORTER_DATALAYERS_TIMEOUT`, default 10 s, retries included), enforced
+//!   by the exporter itself with a timer thread, so a stuck sink cannot stall the SDK's worker.
+//! - **Shutdown** flushes within its timeout and is idempotent: the second call, and every export
+//!   after it, returns `OTelSdkError::AlreadyShutdown`.
+//! - **No feedback loop.** Mapping and the sink run with OpenTelemetry telemetry suppressed, so
+//!   spans or logs emitted by the transport (or your sink) are not exported back through us.
+//! - **Nothing lost silently.** Mapping drops, rejected and failed lines are counted in
+//!   [`ExportStats`] (read them with [`SpanExporter::stats_handle`]) and turn the export result
+//!   into an error the SDK logs. Panics in a sink are caught and counted.
+//! - **Cheap.** Spans are encoded straight from `SpanData` into a buffer reused across exports;
+//!   the resource is converted once, in `set_resource`.
+
+mod builder;
+mod deadline;
+mod http;
+mod logs;
+mod metrics;
+mod pipeline;
+mod sink;
+mod stats;
+mod trace;
+
+pub use builder::{BuildError, ExporterBuilder};
+pub use http::HttpSink;
+pub use logs::LogExporter;
+pub use metrics::MetricExporter;
+pub use sink::{LineSink, MemorySink, SinkError, SinkFuture, SinkOutcome, WriterSink};
+pub use stats::{ExportStats, StatsHandle};
+pub use trace::SpanExporter;
+
+// Re-exported so applications can configure everything from this crate.
+pub use datalayers_client::config::{ClientConfig, Compression, Protocol};
+pub use otlp_influx::{MappingConfig, MetricsSchema};

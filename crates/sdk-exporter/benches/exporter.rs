@@ -1,0 +1,172 @@
+//! Exporting the same realistic spans over loopback HTTP with our line-protocol exporter and with
+//! opentelemetry-otlp's HTTP/protobuf exporter (blocking reqwest client, the SDK default), in
+//! batches of 512 (the batch span processor's default).
+//!
+//! The HTTP server (accept, read, discard, answer 204) runs in a child process, so after the
+//! criterion timings the benchmark can also report the CPU time and allocations per span of this
+//! process alone: every thread of it (the exporter, our client's runtime thread, reqwest's
+//! blocking-client thread), nothing of the server.
+//!
+//! `cargo bench -p sdk-exporter --bench exporter`
+
+#![allow(missing_docs)]
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion, Throughput};
+use opentelemetry::KeyValue;
+use opentelemetry_otlp::WithExportConfig as _;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use sdk_exporter::{ExporterBuilder, Protocol};
+use support::loopback::{Loopback, Reply};
+
+const BATCH: usize = 512;
+
+/// One exporter, type-erased: exports a batch and checks it succeeded.
+type ExportFn = dyn Fn(Vec<SpanData>);
+const SERVER_ENV: &str = "SDK_EXPORTER_BENCH_SERVER";
+
+/// Counts allocations of the whole process.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// The one unsafe block: a counting allocator has to implement `GlobalAlloc`, which is unsafe.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn main() {
+    if std::env::var_os(SERVER_ENV).is_some() {
+        let server = Loopback::discard(Reply::Status(204));
+        println!("{}", server.url());
+        std::thread::park(); // killed by the parent
+        return;
+    }
+    let (mut child, url) = start_server();
+    let resource = Resource::builder_empty()
+        .with_attribute(KeyValue::new("service.name", "checkout"))
+        .build();
+    let spans = support::spans::request_spans(BATCH / 3 + 1)[..BATCH].to_vec();
+    let mut exporters: Vec<(&str, Box<ExportFn>)> = Vec::new();
+
+    let mut ours = ExporterBuilder::new()
+        .with_env(|_| None)
+        .with_endpoint(url.clone())
+        .with_database("otel")
+        .with_protocol(Protocol::InfluxDbV1)
+        .build_span_exporter()
+        .expect("our exporter");
+    ours.set_resource(&resource);
+    exporters.push((
+        "line_protocol_http",
+        Box::new(move |batch| export(&ours, batch)),
+    ));
+
+    let mut otlp = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(format!("{url}/v1/traces"))
+        .build()
+        .expect("otlp exporter");
+    otlp.set_resource(&resource);
+    exporters.push((
+        "otlp_http_protobuf",
+        Box::new(move |batch| export(&otlp, batch)),
+    ));
+
+    let mut criterion = Criterion::default().configure_from_args();
+    let mut group = criterion.benchmark_group(format!("export_{BATCH}_spans"));
+    group.throughput(Throughput::Elements(BATCH as u64));
+    for (name, export) in &exporters {
+        group.bench_function(*name, |b| {
+            b.iter_batched(|| spans.clone(), export, BatchSize::LargeInput)
+        });
+    }
+    group.finish();
+
+    println!(
+        "\nCPU time and allocations per span (whole process, server excluded, {BATCH}-span batches):"
+    );
+    for (name, export) in &exporters {
+        let (cpu_ns, allocations, spans_done) = measure(export.as_ref(), &spans);
+        println!(
+            "  {name:<20} {:>8.0} ns CPU/span  {:>6.2} allocations/span  ({spans_done} spans)",
+            cpu_ns as f64 / spans_done as f64,
+            allocations as f64 / spans_done as f64,
+        );
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn export<E: SpanExporter>(exporter: &E, batch: Vec<SpanData>) {
+    futures_executor::block_on(exporter.export(batch)).expect("export");
+}
+
+/// Exports for about two seconds after a warm-up; returns CPU ns, allocations and spans. The
+/// batches are cloned before the clock starts, so neither figure includes building the input.
+fn measure(export: &ExportFn, spans: &[SpanData]) -> (u64, u64, u64) {
+    for _ in 0..20 {
+        export(spans.to_vec());
+    }
+    let rounds = 50;
+    let (mut cpu, mut allocations, mut done) = (0, 0, 0);
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(2) {
+        let batches: Vec<Vec<SpanData>> = (0..rounds).map(|_| spans.to_vec()).collect();
+        let (cpu_before, allocs_before) = (process_cpu_ns(), ALLOCATIONS.load(Ordering::Relaxed));
+        for batch in batches {
+            export(batch);
+        }
+        cpu += process_cpu_ns() - cpu_before;
+        allocations += ALLOCATIONS.load(Ordering::Relaxed) - allocs_before;
+        done += (rounds * spans.len()) as u64;
+    }
+    (cpu, allocations, done)
+}
+
+/// CPU time of every live thread of this process, in ns (`/proc/self/task/*/schedstat`).
+fn process_cpu_ns() -> u64 {
+    std::fs::read_dir("/proc/self/task")
+        .expect("procfs")
+        .flatten()
+        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .sum()
+}
+
+/// Starts this binary again as the loopback server; returns the child and its URL.
+fn start_server() -> (Child, String) {
+    let mut child = Command::new(std::env::current_exe().expect("own path"))
+        .env(SERVER_ENV, "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the server process");
+    let mut url = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut url)
+        .expect("server URL");
+    (child, url.trim().to_owned())
+}

@@ -1,0 +1,66 @@
+//! [`HttpSink`]: lines over HTTP with [`datalayers_client`], from any executor.
+
+use std::fmt;
+use std::time::Instant;
+
+use bytes::Bytes;
+use datalayers_client::{BackgroundClient, ClientConfig, ClientError, WriteReport};
+use lineproto::Lines;
+
+use crate::{LineSink, SinkFuture, SinkOutcome};
+
+/// Writes lines to Datalayers or InfluxDB over HTTP: batching, gzip, retries within the export
+/// deadline and line-by-line reports of partial writes come from [`datalayers_client`].
+///
+/// The I/O runs on the client's private tokio runtime thread, and the future `write` returns can
+/// be polled by any executor (the SDK's `futures_executor::block_on`, tokio multi- or
+/// current-thread, a plain `main`), so it never panics with "no reactor running". That thread runs
+/// with OpenTelemetry telemetry suppressed.
+pub struct HttpSink {
+    client: BackgroundClient,
+}
+
+impl HttpSink {
+    /// Starts the client (and its runtime thread).
+    pub fn new(config: ClientConfig) -> Result<Self, ClientError> {
+        Ok(Self {
+            client: BackgroundClient::new(config)?,
+        })
+    }
+}
+
+impl fmt::Debug for HttpSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpSink")
+            .field("client", &self.client)
+            .finish()
+    }
+}
+
+impl LineSink for HttpSink {
+    fn write<'a>(&'a self, lines: Lines<'a>, deadline: Instant) -> SinkFuture<'a> {
+        // The client's thread needs its own copy of the batch: one copy per export.
+        let body = Bytes::copy_from_slice(lines.bytes());
+        let mut end = 0;
+        let line_ends = lines
+            .iter()
+            .map(|line| {
+                end += line.len();
+                end
+            })
+            .collect();
+        let report = self.client.write_until(body, line_ends, deadline);
+        Box::pin(async move { outcome(&report.await) })
+    }
+}
+
+/// A write report in the counters' terms.
+fn outcome(report: &WriteReport) -> SinkOutcome {
+    SinkOutcome {
+        written: report.written_lines,
+        rejected: report.rejected_lines,
+        failed: report.failed_lines,
+        retries: report.retries,
+        error: report.first_error().map(ToString::to_string),
+    }
+}

@@ -1,0 +1,204 @@
+//! The part every exporter shares: map a batch into a reused encoder, hand the lines to the sink
+//! under a deadline, count what happened, and the shutdown state.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use lineproto::Encoder;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use otlp_influx::{MappingConfig, MappingReport, OtlpMapper, PreparedResource};
+
+use crate::deadline::{Interrupted, WithDeadline, catch_panic, suppressed};
+use crate::stats::Signal;
+use crate::{LineSink, SinkError, SinkOutcome, StatsHandle};
+
+/// How long `force_flush` may take (the SDK gives it no timeout of its own).
+const FORCE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The mapper and encoder of one exporter: reused across exports, so steady-state encoding
+/// allocates nothing. Taken out of the mutex for the duration of an export (exports of one
+/// exporter never overlap, so the mutex is never contended) and put back afterwards.
+#[derive(Debug)]
+struct Scratch {
+    mapper: OtlpMapper,
+    encoder: Encoder,
+}
+
+#[derive(Debug)]
+pub(crate) struct Pipeline {
+    mapping: MappingConfig,
+    scratch: Mutex<Option<Scratch>>,
+    resource: PreparedResource,
+    sink: Arc<dyn LineSink>,
+    stats: StatsHandle,
+    timeout: Duration,
+    shut_down: AtomicBool,
+}
+
+impl Pipeline {
+    /// `mapping` must already be validated (the builder does it).
+    pub(crate) fn new(
+        mapping: MappingConfig,
+        sink: Arc<dyn LineSink>,
+        stats: StatsHandle,
+        timeout: Duration,
+    ) -> Self {
+        let scratch = Scratch::new(&mapping);
+        let resource = scratch
+            .mapper
+            .prepare_resource(&Resource::builder_empty().build());
+        Self {
+            mapping,
+            scratch: Mutex::new(Some(scratch)),
+            resource,
+            sink,
+            stats,
+            timeout,
+            shut_down: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn stats(&self) -> &StatsHandle {
+        &self.stats
+    }
+
+    /// Converts the resource once; every later export reuses it.
+    pub(crate) fn set_resource(&mut self, resource: &Resource) {
+        let scratch = self
+            .scratch
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner);
+        let scratch = scratch.get_or_insert_with(|| Scratch::new(&self.mapping));
+        self.resource = scratch.mapper.prepare_resource(resource);
+    }
+
+    /// One export: `map` writes the batch's lines into the encoder, the sink gets them before the
+    /// deadline. Any line not written (rejected, failed, deadline, panic) makes the result an error;
+    /// every one of them is counted in the stats.
+    pub(crate) async fn export<M>(&self, signal: Signal, items: u64, map: M) -> OTelSdkResult
+    where
+        M: FnOnce(&mut OtlpMapper, &PreparedResource, &mut Encoder, &mut MappingReport),
+    {
+        if self.shut_down.load(Ordering::Acquire) {
+            return Err(OTelSdkError::AlreadyShutdown);
+        }
+        self.stats.record_received(signal, items);
+        let deadline = Instant::now() + self.timeout;
+        let mut scratch = self.take_scratch();
+        let mut report = MappingReport::default();
+        let mapped = catch_panic(|| {
+            suppressed(|| {
+                map(
+                    &mut scratch.mapper,
+                    &self.resource,
+                    &mut scratch.encoder,
+                    &mut report,
+                )
+            })
+        });
+        self.stats.record_mapping(&report);
+        if let Err(panic) = mapped {
+            // The scratch may hold a half-built line: drop it, the next export builds a fresh one.
+            self.stats.record_failed_export(false);
+            return Err(OTelSdkError::InternalFailure(format!(
+                "mapping {items} items panicked: {panic}"
+            )));
+        }
+        let result = self.write(&scratch.encoder, deadline).await;
+        scratch.encoder.clear();
+        *self.scratch.lock().unwrap_or_else(PoisonError::into_inner) = Some(scratch);
+        result
+    }
+
+    async fn write(&self, encoder: &Encoder, deadline: Instant) -> OTelSdkResult {
+        let lines = encoder.lines();
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let count = lines.len();
+        let started = suppressed(|| catch_panic(|| self.sink.write(lines, deadline)));
+        let (outcome, timed_out) = match started {
+            Err(panic) => (
+                SinkOutcome::failed(count, format_args!("sink panicked: {panic}")),
+                false,
+            ),
+            Ok(future) => match WithDeadline::new(future, deadline).await {
+                Ok(outcome) => (outcome, false),
+                Err(Interrupted::DeadlineExceeded) => (
+                    SinkOutcome::failed(
+                        count,
+                        format_args!("export deadline of {:?} exceeded", self.timeout),
+                    ),
+                    true,
+                ),
+                Err(Interrupted::Panicked(panic)) => (
+                    SinkOutcome::failed(count, format_args!("sink panicked: {panic}")),
+                    false,
+                ),
+            },
+        };
+        self.stats.record_outcome(&outcome);
+        if timed_out {
+            self.stats.record_failed_export(true);
+            return Err(OTelSdkError::Timeout(self.timeout));
+        }
+        if outcome.rejected + outcome.failed > 0 {
+            self.stats.record_failed_export(false);
+            return Err(OTelSdkError::InternalFailure(format!(
+                "{} of {count} lines not written ({} rejected, {} failed): {}",
+                outcome.rejected + outcome.failed,
+                outcome.rejected,
+                outcome.failed,
+                outcome.error.as_deref().unwrap_or("no detail"),
+            )));
+        }
+        Ok(())
+    }
+
+    /// Flushes the sink; the first call wins, later ones return `AlreadyShutdown`.
+    pub(crate) fn shutdown(&self, timeout: Duration) -> OTelSdkResult {
+        if self.shut_down.swap(true, Ordering::AcqRel) {
+            return Err(OTelSdkError::AlreadyShutdown);
+        }
+        self.flush_within(timeout)
+    }
+
+    pub(crate) fn force_flush(&self) -> OTelSdkResult {
+        if self.shut_down.load(Ordering::Acquire) {
+            return Err(OTelSdkError::AlreadyShutdown);
+        }
+        self.flush_within(FORCE_FLUSH_TIMEOUT)
+    }
+
+    fn flush_within(&self, timeout: Duration) -> OTelSdkResult {
+        let deadline = Instant::now() + timeout;
+        match suppressed(|| catch_panic(|| self.sink.flush(deadline))) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(SinkError::Timeout)) => Err(OTelSdkError::Timeout(timeout)),
+            Ok(Err(SinkError::Failed(error))) => Err(OTelSdkError::InternalFailure(error)),
+            Err(panic) => Err(OTelSdkError::InternalFailure(format!(
+                "sink flush panicked: {panic}"
+            ))),
+        }
+    }
+
+    fn take_scratch(&self) -> Scratch {
+        let taken = self
+            .scratch
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        taken.unwrap_or_else(|| Scratch::new(&self.mapping))
+    }
+}
+
+impl Scratch {
+    fn new(mapping: &MappingConfig) -> Self {
+        let mapper =
+            OtlpMapper::new(mapping.clone()).expect("the builder validated the mapping config");
+        let encoder = mapper.new_encoder();
+        Self { mapper, encoder }
+    }
+}

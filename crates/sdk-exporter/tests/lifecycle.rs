@@ -1,0 +1,268 @@
+//! Deadlines, shutdown, failures and counters: nothing hangs, nothing is lost without a count.
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use opentelemetry::trace::{Tracer, TracerProvider};
+use opentelemetry_sdk::error::OTelSdkError;
+use opentelemetry_sdk::logs::LogExporter as _;
+use opentelemetry_sdk::metrics::exporter::PushMetricExporter as _;
+use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter as _};
+use sdk_exporter::{ExporterBuilder, LineSink, MemorySink, Protocol, SinkFuture, SinkOutcome};
+use support::loopback::{Loopback, Reply};
+use support::spans::request_spans;
+
+fn memory(sink: &MemorySink) -> ExporterBuilder {
+    ExporterBuilder::new()
+        .with_env(|_| None)
+        .with_sink(sink.clone())
+}
+
+fn http(server: &Loopback, timeout: Duration) -> ExporterBuilder {
+    ExporterBuilder::new()
+        .with_env(|_| None)
+        .with_endpoint(server.url())
+        .with_database("otel")
+        .with_protocol(Protocol::InfluxDbV1)
+        .with_timeout(timeout)
+}
+
+/// A sink whose writes never complete.
+#[derive(Debug)]
+struct NeverAnswers;
+
+impl LineSink for NeverAnswers {
+    fn write<'a>(&'a self, _lines: lineproto::Lines<'a>, _deadline: Instant) -> SinkFuture<'a> {
+        Box::pin(std::future::pending())
+    }
+}
+
+/// A sink that panics on every write.
+#[derive(Debug)]
+struct Panics;
+
+impl LineSink for Panics {
+    fn write<'a>(&'a self, _lines: lineproto::Lines<'a>, _deadline: Instant) -> SinkFuture<'a> {
+        panic!("sink bug")
+    }
+}
+
+/// A sink that refuses the first line of every batch, like a server's partial write.
+#[derive(Debug, Default)]
+struct RejectsFirst(AtomicUsize);
+
+impl LineSink for RejectsFirst {
+    fn write<'a>(&'a self, lines: lineproto::Lines<'a>, _deadline: Instant) -> SinkFuture<'a> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        let outcome = SinkOutcome {
+            written: lines.len() as u64 - 1,
+            rejected: 1,
+            retries: 2,
+            error: Some("line 1: bad".into()),
+            ..SinkOutcome::default()
+        };
+        Box::pin(std::future::ready(outcome))
+    }
+}
+
+#[test]
+fn shutdown_is_idempotent_and_export_after_it_is_refused() {
+    let sink = MemorySink::new();
+    let builder = memory(&sink);
+    let spans = builder.build_span_exporter().unwrap();
+    let logs = builder.build_log_exporter().unwrap();
+    let metrics = builder.build_metric_exporter().unwrap();
+
+    spans.shutdown().unwrap();
+    assert!(matches!(
+        spans.shutdown(),
+        Err(OTelSdkError::AlreadyShutdown)
+    ));
+    assert!(matches!(
+        spans.force_flush(),
+        Err(OTelSdkError::AlreadyShutdown)
+    ));
+    let refused = futures_executor::block_on(spans.export(request_spans(1)));
+    assert!(
+        matches!(refused, Err(OTelSdkError::AlreadyShutdown)),
+        "{refused:?}"
+    );
+    assert!(sink.lines().is_empty());
+
+    logs.shutdown_with_timeout(Duration::from_secs(1)).unwrap();
+    assert!(matches!(
+        logs.shutdown(),
+        Err(OTelSdkError::AlreadyShutdown)
+    ));
+    metrics.shutdown().unwrap();
+    assert!(matches!(
+        metrics.shutdown(),
+        Err(OTelSdkError::AlreadyShutdown)
+    ));
+    assert!(matches!(
+        metrics.force_flush(),
+        Err(OTelSdkError::AlreadyShutdown)
+    ));
+}
+
+#[test]
+fn a_sink_that_never_answers_is_cut_off_at_the_deadline() {
+    let exporter = ExporterBuilder::new()
+        .with_env(|_| None)
+        .with_sink(NeverAnswers)
+        .with_timeout(Duration::from_millis(200))
+        .build_span_exporter()
+        .unwrap();
+    let started = Instant::now();
+    let result = futures_executor::block_on(exporter.export(request_spans(1)));
+    let took = started.elapsed();
+    assert!(
+        matches!(result, Err(OTelSdkError::Timeout(_))),
+        "{result:?}"
+    );
+    assert!(
+        took >= Duration::from_millis(200) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+    let stats = exporter.stats_handle().snapshot();
+    assert_eq!(
+        (
+            stats.timed_out_exports,
+            stats.failed_exports,
+            stats.lines_failed
+        ),
+        (1, 1, 5),
+        "{stats}"
+    );
+}
+
+#[test]
+fn a_hung_server_is_cut_off_at_the_deadline() {
+    let server = Loopback::discard(Reply::Hang);
+    let exporter = http(&server, Duration::from_millis(300))
+        .build_span_exporter()
+        .unwrap();
+    let started = Instant::now();
+    let result = futures_executor::block_on(exporter.export(request_spans(1)));
+    let took = started.elapsed();
+    assert!(result.is_err(), "{result:?}");
+    assert!(
+        took < Duration::from_secs(3),
+        "export took {took:?} with a 300 ms deadline"
+    );
+    assert_eq!(exporter.stats_handle().snapshot().lines_failed, 5);
+}
+
+#[test]
+fn provider_shutdown_with_a_hung_server_returns() {
+    // Spans still queued at shutdown are exported against a server that never answers: shutdown
+    // must come back (the export deadline bounds it), not deadlock.
+    let server = Loopback::discard(Reply::Hang);
+    let exporter = http(&server, Duration::from_millis(300))
+        .build_span_exporter()
+        .unwrap();
+    let provider = SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .build();
+    provider.tracer("t").in_span("stuck", |_| {});
+    let started = Instant::now();
+    let _ = provider.shutdown_with_timeout(Duration::from_secs(5));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn a_panicking_sink_fails_the_export_and_the_next_export_still_works() {
+    let exporter = ExporterBuilder::new()
+        .with_env(|_| None)
+        .with_sink(Panics)
+        .build_span_exporter()
+        .unwrap();
+    let result = futures_executor::block_on(exporter.export(request_spans(1)));
+    assert!(
+        matches!(&result, Err(OTelSdkError::InternalFailure(m)) if m.contains("sink bug")),
+        "{result:?}"
+    );
+    let again = futures_executor::block_on(exporter.export(request_spans(1)));
+    assert!(again.is_err());
+    let stats = exporter.stats_handle().snapshot();
+    assert_eq!(
+        (stats.exports, stats.failed_exports, stats.lines_failed),
+        (2, 2, 10),
+        "{stats}"
+    );
+}
+
+#[test]
+fn rejected_lines_and_retries_are_counted_and_reported() {
+    let sink = Arc::new(RejectsFirst::default());
+    let exporter = ExporterBuilder::new()
+        .with_env(|_| None)
+        .with_sink(Arc::clone(&sink))
+        .build_span_exporter()
+        .unwrap();
+    let result = futures_executor::block_on(exporter.export(request_spans(2)));
+    assert!(
+        matches!(&result, Err(OTelSdkError::InternalFailure(m)) if m.contains("1 rejected")),
+        "{result:?}"
+    );
+    let stats = exporter.stats_handle().snapshot();
+    assert_eq!(
+        (
+            stats.spans,
+            stats.lines_exported,
+            stats.lines_rejected,
+            stats.retries,
+            stats.lost()
+        ),
+        (6, 9, 1, 2, 1),
+        "{stats}"
+    );
+    let text = stats.to_string();
+    assert!(
+        text.contains("9 lines exported from 6 spans") && text.contains("1 lines rejected"),
+        "{text}"
+    );
+}
+
+#[test]
+fn exporters_of_one_builder_share_counters_and_the_sink() {
+    let sink = MemorySink::new();
+    let builder = memory(&sink);
+    let first = builder.build_span_exporter().unwrap();
+    let second = builder.build_span_exporter().unwrap();
+    futures_executor::block_on(first.export(request_spans(1))).unwrap();
+    futures_executor::block_on(second.export(request_spans(1))).unwrap();
+    assert_eq!(builder.stats_handle().snapshot().spans, 6);
+    assert_eq!(first.stats_handle().snapshot().lines_exported, 10);
+    assert_eq!(sink.batches(), 2);
+    // Shutting one down leaves the other working.
+    first.shutdown().unwrap();
+    futures_executor::block_on(second.export(request_spans(1))).unwrap();
+}
+
+#[test]
+fn every_export_reuses_the_encoder_buffer_and_keeps_lines_whole() {
+    let sink = MemorySink::new();
+    let exporter = memory(&sink).build_span_exporter().unwrap();
+    for _ in 0..3 {
+        futures_executor::block_on(exporter.export(request_spans(4))).unwrap();
+    }
+    let lines = sink.lines();
+    assert_eq!(lines.len(), 3 * 4 * 5);
+    // The status description holds a raw line feed: it stays inside its line.
+    let server = lines
+        .iter()
+        .find(|l| l.contains("upstream timeout"))
+        .expect("server span line");
+    assert!(
+        server.starts_with("spans,") && server.contains("timeout\nafter 3 ms"),
+        "{server}"
+    );
+}
