@@ -1,0 +1,137 @@
+//! Proof of "no heap allocation per span in steady state" on the SDK span path, attributes JSON
+//! included: a counting global allocator counts this thread's allocations while realistic spans
+//! (10 attributes, an event, a link, an error status) are mapped again and again.
+
+// The counting allocator must implement `GlobalAlloc`, an unsafe trait; it only delegates to
+// `System` and bumps a thread-local counter.
+#![allow(unsafe_code)]
+
+mod common;
+
+use std::{
+    alloc::{GlobalAlloc, Layout, System},
+    cell::Cell,
+};
+
+use lineproto::{Dialect, EncoderOptions, FloatFormat};
+use otlp_influx::{MappingConfig, MappingReport, OtlpMapper};
+
+struct CountingAllocator;
+
+thread_local! {
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn count() {
+    // `try_with`: the thread-local may already be gone while a thread shuts down.
+    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count();
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded with the caller's guarantees.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(Cell::get)
+}
+
+fn assert_no_allocation_per_span(config: MappingConfig) {
+    let resource = opentelemetry_sdk::Resource::builder_empty()
+        .with_attributes([
+            opentelemetry::KeyValue::new("service.name", "orders"),
+            opentelemetry::KeyValue::new("service.version", "1.4.2"),
+            opentelemetry::KeyValue::new("host.name", "node-1"),
+        ])
+        .build();
+    let spans: Vec<_> = (0..64).map(common::realistic_sdk_span).collect();
+    let mut mapper = OtlpMapper::new(config).unwrap();
+    let prepared = mapper.prepare_resource(&resource);
+    let mut out = mapper.new_encoder();
+    let mut report = MappingReport::new();
+
+    // One round maps every span once per call, then all in one call: per-call overhead must
+    // not allocate either.
+    let mut round = |out: &mut lineproto::Encoder, report: &mut MappingReport| {
+        out.clear();
+        for span in spans.chunks(1) {
+            mapper.map_sdk_spans(&prepared, span, out, report);
+        }
+        mapper.map_sdk_spans(&prepared, &spans, out, report);
+    };
+    // Warm-up: the buffers grow to their steady size.
+    for _ in 0..3 {
+        round(&mut out, &mut report);
+    }
+    assert_eq!(
+        report.lines,
+        3 * 2 * 64 * 3,
+        "event, link and span per span: {report}"
+    );
+    assert!(report.is_clean(), "{report}");
+
+    let before = allocations();
+    let rounds = 20;
+    for _ in 0..rounds {
+        round(&mut out, &mut report);
+    }
+    let allocated = allocations() - before;
+    assert_eq!(
+        allocated,
+        0,
+        "{allocated} allocations for {} spans",
+        rounds * 2 * spans.len()
+    );
+    // The JSON really was written (a test that cannot fail is worse than none).
+    let text = std::str::from_utf8(out.as_bytes()).unwrap();
+    assert!(
+        text.contains(r#"attributes="{\"client.address\":\"10.1.2.3\""#),
+        "{text}"
+    );
+    assert!(text.contains("service.name=orders,span"), "{text}");
+}
+
+#[test]
+fn sdk_spans_map_without_allocating_in_steady_state() {
+    assert_no_allocation_per_span(MappingConfig {
+        encoder: EncoderOptions::new(Dialect::InfluxDbV1).with_float_format(FloatFormat::GoStrconv),
+        ..MappingConfig::default()
+    });
+}
+
+#[test]
+fn stable_columns_mode_does_not_allocate_either() {
+    assert_no_allocation_per_span(MappingConfig {
+        stable_columns: true,
+        span_dimensions: vec![
+            "service.name".into(),
+            "span.name".into(),
+            "http.route".into(),
+        ],
+        ..MappingConfig::default()
+    });
+}
