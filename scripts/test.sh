@@ -1,19 +1,88 @@
 #!/usr/bin/env bash
-# The project's test command: every check, from a fresh Debian machine of this kind.
-# Installs Debian's `influxdb` package when `influxd` is missing (the integration tests start their
-# own throwaway server on a free loopback port), then runs fmt, clippy and the whole test suite.
+# The project's test command: every check, from a fresh Debian machine of this kind (root or sudo).
+#
+#   bash scripts/test.sh
+#
+# 1. Installs Debian's `influxdb` package when `influxd` is missing. The integration tests start
+#    their own throwaway influxd on free loopback ports (crates/test-support); they never use the
+#    packaged service or port 8086, so the package is installed without starting that service.
+# 2. cargo fmt --check, clippy -D warnings, the whole test suite (unit, integration, doc tests).
+# 3. cargo-deny (licenses, bans, sources, and advisories if a local database exists) when
+#    `cargo-deny` is installed; it is skipped with a notice otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v influxd >/dev/null 2>&1; then
-    echo "scripts/test.sh: influxd not found, installing Debian's influxdb package" >&2
-    sudo=""
-    [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq influxdb >/dev/null
-fi
-command -v influxd >/dev/null 2>&1 || { echo "scripts/test.sh: influxd is still missing" >&2; exit 1; }
+# Plain logs for CI; full backtraces when something panics.
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+# A one-shot build gains nothing from incremental compilation, and it costs time and disk.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+# This script installs influxd, so a test that cannot find it must fail, never skip.
+export CI="${CI:-true}"
 
+started=$SECONDS
+step() { printf '\n==> %s (at %ss)\n' "$*" "$((SECONDS - started))"; }
+die() { printf 'scripts/test.sh: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        die "need root or sudo to run: $*"
+    fi
+}
+
+install_influxdb() {
+    step "installing Debian's influxdb package (influxd not found)"
+    command -v apt-get >/dev/null 2>&1 || die "influxd is missing and apt-get is not available; install InfluxDB 1.x by hand"
+    # Keep the package's postinst from starting a system influxd on :8086 (its `invoke-rc.d
+    # influxdb start || exit 1` would also fail the install if that port is busy). A
+    # policy-rc.d that exits 101 is Debian's documented way to say "do not start services".
+    local policy=/usr/sbin/policy-rc.d
+    local own_policy=""
+    if [ ! -e "$policy" ]; then
+        own_policy=1
+        printf '#!/bin/sh\n# Written by scripts/test.sh for one apt-get install.\nexit 101\n' | as_root tee "$policy" >/dev/null
+        as_root chmod 755 "$policy"
+    fi
+    local status=0
+    as_root apt-get update -qq || status=$?
+    if [ "$status" -eq 0 ]; then
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends influxdb >/dev/null || status=$?
+    fi
+    [ -z "$own_policy" ] || as_root rm -f "$policy"
+    [ "$status" -eq 0 ] || die "apt-get failed (exit $status) while installing influxdb"
+}
+
+command -v influxd >/dev/null 2>&1 || install_influxdb
+command -v influxd >/dev/null 2>&1 || die "influxd is still missing after the install"
+step "influxd: $(influxd version 2>/dev/null || echo 'version unknown')"
+
+step "cargo fmt --check"
 cargo fmt --all -- --check
+
+step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo test"
 cargo test --workspace --locked
+
+if cargo deny --version >/dev/null 2>&1; then
+    step "cargo deny (licenses, bans, sources)"
+    cargo deny --offline --locked check licenses bans sources
+    # The advisory database is a git checkout cargo-deny fetches; offline it can only use one
+    # that is already on disk.
+    advisory_db="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs"
+    if compgen -G "$advisory_db/*/crates" >/dev/null; then
+        step "cargo deny (advisories, local database)"
+        cargo deny --offline --locked check advisories
+    else
+        step "cargo deny advisories skipped: no local advisory database (run \`cargo deny fetch\` once online)"
+    fi
+else
+    step "cargo deny skipped: not installed (cargo install --locked cargo-deny)"
+fi
+
+step "all checks passed in $((SECONDS - started))s"
