@@ -259,8 +259,9 @@ impl RetryPolicy {
 }
 
 /// Everything the [`Client`](crate::Client) needs. Build it with [`ClientConfig::new`] or
-/// [`ClientConfig::from_env`], then the `with_*` methods.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// [`ClientConfig::from_env`], then the `with_*` methods. `Debug` hides secrets, including
+/// credentials written into the endpoint URL.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ClientConfig {
     /// Base URL: scheme, host, port and an optional path prefix (a reverse proxy's). A URL that
@@ -299,6 +300,30 @@ pub struct ClientConfig {
     pub max_response_bytes: usize,
     /// Retry schedule.
     pub retry: RetryPolicy,
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("endpoint", &crate::error::redact_endpoint(&self.endpoint))
+            .field("protocol", &self.protocol)
+            .field("database", &self.database)
+            .field("org", &self.org)
+            .field("bucket", &self.bucket)
+            .field("auth", &self.auth)
+            .field("dialect", &self.dialect)
+            .field("precision", &self.precision)
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("compression", &self.compression)
+            .field("headers", &self.headers)
+            .field("user_agent", &self.user_agent)
+            .field("payload_max_lines", &self.payload_max_lines)
+            .field("payload_max_bytes", &self.payload_max_bytes)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .field("retry", &self.retry)
+            .finish()
+    }
 }
 
 impl Default for ClientConfig {
@@ -660,6 +685,15 @@ mod tests {
         assert!(shown.contains("admin"));
         let config = ClientConfig::new("http://h").with_token("tok-secret-123");
         assert!(!format!("{config:?}").contains("tok-secret"));
+        let config = ClientConfig::new("http://u:url-pass@h/?p=query-pass")
+            .with_header("x-api-key", "key-123");
+        let shown = format!("{config:?}");
+        assert!(
+            !shown.contains("url-pass")
+                && !shown.contains("query-pass")
+                && !shown.contains("key-123"),
+            "{shown}"
+        );
         assert_eq!(Secret::new("x").to_string(), "***");
     }
 

@@ -153,8 +153,10 @@ mod tests {
 
     #[test]
     fn counts_details_and_merging() {
-        let mut report = WriteReport::default();
-        report.written_lines = 5;
+        let mut report = WriteReport {
+            written_lines: 5,
+            ..WriteReport::default()
+        };
         report.reject_line(3, b"m x=1 bad\n", "bad timestamp");
         let not_found = WriteError {
             kind: WriteErrorKind::NotFound,

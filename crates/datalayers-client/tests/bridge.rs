@@ -1,0 +1,176 @@
+//! The runtime bridge under every executor the OpenTelemetry SDK uses: `futures_executor::block_on`
+//! on a plain thread (batch processors, periodic reader), tokio multi-thread and current-thread
+//! runtimes (async-runtime processors), blocking inside a runtime (simple processor), and a
+//! plain `main`. Never "no reactor running", never a deadlock, always within the deadline.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use common::{Reply, background_server, numbered_lines};
+use datalayers_client::config::ClientConfig;
+use datalayers_client::{BackgroundClient, ShutdownError, WriteErrorKind};
+
+fn client(base_url: &str, timeout: Duration) -> BackgroundClient {
+    BackgroundClient::new(
+        ClientConfig::new(base_url)
+            .with_database("otel")
+            .with_timeout(timeout),
+    )
+    .unwrap()
+}
+
+fn job(n: usize) -> (Bytes, Vec<usize>) {
+    let (body, ends) = numbered_lines("spans", n);
+    (Bytes::from(body), ends)
+}
+
+#[test]
+fn bridge_block_on_from_a_plain_thread() {
+    let (server, runtime) = background_server(Reply::status(204));
+    let client = client(&server.base_url, Duration::from_secs(10));
+    let worker = std::thread::spawn(move || {
+        let (body, ends) = job(5);
+        let report = futures_executor::block_on(client.write(body, ends));
+        client.shutdown(Duration::from_secs(2)).unwrap();
+        report
+    });
+    let report = worker.join().unwrap();
+    assert!(report.is_success(), "{report}");
+    assert_eq!(report.written_lines, 5);
+    assert_eq!(server.requests().len(), 1);
+    runtime.shutdown_background();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bridge_awaited_in_a_multi_thread_runtime() {
+    let (server, runtime) = background_server(Reply::status(204));
+    let client = client(&server.base_url, Duration::from_secs(10));
+    let (body, ends) = job(3);
+    let report = client.write(body, ends).await;
+    assert!(report.is_success(), "{report}");
+    client.shutdown(Duration::from_secs(2)).unwrap();
+    runtime.shutdown_background();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn bridge_awaited_in_a_current_thread_runtime_and_dropped_there() {
+    let (server, runtime) = background_server(Reply::status(204));
+    let client = client(&server.base_url, Duration::from_secs(10));
+    let (body, ends) = job(3);
+    let report = client.write(body, ends).await;
+    assert!(report.is_success(), "{report}");
+    // Dropping (not shutting down) inside async code must not panic or block.
+    drop(client);
+    runtime.shutdown_background();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn bridge_block_on_inside_a_current_thread_runtime_does_not_deadlock() {
+    // What the SDK's simple processor does: block the (only) runtime thread on the export.
+    let (server, runtime) = background_server(Reply::status(204));
+    let client = client(&server.base_url, Duration::from_secs(10));
+    let (body, ends) = job(2);
+    let report = futures_executor::block_on(client.write(body, ends));
+    assert!(report.is_success(), "{report}");
+    // Shutdown also blocks this thread; it must not need it.
+    client.shutdown(Duration::from_secs(2)).unwrap();
+    runtime.shutdown_background();
+}
+
+#[test]
+fn bridge_every_call_has_a_deadline() {
+    let (server, runtime) = background_server(Reply::hang());
+    let client = client(&server.base_url, Duration::from_secs(30));
+    let (body, ends) = job(4);
+    let started = Instant::now();
+    let report = futures_executor::block_on(client.write_until(
+        body,
+        ends,
+        Instant::now() + Duration::from_millis(500),
+    ));
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(report.failed_lines, 4, "{report}");
+    assert_eq!(
+        report.first_error().unwrap().kind,
+        WriteErrorKind::Exhausted
+    );
+    runtime.shutdown_background();
+}
+
+#[test]
+fn bridge_shutdown_is_bounded_idempotent_and_final() {
+    let (server, runtime) = background_server(Reply::hang());
+    let client = client(&server.base_url, Duration::from_secs(60));
+    let (body, ends) = job(3);
+    let pending = client.write(body.clone(), ends.clone());
+    // Let the request reach the hung server.
+    while server.requests().is_empty() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let started = Instant::now();
+    let first = client.shutdown(Duration::from_millis(300));
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "shutdown took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        matches!(first, Ok(()) | Err(ShutdownError::Timeout(_))),
+        "{first:?}"
+    );
+    // The abandoned write resolves, counted as failed.
+    let report = futures_executor::block_on(pending);
+    assert_eq!(report.failed_lines, 3, "{report}");
+    assert_eq!(
+        client.shutdown(Duration::from_millis(300)),
+        Err(ShutdownError::AlreadyShutdown)
+    );
+    assert!(client.is_shutdown());
+    // Writes after shutdown fail at once, counted.
+    let report = futures_executor::block_on(client.write(body, ends));
+    assert_eq!(report.failed_lines, 3);
+    assert!(
+        report.first_error().unwrap().message.contains("shut down"),
+        "{report}"
+    );
+    runtime.shutdown_background();
+}
+
+#[test]
+fn bridge_shutdown_waits_for_writes_in_flight() {
+    // A slow server (300 ms): shutdown with room to spare lets the write finish.
+    let (server, runtime) =
+        background_server(Reply::status(204).delayed(Duration::from_millis(300)));
+    let client = client(&server.base_url, Duration::from_secs(10));
+    let (body, ends) = job(2);
+    let pending = client.write(body, ends);
+    let started = Instant::now();
+    client.shutdown(Duration::from_secs(5)).unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "shutdown did not wait: {:?}",
+        started.elapsed()
+    );
+    let report = futures_executor::block_on(pending);
+    assert!(report.is_success(), "{report}");
+    runtime.shutdown_background();
+}
+
+#[test]
+fn bridge_empty_writes_and_bad_offsets_are_reported_not_panicked() {
+    let (server, runtime) = background_server(Reply::status(204));
+    let client = client(&server.base_url, Duration::from_secs(10));
+    let report = futures_executor::block_on(client.write(Bytes::new(), Vec::new()));
+    assert_eq!(report.lines(), 0);
+    let report =
+        futures_executor::block_on(client.write(Bytes::from_static(b"m,t=a v=1 1\n"), vec![99]));
+    assert_eq!(report.failed_lines, 1, "{report}");
+    assert!(server.requests().is_empty());
+    runtime.shutdown_background();
+}

@@ -1,0 +1,479 @@
+//! Protocol tests: Datalayers cannot run here, so a local HTTP server replays the response shapes
+//! its documentation (and EMQX's CI against a real Datalayers) shows: `204` on success,
+//! `{"error": "..."}` on failure, 401 on bad credentials. The retry, `Retry-After`, 413 and gzip
+//! mechanics are checked on the wire the same way.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Reply, ScriptedServer, numbered_lines};
+use datalayers_client::config::{ClientConfig, Compression, Protocol, RetryPolicy};
+use datalayers_client::{Client, WriteErrorKind};
+use lineproto::Lines;
+
+/// The literal error Datalayers returned for a bad measurement name (EMQX CI suite).
+const DATALAYERS_MEASUREMENT_ERROR: &str = "Measurement name rule/test/trace must begin with ('a-z','A-Z','_'), followed by ('a-z','A-Z','_','0-9','-', '.'), and end with ('a-z','A-Z','_'), and length is 1~63";
+
+fn datalayers(server: &ScriptedServer) -> ClientConfig {
+    ClientConfig::new(&server.base_url)
+        .with_database("otel")
+        .with_basic_auth("admin", "public")
+}
+
+fn fast_retries() -> RetryPolicy {
+    RetryPolicy {
+        initial_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(200),
+        max_retries: None,
+    }
+}
+
+async fn write(client: &Client, body: &[u8], ends: &[usize]) -> datalayers_client::WriteReport {
+    client.write_lines(Lines::new(body, ends)).await
+}
+
+#[tokio::test]
+async fn protocol_datalayers_write_is_204_with_basic_auth_in_the_header() {
+    let server = ScriptedServer::always(Reply::status(204)).await;
+    let client = Client::new(datalayers(&server)).unwrap();
+    let (body, ends) = numbered_lines("spans", 3);
+    let report = write(&client, &body, &ends).await;
+    assert!(report.is_success(), "{report}");
+    assert_eq!(
+        (report.written_lines, report.requests, report.retries),
+        (3, 1, 0)
+    );
+    let requests = server.requests();
+    let request = &requests[0];
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.target, "/write?db=otel&precision=ns");
+    assert_eq!(
+        request.header("authorization"),
+        Some("Basic YWRtaW46cHVibGlj")
+    );
+    assert!(
+        request
+            .header("user-agent")
+            .unwrap()
+            .starts_with("datalayers-client/")
+    );
+    assert_eq!(request.body, body);
+}
+
+#[tokio::test]
+async fn protocol_datalayers_credentials_in_the_endpoint_never_reach_the_url() {
+    let server = ScriptedServer::always(Reply::status(204)).await;
+    let endpoint =
+        server.base_url.replace("http://", "http://admin:public@") + "/?u=admin&p=public";
+    let client = Client::new(ClientConfig::new(endpoint).with_database("otel")).unwrap();
+    let (body, ends) = numbered_lines("spans", 1);
+    assert!(write(&client, &body, &ends).await.is_success());
+    let request = &server.requests()[0];
+    assert_eq!(request.target, "/write?db=otel&precision=ns");
+    assert_eq!(
+        request.header("authorization"),
+        Some("Basic YWRtaW46cHVibGlj")
+    );
+    assert!(!format!("{client:?}").contains("public"));
+}
+
+#[tokio::test]
+async fn protocol_datalayers_measurement_error_rejects_the_batch_without_retry() {
+    let server = ScriptedServer::always(Reply::error(400, DATALAYERS_MEASUREMENT_ERROR)).await;
+    let client = Client::new(datalayers(&server).with_retry(fast_retries())).unwrap();
+    let body = b"rule/test/trace,t=a v=1 1\nspans,t=a v=2 2\n";
+    let mut ends = Vec::new();
+    let report = client
+        .write_lines(Lines::from_newline_terminated(body, &mut ends))
+        .await;
+    assert_eq!(
+        (
+            report.written_lines,
+            report.rejected_lines,
+            report.failed_lines
+        ),
+        (0, 2, 0),
+        "{report}"
+    );
+    assert_eq!(report.requests, 1, "a 400 is never retried");
+    assert_eq!(report.rejections.len(), 2);
+    assert_eq!(report.rejections[0].line, "rule/test/trace,t=a v=1 1");
+    assert_eq!(report.rejections[0].reason, DATALAYERS_MEASUREMENT_ERROR);
+    let error = report.first_error().unwrap();
+    assert_eq!(
+        (error.kind, error.status, error.lines),
+        (WriteErrorKind::Rejected, Some(400), 2)
+    );
+}
+
+#[tokio::test]
+async fn protocol_datalayers_401_is_permanent_and_names_the_settings_not_the_password() {
+    let server = ScriptedServer::always(
+        Reply::error(401, "authorization failed").header("www-authenticate", "Basic realm=\"x\""),
+    )
+    .await;
+    let client =
+        Client::new(datalayers(&server).with_basic_auth("admin", "wrong-pass-xyz")).unwrap();
+    let (body, ends) = numbered_lines("spans", 4);
+    let report = write(&client, &body, &ends).await;
+    assert_eq!((report.failed_lines, report.requests), (4, 1), "{report}");
+    let error = report.first_error().unwrap();
+    assert_eq!(error.kind, WriteErrorKind::Unauthorized);
+    assert!(
+        error.message.contains("OTEL_EXPORTER_DATALAYERS_PASSWORD"),
+        "{error}"
+    );
+    assert!(!format!("{report:?}").contains("wrong-pass-xyz"));
+}
+
+#[tokio::test]
+async fn protocol_datalayers_404_says_how_to_create_the_database() {
+    let server = ScriptedServer::always(Reply::error(404, "database not found: otel")).await;
+    let client = Client::new(datalayers(&server)).unwrap();
+    let (body, ends) = numbered_lines("spans", 2);
+    let report = write(&client, &body, &ends).await;
+    let error = report.first_error().unwrap();
+    assert_eq!(
+        (error.kind, report.failed_lines),
+        (WriteErrorKind::NotFound, 2)
+    );
+    assert!(error.message.contains("create database otel"), "{error}");
+    assert!(error.message.contains("/api/v1/sql"), "{error}");
+}
+
+#[tokio::test]
+async fn protocol_retry_after_seconds_is_honoured() {
+    let server = ScriptedServer::start(
+        vec![Reply::error(503, "busy").header("retry-after", "1")],
+        |_| Reply::status(204),
+    )
+    .await;
+    let client = Client::new(datalayers(&server).with_retry(fast_retries())).unwrap();
+    let (body, ends) = numbered_lines("spans", 5);
+    let started = Instant::now();
+    let report = write(&client, &body, &ends).await;
+    assert!(report.is_success(), "{report}");
+    assert_eq!((report.requests, report.retries), (2, 1));
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "waited only {:?}",
+        started.elapsed()
+    );
+    // The same body went out twice.
+    let requests = server.requests();
+    assert_eq!(requests[0].body, requests[1].body);
+}
+
+#[tokio::test]
+async fn protocol_retry_after_http_date_on_429() {
+    let date = httpdate_in(Duration::from_secs(2));
+    let server = ScriptedServer::start(
+        vec![Reply::error(429, "slow down").header("retry-after", &date)],
+        |_| Reply::status(204),
+    )
+    .await;
+    let client = Client::new(datalayers(&server).with_retry(fast_retries())).unwrap();
+    let (body, ends) = numbered_lines("spans", 1);
+    let started = Instant::now();
+    let report = write(&client, &body, &ends).await;
+    assert!(report.is_success(), "{report}");
+    assert_eq!(report.retries, 1);
+    // An HTTP date has whole seconds: the wait is between 1 and 2 s.
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "waited only {:?}",
+        started.elapsed()
+    );
+}
+
+fn httpdate_in(wait: Duration) -> String {
+    // IMF-fixdate by hand (the test must not trust the parser it tests).
+    let secs = (std::time::SystemTime::now() + wait)
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    // Civil from days (Howard Hinnant).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
+    let month = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][(month - 1) as usize];
+    format!("{weekday}, {day:02} {month} {year} {h:02}:{m:02}:{s:02} GMT")
+}
+
+#[tokio::test]
+async fn protocol_retry_after_past_the_deadline_fails_at_once() {
+    let server =
+        ScriptedServer::always(Reply::error(503, "maintenance").header("retry-after", "3600"))
+            .await;
+    let client = Client::new(datalayers(&server).with_timeout(Duration::from_secs(5))).unwrap();
+    let (body, ends) = numbered_lines("spans", 3);
+    let started = Instant::now();
+    let report = write(&client, &body, &ends).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!((report.failed_lines, report.requests), (3, 1), "{report}");
+    let error = report.first_error().unwrap();
+    assert_eq!(error.kind, WriteErrorKind::Exhausted);
+    assert!(error.message.contains("retry after"), "{error}");
+}
+
+#[tokio::test]
+async fn protocol_5xx_retries_end_at_the_deadline() {
+    let server = ScriptedServer::always(Reply::error(500, "internal")).await;
+    let client = Client::new(
+        datalayers(&server)
+            .with_retry(fast_retries())
+            .with_timeout(Duration::from_millis(800)),
+    )
+    .unwrap();
+    let (body, ends) = numbered_lines("spans", 2);
+    let started = Instant::now();
+    let report = write(&client, &body, &ends).await;
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_millis(1300), "{elapsed:?}");
+    assert_eq!(report.failed_lines, 2, "{report}");
+    assert!(report.retries >= 2, "{report}");
+    assert_eq!(report.requests, report.retries + 1);
+    assert!(report.first_error().unwrap().message.contains("internal"));
+}
+
+#[tokio::test]
+async fn protocol_max_retries_bounds_attempts() {
+    let server = ScriptedServer::always(Reply::status(502)).await;
+    let policy = RetryPolicy {
+        max_retries: Some(2),
+        ..fast_retries()
+    };
+    let client = Client::new(datalayers(&server).with_retry(policy)).unwrap();
+    let (body, ends) = numbered_lines("spans", 1);
+    let report = write(&client, &body, &ends).await;
+    assert_eq!(
+        (report.requests, report.retries, report.failed_lines),
+        (3, 2, 1),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn protocol_408_and_transport_errors_are_retried() {
+    let server = ScriptedServer::start(vec![Reply::status(408), Reply::status(504)], |_| {
+        Reply::status(204)
+    })
+    .await;
+    let client = Client::new(datalayers(&server).with_retry(fast_retries())).unwrap();
+    let (body, ends) = numbered_lines("spans", 1);
+    let report = write(&client, &body, &ends).await;
+    assert!(report.is_success(), "{report}");
+    assert_eq!(report.retries, 2);
+
+    // Nothing listens on this port: connection refused until the deadline.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let endpoint = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let client = Client::new(
+        ClientConfig::new(endpoint)
+            .with_database("d")
+            .with_retry(fast_retries())
+            .with_timeout(Duration::from_millis(500)),
+    )
+    .unwrap();
+    let report = write(&client, &body, &ends).await;
+    assert_eq!(report.failed_lines, 1, "{report}");
+    assert!(report.retries >= 1);
+    assert!(
+        report.first_error().unwrap().message.contains("connect"),
+        "{report}"
+    );
+}
+
+#[tokio::test]
+async fn protocol_413_splits_until_every_line_fits() {
+    const LIMIT: usize = 300;
+    let server = ScriptedServer::start(Vec::new(), |seen| {
+        if seen.body.len() > LIMIT {
+            Reply::error(413, "Request Entity Too Large")
+        } else {
+            Reply::status(204)
+        }
+    })
+    .await;
+    let client = Client::new(datalayers(&server)).unwrap();
+    let (mut body, mut ends) = numbered_lines("spans", 40);
+    // One line that no split can make small enough.
+    body.extend_from_slice(format!("spans,t=big s=\"{}\" 1\n", "x".repeat(LIMIT)).as_bytes());
+    ends.push(body.len());
+    let report = write(&client, &body, &ends).await;
+    assert_eq!(
+        (
+            report.written_lines,
+            report.rejected_lines,
+            report.failed_lines
+        ),
+        (40, 1, 0),
+        "{report}"
+    );
+    assert_eq!(report.rejections[0].index, 40);
+    assert!(report.rejections[0].reason.contains("413"));
+    // Every accepted body put together is the input minus the big line, in order, once.
+    let delivered: Vec<u8> = server
+        .requests()
+        .iter()
+        .filter(|r| r.body.len() <= LIMIT)
+        .flat_map(|r| r.body.clone())
+        .collect();
+    assert_eq!(delivered, body[..ends[39]]);
+}
+
+#[tokio::test]
+async fn protocol_payload_limits_cut_requests_and_refuse_an_oversized_line_alone() {
+    let server = ScriptedServer::always(Reply::status(204)).await;
+    let client = Client::new(
+        datalayers(&server)
+            .with_payload_max_lines(4)
+            .with_payload_max_bytes(200),
+    )
+    .unwrap();
+    let (mut body, mut ends) = numbered_lines("spans", 10);
+    let first_ten = body.len();
+    body.extend_from_slice(format!("spans,t=big s=\"{}\" 1\n", "y".repeat(250)).as_bytes());
+    ends.push(body.len());
+    let (tail, tail_ends) = numbered_lines("spans", 2);
+    body.extend_from_slice(&tail);
+    let offset = ends[10];
+    ends.extend(tail_ends.iter().map(|e| e + offset));
+    let report = write(&client, &body, &ends).await;
+    assert_eq!(
+        (report.written_lines, report.rejected_lines),
+        (12, 1),
+        "{report}"
+    );
+    assert_eq!(report.rejections[0].index, 10);
+    let requests = server.requests();
+    let sizes: Vec<usize> = requests
+        .iter()
+        .map(|r| {
+            r.body
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count()
+        })
+        .collect();
+    assert_eq!(sizes, [4, 4, 2, 2]);
+    assert!(requests.iter().all(|r| r.body.len() <= 200));
+    assert_eq!(
+        requests[..3]
+            .iter()
+            .flat_map(|r| r.body.clone())
+            .collect::<Vec<_>>(),
+        body[..first_ten]
+    );
+}
+
+#[tokio::test]
+async fn protocol_gzip_is_sent_once_per_request_and_decodes() {
+    let server = ScriptedServer::start(vec![Reply::status(500)], |_| Reply::status(204)).await;
+    let client = Client::new(
+        datalayers(&server)
+            .with_compression(Compression::Gzip)
+            .with_retry(fast_retries()),
+    )
+    .unwrap();
+    let (body, ends) = numbered_lines("spans", 200);
+    let report = write(&client, &body, &ends).await;
+    assert!(report.is_success(), "{report}");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    for request in &requests {
+        assert_eq!(request.header("content-encoding"), Some("gzip"));
+        assert_eq!(request.decoded_body(), body);
+    }
+    assert_eq!(
+        requests[0].body, requests[1].body,
+        "the retry resends the same compressed bytes"
+    );
+    assert!(report.bytes_sent < 2 * body.len() as u64 / 3, "{report}");
+}
+
+#[tokio::test]
+async fn protocol_influxdb_v2_uses_token_org_and_bucket() {
+    let server = ScriptedServer::always(Reply::status(204)).await;
+    let config = ClientConfig::new(&server.base_url)
+        .with_protocol(Protocol::InfluxDbV2)
+        .with_org("my org")
+        .with_bucket("b")
+        .with_token("tok")
+        .with_header("x-extra", "1");
+    let client = Client::new(config).unwrap();
+    let (body, ends) = numbered_lines("m", 1);
+    assert!(write(&client, &body, &ends).await.is_success());
+    let request = &server.requests()[0];
+    assert_eq!(
+        request.target,
+        "/api/v2/write?org=my+org&bucket=b&precision=ns"
+    );
+    assert_eq!(request.header("authorization"), Some("Token tok"));
+    assert_eq!(request.header("x-extra"), Some("1"));
+}
+
+#[tokio::test]
+async fn protocol_unexpected_status_and_redirects_are_not_followed() {
+    let server =
+        ScriptedServer::always(Reply::status(307).header("location", "http://elsewhere/write"))
+            .await;
+    let client = Client::new(datalayers(&server)).unwrap();
+    let (body, ends) = numbered_lines("spans", 2);
+    let report = write(&client, &body, &ends).await;
+    assert_eq!((report.failed_lines, report.requests), (2, 1), "{report}");
+    assert_eq!(
+        report.first_error().unwrap().kind,
+        WriteErrorKind::UnexpectedStatus
+    );
+}
+
+#[tokio::test]
+async fn protocol_response_bodies_are_read_with_a_cap() {
+    let huge = "e".repeat(1 << 20);
+    let server = ScriptedServer::always(Reply::error(400, &huge)).await;
+    let client = Client::new(datalayers(&server).with_max_response_bytes(1000)).unwrap();
+    let (body, ends) = numbered_lines("spans", 1);
+    let report = write(&client, &body, &ends).await;
+    assert_eq!(report.rejected_lines, 1);
+    assert!(
+        report.first_error().unwrap().message.len() < 1200,
+        "the message holds the cut body only"
+    );
+}
+
+#[tokio::test]
+async fn protocol_hung_server_is_cut_at_the_deadline() {
+    let server = ScriptedServer::always(Reply::hang()).await;
+    let client = Client::new(datalayers(&server).with_timeout(Duration::from_millis(700))).unwrap();
+    let (body, ends) = numbered_lines("spans", 1);
+    let started = Instant::now();
+    let report = write(&client, &body, &ends).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(report.failed_lines, 1, "{report}");
+    assert_eq!(
+        report.first_error().unwrap().kind,
+        WriteErrorKind::Exhausted
+    );
+}
