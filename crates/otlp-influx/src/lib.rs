@@ -9,12 +9,14 @@ mod logs;
 pub mod metrics;
 pub mod report;
 pub mod schema;
+mod stable;
 mod traces;
 pub mod value;
 mod view;
 
 pub use config::{ConfigError, MappingConfig, MetricsSchema};
 pub use report::{DropReason, MappingReport};
+pub use stable::{DEFAULT_PARTITIONS, DdlOptions, stable_columns_ddl};
 
 use opentelemetry::{Key, Value};
 
