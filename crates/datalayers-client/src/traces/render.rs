@@ -132,13 +132,18 @@ impl Default for WaterfallOptions {
     }
 }
 
-/// The bar of a span: `[start, end)` of the trace scaled to `width` cells, at least one cell.
+/// The bar of a span: `[start, end)` of the trace scaled to `width` cells, at least one cell
+/// (none when `width` is 0).
 pub fn time_bar(trace_start: i64, trace_duration: i64, span: &Span, width: usize) -> String {
-    if width == 0 {
+    if trace_duration <= 0 {
+        // An instantaneous trace: every span is all of it.
+        return "█".repeat(width);
+    }
+    let total = i128::from(trace_duration);
+    let w = width as i128;
+    if w == 0 {
         return String::new();
     }
-    let total = trace_duration.max(1) as i128;
-    let w = width as i128;
     let offset = (span.start_ns - trace_start).max(0) as i128;
     let end = (offset + span.duration_ns.max(0) as i128).min(total);
     let from = (offset * w / total).clamp(0, w - 1) as usize;

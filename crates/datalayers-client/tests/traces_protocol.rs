@@ -1,0 +1,260 @@
+//! Protocol tests of the Datalayers trace backend: the real `Client` and `DatalayersSql` against a
+//! local server that replays REST SQL responses in the documented shape (both `types` spellings,
+//! numbers as strings, RFC3339 times with offsets). The SQL each call sends is checked too.
+
+mod query_replay;
+
+use std::time::Duration;
+
+use datalayers_client::query::QueryError;
+use datalayers_client::traces::{
+    DatalayersSql, Placement, SqlQueries, TimeRange, TraceFilter, TraceId, TraceStore,
+};
+use query_replay::Replay;
+use serde_json::json;
+
+const ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+fn range() -> TimeRange {
+    TimeRange::between(1_764_028_800_000_000_000, 1_764_032_400_000_000_000)
+}
+
+#[tokio::test]
+async fn protocol_list_traces_sql_spelling() {
+    let body = r#"{"result":{
+      "columns":["trace_id","start_time","root_service","root_span","duration_ns","span_count","has_error"],
+      "types":["STRING","TIMESTAMP(9)","STRING","STRING","INT64","INT64","INT64"],
+      "values":[["4bf92f3577b34da6a3ce929d0e0e4736","2025-11-25T08:30:00.123456789+08:00","frontend","GET /cart",120500000,5,1],
+                ["00000000000000020000000000000001","2025-11-25T00:10:00Z",null,null,900,1,0]]}}"#;
+    let server = Replay::start(vec![(200, body)]).await;
+    let client = server.client();
+    let filter = TraceFilter {
+        range: Some(range()),
+        service: Some("frontend".into()),
+        min_duration: Some(Duration::from_millis(1)),
+        ..TraceFilter::default()
+    };
+    let list = DatalayersSql::new(&client)
+        .list_traces(&filter)
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0].trace_id.as_str(), ID);
+    assert_eq!(list[0].start_ns, 1_764_030_600_123_456_789);
+    assert_eq!(list[0].root_service.as_deref(), Some("frontend"));
+    assert_eq!(list[0].root_span_name.as_deref(), Some("GET /cart"));
+    assert_eq!(
+        (list[0].duration_ns, list[0].span_count, list[0].has_error),
+        (120_500_000, 5, true)
+    );
+    assert_eq!(
+        (list[1].root_service.as_deref(), list[1].has_error),
+        (None, false)
+    );
+
+    let sent = &server.requests()[0];
+    assert_eq!(sent.path, "/api/v1/sql");
+    assert_eq!(sent.param("db"), Some("demo"));
+    assert_eq!(
+        sent.body,
+        SqlQueries::default().list_traces(&filter, &range())
+    );
+}
+
+#[tokio::test]
+async fn protocol_list_traces_arrow_spelling_with_string_numbers() {
+    let body = r#"{"result":{
+      "columns":["trace_id","start_time","root_service","root_span","duration_ns","span_count","has_error"],
+      "types":["Utf8","Timestamp(Nanosecond, Asia/Shanghai)","Utf8","Utf8","Int64","Int64","Int64"],
+      "values":[["4bf92f3577b34da6a3ce929d0e0e4736","2025-11-25T08:30:00+08:00","frontend","GET /cart","120500000","5","0"]]}}"#;
+    let server = Replay::start(vec![(200, body)]).await;
+    let client = server.client();
+    let filter = TraceFilter {
+        range: Some(range()),
+        ..TraceFilter::default()
+    };
+    let list = DatalayersSql::new(&client)
+        .list_traces(&filter)
+        .await
+        .unwrap();
+    assert_eq!(
+        (list[0].start_ns, list[0].duration_ns, list[0].span_count),
+        (1_764_030_600_000_000_000, 120_500_000, 5)
+    );
+    assert!(!list[0].has_error);
+}
+
+const SPANS: &str = r#"{"result":{
+  "columns":["time","service.name","span_id","trace_id","attributes","duration_nano","end_time_unix_nano","otel.status_code","otel.status_description","parent_span_id","span.kind","span.name","dropped_attributes_count"],
+  "types":["TIMESTAMP(9)","STRING","STRING","STRING","STRING","INT64","INT64","STRING","STRING","STRING","STRING","STRING","UINT64"],
+  "values":[
+    ["2025-11-25T08:00:00.010+08:00","backend","00000000000000b2","4bf92f3577b34da6a3ce929d0e0e4736",null,50000000,1764028800060000000,null,null,"00000000000000a1","Client","SELECT cart","3"],
+    ["2025-11-25T08:00:00+08:00","frontend","00000000000000a1","4bf92f3577b34da6a3ce929d0e0e4736","{\"http.method\":\"GET\",\"http.status_code\":500}",100000000,1764028800100000000,"Error","boom",null,"Server","GET /cart",null],
+    ["2025-11-25T08:00:00.050+08:00","backend","00000000000000c3","4bf92f3577b34da6a3ce929d0e0e4736","not json",1000,1764028800050001000,null,null,"00000000000000ff","Internal","late",null]
+  ]}}"#;
+const LINKS: &str = r#"{"result":{
+  "columns":["time","linked_span_id","linked_trace_id","span_id","trace_id","attributes"],
+  "types":["TIMESTAMP(9)","STRING","STRING","STRING","STRING","STRING"],
+  "values":[["2025-11-25T00:00:00Z","0000000000000003","00000000000000020000000000000002","00000000000000a1","4bf92f3577b34da6a3ce929d0e0e4736","{\"yay-link\":123}"]]}}"#;
+
+#[tokio::test]
+async fn protocol_get_trace_assembles_spans_events_and_links() {
+    let events = r#"{"result":{
+      "columns":["time","span_id","trace_id","event.name","attributes","body","severity_text"],
+      "types":["TIMESTAMP(9)","STRING","STRING","STRING","STRING","STRING","STRING"],
+      "values":[["2025-11-25T00:00:00.020Z","00000000000000b2","4bf92f3577b34da6a3ce929d0e0e4736","cache miss","{\"key\":\"cart:1\"}",null,null],
+                ["2025-11-25T00:00:00.030Z","00000000000000b2","4bf92f3577b34da6a3ce929d0e0e4736",null,null,"query slow","WARN"]]}}"#;
+    let server = Replay::start(vec![(200, SPANS), (200, events), (200, LINKS)]).await;
+    let client = server.client();
+    let id = TraceId::parse(ID).unwrap();
+    let trace = DatalayersSql::new(&client)
+        .get_trace(&id, range())
+        .await
+        .unwrap();
+
+    let shape: Vec<(&str, usize, Placement)> = trace
+        .tree
+        .iter()
+        .map(|e| (trace.spans[e.span].name.as_str(), e.depth, e.placement))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            ("GET /cart", 0, Placement::Root),
+            ("SELECT cart", 1, Placement::Child),
+            ("late", 0, Placement::MissingParent),
+        ]
+    );
+    let root = &trace.spans[0];
+    assert_eq!(root.start_ns, 1_764_028_800_000_000_000);
+    assert_eq!(root.duration_ns, 100_000_000);
+    assert_eq!(root.attributes.get("http.status_code"), Some(&json!(500)));
+    assert!(root.is_error());
+    assert_eq!(root.status_message.as_deref(), Some("boom"));
+    assert_eq!(root.links[0].linked_span_id, "0000000000000003");
+    assert_eq!(root.links[0].attributes.get("yay-link"), Some(&json!(123)));
+    let db = &trace.spans[1];
+    assert_eq!(db.kind.as_deref(), Some("Client"));
+    assert_eq!(
+        db.other,
+        [(
+            "dropped_attributes_count".to_owned(),
+            datalayers_client::query::Value::UInt(3)
+        )]
+    );
+    assert_eq!(db.events.len(), 2);
+    assert_eq!(db.events[0].attributes.get("key"), Some(&json!("cart:1")));
+    assert_eq!(
+        (
+            db.events[1].body.as_deref(),
+            db.events[1].severity.as_deref()
+        ),
+        (Some("query slow"), Some("WARN"))
+    );
+    assert_eq!(
+        trace.spans[2].undecoded_attributes.as_deref(),
+        Some("not json")
+    );
+
+    let queries = SqlQueries::default();
+    let bodies: Vec<String> = server.requests().into_iter().map(|r| r.body).collect();
+    assert_eq!(
+        bodies,
+        [
+            queries.trace_spans(&id, &range()),
+            queries.trace_events(&id, &range()),
+            queries.trace_links(&id, &range())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn protocol_get_trace_tolerates_missing_event_and_link_tables() {
+    let server = Replay::start(vec![
+        (200, SPANS),
+        (400, r#"{"error":"table 'logs' not found"}"#),
+        (400, r#"{"error":"Table `span-links` not exist"}"#),
+    ])
+    .await;
+    let client = server.client();
+    let trace = DatalayersSql::new(&client)
+        .get_trace(&TraceId::parse(ID).unwrap(), range())
+        .await
+        .unwrap();
+    assert_eq!(trace.spans.len(), 3);
+    assert!(
+        trace
+            .spans
+            .iter()
+            .all(|s| s.events.is_empty() && s.links.is_empty())
+    );
+}
+
+#[tokio::test]
+async fn protocol_unknown_trace_and_missing_database_are_clear_errors() {
+    let server = Replay::start(vec![
+        (
+            200,
+            r#"{"result":{"columns":["time"],"types":["TIMESTAMP(9)"],"values":[]}}"#,
+        ),
+        (200, ""),
+        (500, r#"{"error":"Database `demo` not exist"}"#),
+        (400, r#"{"error":"table 'spans' not found"}"#),
+    ])
+    .await;
+    let client = server.client();
+    let store = DatalayersSql::new(&client);
+    let id = TraceId::parse(ID).unwrap();
+    let err = store.get_trace(&id, range()).await.unwrap_err();
+    assert!(
+        matches!(&err, QueryError::TraceNotFound { trace_id, .. } if trace_id == ID),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("2025-11-25T00:00:00Z to 2025-11-25T01:00:00Z"),
+        "{err}"
+    );
+    let err = store
+        .get_trace(&id, TimeRange::UNBOUNDED)
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string(), format!("trace {ID} not found"));
+    let err = store
+        .list_traces(&TraceFilter::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, QueryError::DatabaseNotFound { .. }),
+        "{err:?}"
+    );
+    // No spans table yet: an empty list, not an error.
+    assert!(
+        store
+            .list_traces(&TraceFilter::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn protocol_services_and_operations() {
+    let server = Replay::start(vec![
+        (200, r#"{"result":{"columns":["service"],"types":["STRING"],"values":[["backend"],["frontend"]]}}"#),
+        (200, r#"{"result":{"columns":["operation"],"types":["Utf8"],"values":[["GET /cart"],["POST /order"]]}}"#),
+    ])
+    .await;
+    let client = server.client();
+    let store = DatalayersSql::new(&client);
+    assert_eq!(store.services().await.unwrap(), ["backend", "frontend"]);
+    assert_eq!(
+        store.operations("fron'tend").await.unwrap(),
+        ["GET /cart", "POST /order"]
+    );
+    assert_eq!(
+        server.requests()[1].body,
+        SqlQueries::default().operations("fron'tend")
+    );
+    assert!(server.requests()[1].body.contains("'fron''tend'"));
+}

@@ -1,0 +1,495 @@
+//! The text of every trace query, for both languages: exact snapshots, and injection attempts
+//! through every filter (service, span name, tag keys and values, trace ids), checked with a
+//! lexer of each language: a hostile value must change the content of one quoted token and
+//! nothing else.
+
+use std::time::Duration;
+
+use datalayers_client::traces::{
+    InfluxQlQueries, SqlQueries, TimeRange, TraceFilter, TraceId, TraceSchema,
+};
+
+const ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+fn range() -> TimeRange {
+    // 2025-11-25T00:00:00Z .. 01:00:00Z
+    TimeRange::between(1_764_028_800_000_000_000, 1_764_032_400_000_000_000)
+}
+
+fn full_filter() -> TraceFilter {
+    TraceFilter {
+        service: Some("checkout".into()),
+        span_name: Some("GET /cart".into()),
+        tags: vec![("host.name".into(), "web-1".into())],
+        min_duration: Some(Duration::from_millis(10)),
+        max_duration: Some(Duration::from_secs(2)),
+        limit: 50,
+        offset: 10,
+        ..TraceFilter::default()
+    }
+}
+
+const SQL_SUMMARY_COLUMNS: &str = "SELECT `trace_id`, min(`time`) AS start_time, \
+coalesce(max(CASE WHEN (`parent_span_id` IS NULL OR `parent_span_id` = '') THEN `service.name` END), first_value(`service.name` ORDER BY `time`)) AS root_service, \
+coalesce(max(CASE WHEN (`parent_span_id` IS NULL OR `parent_span_id` = '') THEN `span.name` END), first_value(`span.name` ORDER BY `time`)) AS root_span, \
+max(`end_time_unix_nano`) - min(`end_time_unix_nano` - `duration_nano`) AS duration_ns, count(*) AS span_count, \
+max(CASE WHEN `otel.status_code` = 'Error' THEN 1 ELSE 0 END) AS has_error FROM `spans`";
+const SQL_RANGE: &str =
+    "`time` >= '2025-11-25T00:00:00.000000000Z' AND `time` < '2025-11-25T01:00:00.000000000Z'";
+
+#[test]
+fn sql_list_snapshots() {
+    let q = SqlQueries::default();
+    assert_eq!(
+        q.list_traces(&TraceFilter::default(), &range()),
+        format!(
+            "{SQL_SUMMARY_COLUMNS} WHERE {SQL_RANGE} GROUP BY `trace_id` ORDER BY start_time DESC, `trace_id` LIMIT 20 OFFSET 0"
+        )
+    );
+    let duration = "max(`end_time_unix_nano`) - min(`end_time_unix_nano` - `duration_nano`)";
+    assert_eq!(
+        q.list_traces(&full_filter(), &range()),
+        format!(
+            "{SQL_SUMMARY_COLUMNS} WHERE {SQL_RANGE} AND `trace_id` IN (SELECT `trace_id` FROM `spans` WHERE {SQL_RANGE} \
+             AND `service.name` = 'checkout' AND `span.name` = 'GET /cart' AND `host.name` = 'web-1') GROUP BY `trace_id` \
+             HAVING {duration} >= 10000000 AND {duration} <= 2000000000 ORDER BY start_time DESC, `trace_id` LIMIT 50 OFFSET 10"
+        )
+    );
+    // Open ranges drop their bound.
+    let open = q.list_traces(&TraceFilter::default(), &TimeRange::UNBOUNDED);
+    assert!(open.contains("FROM `spans` GROUP BY `trace_id`"), "{open}");
+}
+
+#[test]
+fn sql_trace_and_catalog_snapshots() {
+    let q = SqlQueries::default();
+    let id = TraceId::parse(ID).unwrap();
+    assert_eq!(
+        q.trace_spans(&id, &range()),
+        format!("SELECT * FROM `spans` WHERE `trace_id` = '{ID}' AND {SQL_RANGE} ORDER BY `time`")
+    );
+    assert_eq!(
+        q.trace_events(&id, &range()),
+        format!(
+            "SELECT * FROM `logs` WHERE `trace_id` = '{ID}' AND `time` >= '2025-11-25T00:00:00.000000000Z' ORDER BY `time`"
+        )
+    );
+    assert_eq!(
+        q.trace_links(&id, &TimeRange::UNBOUNDED),
+        format!("SELECT * FROM `span-links` WHERE `trace_id` = '{ID}' ORDER BY `time`")
+    );
+    assert_eq!(
+        q.services(),
+        "SELECT DISTINCT `service.name` AS service FROM `spans` WHERE `service.name` IS NOT NULL ORDER BY service"
+    );
+    assert_eq!(
+        q.operations("checkout"),
+        "SELECT DISTINCT `span.name` AS operation FROM `spans` WHERE `service.name` = 'checkout' AND `span.name` IS NOT NULL ORDER BY operation"
+    );
+}
+
+#[test]
+fn schema_names_are_quoted_too() {
+    let schema = TraceSchema {
+        spans_table: "otel`spans".into(),
+        time_column: "ts".into(),
+        service_column: "service_name".into(),
+        ..TraceSchema::default()
+    };
+    let sql = SqlQueries::new(schema.clone()).services();
+    assert_eq!(
+        sql,
+        "SELECT DISTINCT `service_name` AS service FROM `otel``spans` WHERE `service_name` IS NOT NULL ORDER BY service"
+    );
+    let influxql = InfluxQlQueries::new(schema).services();
+    assert_eq!(
+        influxql,
+        "SHOW TAG VALUES FROM \"otel`spans\" WITH KEY = \"service_name\""
+    );
+}
+
+const IQL_RANGE: &str = "time >= 1764028800000000000 AND time < 1764032400000000000";
+const IQL_SUMMARY_COLUMNS: &str = "SELECT \"span_id\", \"parent_span_id\", \"service.name\", \"span.name\", \"duration_nano\", \"end_time_unix_nano\", \"otel.status_code\" FROM \"spans\"";
+
+#[test]
+fn influxql_snapshots() {
+    let q = InfluxQlQueries::default();
+    let id = TraceId::parse(ID).unwrap();
+    let other = TraceId::parse("00000000000000020000000000000001").unwrap();
+    assert_eq!(
+        q.matching_trace_ids(&full_filter(), &range()),
+        format!(
+            "SELECT count(\"duration_nano\") FROM \"spans\" WHERE {IQL_RANGE} AND \"service.name\" = 'checkout' \
+             AND \"span.name\" = 'GET /cart' AND \"host.name\" = 'web-1' GROUP BY \"trace_id\""
+        )
+    );
+    assert_eq!(
+        q.summary_spans(&range(), None),
+        format!("{IQL_SUMMARY_COLUMNS} WHERE {IQL_RANGE} GROUP BY \"trace_id\"")
+    );
+    assert_eq!(
+        q.summary_spans(&range(), Some(&[id, other])),
+        format!(
+            "{IQL_SUMMARY_COLUMNS} WHERE {IQL_RANGE} AND (\"trace_id\" = '{ID}' OR \"trace_id\" = '00000000000000020000000000000001') GROUP BY \"trace_id\""
+        )
+    );
+    assert_eq!(
+        q.trace(&id, &range()),
+        format!(
+            "SELECT * FROM \"spans\" WHERE \"trace_id\" = '{ID}' AND {IQL_RANGE}; \
+             SELECT * FROM \"logs\" WHERE \"trace_id\" = '{ID}' AND time >= 1764028800000000000; \
+             SELECT * FROM \"span-links\" WHERE \"trace_id\" = '{ID}' AND {IQL_RANGE}"
+        )
+    );
+    assert_eq!(
+        q.services(),
+        "SHOW TAG VALUES FROM \"spans\" WITH KEY = \"service.name\""
+    );
+    assert_eq!(
+        q.operations("checkout"),
+        "SELECT DISTINCT(\"span.name\") FROM \"spans\" WHERE \"service.name\" = 'checkout'"
+    );
+}
+
+// ---- injection -------------------------------------------------------------------------------
+
+/// Values that end a quoted token early in some quoting scheme.
+const HOSTILE: &[&str] = &[
+    "x' OR '1'='1",
+    "x'; DROP TABLE spans; --",
+    "x\\' OR 1=1 --",
+    "x\\",
+    "\\\\'",
+    "x` OR 1=1 --",
+    "x\" OR 1=1 --",
+    "x\\\" OR \"1\"=\"1",
+    "line\nbreak' OR '1'='1",
+    "tab\there",
+    "'",
+    "",
+    "ünïcødé ' ☃",
+];
+
+#[derive(Debug, PartialEq)]
+enum Token {
+    Literal(String),
+    Ident(String),
+    Code(String),
+}
+
+/// A SQL lexer: `'...'` literals, `` `...` `` and `"..."` identifiers, doubled quote = the quote
+/// itself; with `backslash_escapes` (MySQL's rule) `\x` inside a string literal is one escaped
+/// character (MySQL never applies it inside quoted identifiers).
+fn lex_sql(query: &str, backslash_escapes: bool) -> Result<Vec<Token>, String> {
+    let chars: Vec<char> = query.chars().collect();
+    let mut tokens = Vec::new();
+    let mut code = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if matches!(c, '\'' | '`' | '"') {
+            if !code.is_empty() {
+                tokens.push(Token::Code(std::mem::take(&mut code)));
+            }
+            let mut text = String::new();
+            i += 1;
+            loop {
+                if i >= chars.len() {
+                    return Err(format!("unterminated quote in {query}"));
+                }
+                if backslash_escapes && c == '\'' && chars[i] == '\\' && i + 1 < chars.len() {
+                    text.push(chars[i + 1]);
+                    i += 2;
+                } else if chars[i] == c && chars.get(i + 1) == Some(&c) {
+                    text.push(c);
+                    i += 2;
+                } else if chars[i] == c {
+                    i += 1;
+                    break;
+                } else {
+                    text.push(chars[i]);
+                    i += 1;
+                }
+            }
+            tokens.push(if c == '\'' {
+                Token::Literal(text)
+            } else {
+                Token::Ident(text)
+            });
+        } else {
+            code.push(c);
+            i += 1;
+        }
+    }
+    if !code.is_empty() {
+        tokens.push(Token::Code(code));
+    }
+    Ok(tokens)
+}
+
+/// An InfluxQL lexer after its scanner: `'...'` literals and `"..."` identifiers with the escapes
+/// `\\ \' \" \n`; any other escape or a raw line feed inside quotes is an error.
+fn lex_influxql(query: &str) -> Result<Vec<Token>, String> {
+    let chars: Vec<char> = query.chars().collect();
+    let mut tokens = Vec::new();
+    let mut code = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if matches!(c, '\'' | '"') {
+            if !code.is_empty() {
+                tokens.push(Token::Code(std::mem::take(&mut code)));
+            }
+            let mut text = String::new();
+            i += 1;
+            loop {
+                if i >= chars.len() {
+                    return Err(format!("unterminated quote in {query}"));
+                }
+                match chars[i] {
+                    '\n' => return Err(format!("raw line feed inside quotes: {query}")),
+                    '\\' => {
+                        text.push(match chars.get(i + 1) {
+                            Some('n') => '\n',
+                            Some(&e @ ('\\' | '\'' | '"')) => e,
+                            other => return Err(format!("bad escape {other:?} in {query}")),
+                        });
+                        i += 2;
+                    }
+                    q if q == c => {
+                        i += 1;
+                        break;
+                    }
+                    other => {
+                        text.push(other);
+                        i += 1;
+                    }
+                }
+            }
+            tokens.push(if c == '\'' {
+                Token::Literal(text)
+            } else {
+                Token::Ident(text)
+            });
+        } else {
+            code.push(c);
+            i += 1;
+        }
+    }
+    if !code.is_empty() {
+        tokens.push(Token::Code(code));
+    }
+    Ok(tokens)
+}
+
+/// The filters with `value` placed in one position at a time (service, span name, tag key, tag
+/// value), as (position, filter).
+fn filters_with(value: &str) -> Vec<(&'static str, TraceFilter)> {
+    let base = full_filter();
+    vec![
+        (
+            "service",
+            TraceFilter {
+                service: Some(value.into()),
+                ..base.clone()
+            },
+        ),
+        (
+            "span name",
+            TraceFilter {
+                span_name: Some(value.into()),
+                ..base.clone()
+            },
+        ),
+        (
+            "tag key",
+            TraceFilter {
+                tags: vec![(value.into(), "web-1".into())],
+                ..base.clone()
+            },
+        ),
+        (
+            "tag value",
+            TraceFilter {
+                tags: vec![("host.name".into(), value.into())],
+                ..base.clone()
+            },
+        ),
+    ]
+}
+
+/// A harmless value of the same shape for the SQL builder (backslashes kept: they change the
+/// literal's form, `concat(.., chr(92), ..)`, by design).
+fn harmless_sql(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c == '\\' { '\\' } else { 'a' })
+        .collect()
+}
+
+/// The tokens with quoted contents blanked: the query's structure (or why it does not lex).
+fn structure(tokens: &Result<Vec<Token>, String>) -> Result<Vec<String>, String> {
+    let tokens = tokens.as_ref().map_err(Clone::clone)?;
+    Ok(tokens
+        .iter()
+        .map(|t| match t {
+            Token::Literal(_) => "'?'".to_owned(),
+            Token::Ident(_) => "`?`".to_owned(),
+            Token::Code(c) => c.clone(),
+        })
+        .collect())
+}
+
+#[test]
+fn sql_injection_through_every_filter_changes_only_quoted_contents() {
+    let q = SqlQueries::default();
+    for hostile in HOSTILE {
+        for ((position, attack), (_, harmless)) in filters_with(hostile)
+            .into_iter()
+            .zip(filters_with(&harmless_sql(hostile)))
+        {
+            let attacked = q.list_traces(&attack, &range());
+            let expected = q.list_traces(&harmless, &range());
+            for backslash_escapes in [false, true] {
+                let got = lex_sql(&attacked, backslash_escapes);
+                assert_eq!(
+                    structure(&got),
+                    structure(&lex_sql(&expected, backslash_escapes)),
+                    "{position} = {hostile:?} (backslash escapes: {backslash_escapes}) changed the query: {attacked}"
+                );
+                if !hostile.contains('\\') {
+                    let token = if position == "tag key" {
+                        Token::Ident(hostile.to_string())
+                    } else {
+                        Token::Literal(hostile.to_string())
+                    };
+                    assert!(
+                        got.as_ref().unwrap().contains(&token),
+                        "{position} = {hostile:?} not found intact in {attacked}"
+                    );
+                }
+            }
+        }
+        let operations = q.operations(hostile);
+        for backslash_escapes in [false, true] {
+            assert_eq!(
+                structure(&lex_sql(&operations, backslash_escapes)),
+                structure(&lex_sql(
+                    &q.operations(&harmless_sql(hostile)),
+                    backslash_escapes
+                )),
+                "operations({hostile:?}): {operations}"
+            );
+        }
+    }
+}
+
+#[test]
+fn sql_backslash_values_read_the_same_under_both_rules() {
+    let q = SqlQueries::default();
+    let filter = TraceFilter {
+        service: Some("a\\' OR 1=1 --".into()),
+        ..TraceFilter::default()
+    };
+    let text = q.list_traces(&filter, &range());
+    assert!(
+        text.contains("`service.name` = concat('a', chr(92), ''' OR 1=1 --')"),
+        "{text}"
+    );
+}
+
+#[test]
+fn influxql_injection_through_every_filter_changes_only_quoted_contents() {
+    let q = InfluxQlQueries::default();
+    for hostile in HOSTILE {
+        for ((position, attack), (_, harmless)) in filters_with(hostile)
+            .into_iter()
+            .zip(filters_with("harmless"))
+        {
+            let attacked = q.matching_trace_ids(&attack, &range());
+            let got = lex_influxql(&attacked);
+            assert_eq!(
+                structure(&got),
+                structure(&lex_influxql(&q.matching_trace_ids(&harmless, &range()))),
+                "{position} = {hostile:?} changed the query: {attacked}"
+            );
+            let token = if position == "tag key" {
+                Token::Ident(hostile.to_string())
+            } else {
+                Token::Literal(hostile.to_string())
+            };
+            assert!(
+                got.as_ref().unwrap().contains(&token),
+                "{position} = {hostile:?} not found intact in {attacked}"
+            );
+        }
+        let operations = q.operations(hostile);
+        let got = lex_influxql(&operations);
+        assert_eq!(
+            structure(&got),
+            structure(&lex_influxql(&q.operations("harmless"))),
+            "{operations}"
+        );
+        assert!(
+            got.unwrap().contains(&Token::Literal(hostile.to_string())),
+            "{operations}"
+        );
+    }
+}
+
+#[test]
+fn trace_ids_are_checked_before_any_query_exists() {
+    for bad in [
+        "",
+        "4bf92f3577b34da6a3ce929d0e0e473",   // 31
+        "4bf92f3577b34da6a3ce929d0e0e47361", // 33
+        "4bf92f3577b34da6a3ce929d0e0e473g",
+        "4bf92f35' OR '1'='1' --__________",
+        "4bf92f3577b34da6\\3ce929d0e0e4736",
+        "00000000000000000000000000000000",
+        " 4bf92f3577b34da6a3ce929d0e0e4736",
+        "４bf92f3577b34da6a3ce929d0e0e473", // a full-width digit
+    ] {
+        assert!(TraceId::parse(bad).is_err(), "accepted {bad:?}");
+    }
+    let upper = TraceId::parse(&ID.to_ascii_uppercase()).unwrap();
+    assert_eq!(upper.as_str(), ID);
+    // What ends up in the text is exactly the normalized id, in one literal.
+    let sql = SqlQueries::default().trace_spans(&upper, &TimeRange::UNBOUNDED);
+    assert_eq!(
+        lex_sql(&sql, true)
+            .unwrap()
+            .iter()
+            .filter(|t| matches!(t, Token::Literal(_)))
+            .count(),
+        1
+    );
+    assert!(
+        lex_sql(&sql, false)
+            .unwrap()
+            .contains(&Token::Literal(ID.into()))
+    );
+    let influxql = InfluxQlQueries::default().trace(&upper, &TimeRange::UNBOUNDED);
+    assert_eq!(
+        lex_influxql(&influxql)
+            .unwrap()
+            .iter()
+            .filter(|t| **t == Token::Literal(ID.into()))
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn the_lexers_do_catch_an_unquoted_value() {
+    // The checks above are only worth something if a naive builder fails them.
+    let naive = |v: &str| format!("SELECT * FROM spans WHERE `service.name` = '{v}'");
+    let good = structure(&lex_sql(&naive("aaaa"), false));
+    assert_ne!(structure(&lex_sql(&naive("x' OR '1'='1"), false)), good);
+    let naive_doubled = |v: &str| format!("SELECT 1 WHERE a = '{}'", v.replace('\'', "''"));
+    // Doubling alone is broken by a backslash under MySQL's rule.
+    assert_ne!(
+        structure(&lex_sql(&naive_doubled("x\\' OR 1=1 --"), true)),
+        structure(&lex_sql(&naive_doubled("a\\aaaaaaaaaaaa"), true))
+    );
+}
