@@ -10,6 +10,7 @@
 
 mod args;
 mod convert;
+mod traces;
 // Subcommands that talk to a server (e.g. `traces`) are declared here, with their arm in `main`.
 
 use std::process::ExitCode;
@@ -24,6 +25,7 @@ Usage: otel-lp <COMMAND> [OPTIONS]
 
 Commands:
   convert   Convert OTLP traces, logs or metrics (JSON or protobuf) to line protocol
+  traces    List stored traces and show one as a waterfall (Datalayers SQL, InfluxDB 1.x InfluxQL)
 
 Options:
   -h, --help     Print this help (`otel-lp <COMMAND> --help` for a command's options)
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     match command.as_str() {
         "convert" => convert::run(rest),
+        "traces" => traces::run(rest),
         // Further subcommands: one arm each, e.g. `"traces" => traces::run(rest),`.
         "-h" | "--help" | "help" => {
             print!("{USAGE}");

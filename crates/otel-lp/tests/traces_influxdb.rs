@@ -52,18 +52,24 @@ fn request(t0: i64) -> ExportTraceServiceRequest {
             "scopeSpans": [{"scope": {"name": "db"}, "spans": spans}]
         })
     };
-    let db1 = backend("db-1", json!([
-        {"traceId": TRACE_A, "spanId": "00000000000000a2", "parentSpanId": "00000000000000a1", "name": "SELECT cart", "kind": 3,
-         "startTimeUnixNano": ns(10), "endTimeUnixNano": ns(60),
-         "attributes": [attr("db.system", text("postgresql"))],
-         "events": [{"timeUnixNano": ns(20), "name": "cache miss", "attributes": [attr("key", text("cart:1"))]}]},
-        {"traceId": TRACE_A, "spanId": "00000000000000a3", "parentSpanId": "00000000000000a2", "name": "cache.get", "kind": 3,
-         "startTimeUnixNano": ns(15), "endTimeUnixNano": ns(18)}
-    ]));
-    let db2 = backend("db-2", json!([
-        {"traceId": TRACE_B, "spanId": "00000000000000b1", "name": "consume order", "kind": 5,
-         "startTimeUnixNano": ns(1000), "endTimeUnixNano": ns(1005)}
-    ]));
+    let db1 = backend(
+        "db-1",
+        json!([
+            {"traceId": TRACE_A, "spanId": "00000000000000a2", "parentSpanId": "00000000000000a1", "name": "SELECT cart", "kind": 3,
+             "startTimeUnixNano": ns(10), "endTimeUnixNano": ns(60),
+             "attributes": [attr("db.system", text("postgresql"))],
+             "events": [{"timeUnixNano": ns(20), "name": "cache miss", "attributes": [attr("key", text("cart:1"))]}]},
+            {"traceId": TRACE_A, "spanId": "00000000000000a3", "parentSpanId": "00000000000000a2", "name": "cache.get", "kind": 3,
+             "startTimeUnixNano": ns(15), "endTimeUnixNano": ns(18)}
+        ]),
+    );
+    let db2 = backend(
+        "db-2",
+        json!([
+            {"traceId": TRACE_B, "spanId": "00000000000000b1", "name": "consume order", "kind": 5,
+             "startTimeUnixNano": ns(1000), "endTimeUnixNano": ns(1005)}
+        ]),
+    );
     let body = json!({"resourceSpans": [frontend, db1, db2]});
     serde_json::from_value(body).expect("valid OTLP/JSON")
 }
@@ -76,7 +82,11 @@ fn server_with_traces() -> Option<(InfluxServer, i64)> {
     let t0 = (datalayers_client::traces::now_ns() - 600_000 * MS) / MS * MS;
     let config = MappingConfig {
         // host.name as a dimension tag, to filter on a tag other than service.name.
-        span_dimensions: vec!["service.name".into(), "span.name".into(), "host.name".into()],
+        span_dimensions: vec![
+            "service.name".into(),
+            "span.name".into(),
+            "host.name".into(),
+        ],
         ..MappingConfig::new(lineproto::Dialect::InfluxDbV1)
     };
     let mut mapper = OtlpMapper::new(config).unwrap();
@@ -129,29 +139,60 @@ fn list_and_filter_traces_with_influxql() {
         assert_eq!(a.root_service.as_deref(), Some("frontend"));
         assert_eq!(a.root_span_name.as_deref(), Some("GET /cart"));
         let b = &all[1];
-        assert_eq!((b.start_ns, b.duration_ns, b.span_count, b.has_error), (t0 + 1000 * MS, 5 * MS, 1, false));
+        assert_eq!(
+            (b.start_ns, b.duration_ns, b.span_count, b.has_error),
+            (t0 + 1000 * MS, 5 * MS, 1, false)
+        );
         assert_eq!(b.root_span_name.as_deref(), Some("consume order"));
         // C has no root: the earliest span stands in.
         let c = &all[0];
-        assert_eq!((c.root_service.as_deref(), c.root_span_name.as_deref()), (Some("frontend"), Some("late callback")));
+        assert_eq!(
+            (c.root_service.as_deref(), c.root_span_name.as_deref()),
+            (Some("frontend"), Some("late callback"))
+        );
 
         let list = |filter: TraceFilter| {
             let store = &store;
             async move { store.list_traces(&filter).await.unwrap() }
         };
-        let by_service = list(TraceFilter { service: Some("backend".into()), ..TraceFilter::default() }).await;
+        let by_service = list(TraceFilter {
+            service: Some("backend".into()),
+            ..TraceFilter::default()
+        })
+        .await;
         assert_eq!(ids(&by_service), [TRACE_B, TRACE_A]);
         // The summary still counts every span of A, not just the backend ones.
         assert_eq!(by_service[1].span_count, 4);
-        let by_name = list(TraceFilter { span_name: Some("cache.get".into()), ..TraceFilter::default() }).await;
+        let by_name = list(TraceFilter {
+            span_name: Some("cache.get".into()),
+            ..TraceFilter::default()
+        })
+        .await;
         assert_eq!(ids(&by_name), [TRACE_A]);
-        let by_tag = list(TraceFilter { tags: vec![("host.name".into(), "db-2".into())], ..TraceFilter::default() }).await;
+        let by_tag = list(TraceFilter {
+            tags: vec![("host.name".into(), "db-2".into())],
+            ..TraceFilter::default()
+        })
+        .await;
         assert_eq!(ids(&by_tag), [TRACE_B]);
-        let long = list(TraceFilter { min_duration: Some(Duration::from_millis(50)), ..TraceFilter::default() }).await;
+        let long = list(TraceFilter {
+            min_duration: Some(Duration::from_millis(50)),
+            ..TraceFilter::default()
+        })
+        .await;
         assert_eq!(ids(&long), [TRACE_A]);
-        let short = list(TraceFilter { max_duration: Some(Duration::from_millis(3)), ..TraceFilter::default() }).await;
+        let short = list(TraceFilter {
+            max_duration: Some(Duration::from_millis(3)),
+            ..TraceFilter::default()
+        })
+        .await;
         assert_eq!(ids(&short), [TRACE_C]);
-        let page = list(TraceFilter { limit: 1, offset: 1, ..TraceFilter::default() }).await;
+        let page = list(TraceFilter {
+            limit: 1,
+            offset: 1,
+            ..TraceFilter::default()
+        })
+        .await;
         assert_eq!(ids(&page), [TRACE_B]);
         let window = list(TraceFilter {
             range: Some(TimeRange::between(t0 + 500 * MS, t0 + 1500 * MS)),
@@ -161,20 +202,41 @@ fn list_and_filter_traces_with_influxql() {
         assert_eq!(ids(&window), [TRACE_B]);
         // Hostile values are just values that match nothing.
         for hostile in ["x' OR '1'='1", "backend\\", "a\"b", "line\nbreak"] {
-            let none = list(TraceFilter { service: Some(hostile.into()), ..TraceFilter::default() }).await;
+            let none = list(TraceFilter {
+                service: Some(hostile.into()),
+                ..TraceFilter::default()
+            })
+            .await;
             assert!(none.is_empty(), "{hostile:?} matched {none:?}");
-            let none = list(TraceFilter { tags: vec![(hostile.into(), "x".into())], ..TraceFilter::default() }).await;
+            let none = list(TraceFilter {
+                tags: vec![(hostile.into(), "x".into())],
+                ..TraceFilter::default()
+            })
+            .await;
             assert!(none.is_empty(), "{hostile:?} matched {none:?}");
         }
 
         assert_eq!(store.services().await.unwrap(), ["backend", "frontend"]);
-        assert_eq!(store.operations("backend").await.unwrap(), ["SELECT cart", "cache.get", "consume order"]);
-        assert!(store.operations("nobody' OR '1'='1").await.unwrap().is_empty());
+        assert_eq!(
+            store.operations("backend").await.unwrap(),
+            ["SELECT cart", "cache.get", "consume order"]
+        );
+        assert!(
+            store
+                .operations("nobody' OR '1'='1")
+                .await
+                .unwrap()
+                .is_empty()
+        );
     });
 }
 
 fn shape(trace: &Trace) -> Vec<(&str, usize, Placement)> {
-    trace.tree.iter().map(|e| (trace.spans[e.span].name.as_str(), e.depth, e.placement)).collect()
+    trace
+        .tree
+        .iter()
+        .map(|e| (trace.spans[e.span].name.as_str(), e.depth, e.placement))
+        .collect()
 }
 
 #[test]
@@ -185,19 +247,28 @@ fn open_traces_with_influxql_and_compare_with_what_was_written() {
     let client = client(&server, server.database());
     let store = InfluxQl::new(&client);
     block_on(async {
-        let a = store.get_trace(&TraceId::parse(TRACE_A).unwrap(), TimeRange::UNBOUNDED).await.unwrap();
-        assert_eq!(shape(&a), [
-            ("GET /cart", 0, Placement::Root),
-            ("SELECT cart", 1, Placement::Child),
-            ("cache.get", 2, Placement::Child),
-            ("render", 1, Placement::Child),
-        ]);
+        let a = store
+            .get_trace(&TraceId::parse(TRACE_A).unwrap(), TimeRange::UNBOUNDED)
+            .await
+            .unwrap();
+        assert_eq!(
+            shape(&a),
+            [
+                ("GET /cart", 0, Placement::Root),
+                ("SELECT cart", 1, Placement::Child),
+                ("cache.get", 2, Placement::Child),
+                ("render", 1, Placement::Child),
+            ]
+        );
         let span = |name: &str| a.spans.iter().find(|s| s.name == name).unwrap();
         let root = span("GET /cart");
         assert_eq!((root.start_ns, root.duration_ns), (t0, 100 * MS));
         assert_eq!(root.kind.as_deref(), Some("Server"));
         assert_eq!(root.service.as_deref(), Some("frontend"));
-        assert_eq!((root.status_code.as_deref(), root.status_message.as_deref()), (Some("Error"), Some("upstream failed")));
+        assert_eq!(
+            (root.status_code.as_deref(), root.status_message.as_deref()),
+            (Some("Error"), Some("upstream failed"))
+        );
         assert_eq!(root.attributes.get("http.method"), Some(&json!("GET")));
         assert_eq!(root.attributes.get("http.status_code"), Some(&json!(500)));
         let db = span("SELECT cart");
@@ -205,26 +276,56 @@ fn open_traces_with_influxql_and_compare_with_what_was_written() {
         assert_eq!(db.parent_span_id.as_deref(), Some("00000000000000a1"));
         assert_eq!(db.kind.as_deref(), Some("Client"));
         assert_eq!(db.attributes.get("db.system"), Some(&json!("postgresql")));
-        assert!(db.other.iter().any(|(k, v)| k == "host.name" && v.as_str() == Some("db-1")), "{:?}", db.other);
+        assert!(
+            db.other
+                .iter()
+                .any(|(k, v)| k == "host.name" && v.as_str() == Some("db-1")),
+            "{:?}",
+            db.other
+        );
         assert_eq!(db.events.len(), 1);
-        assert_eq!((db.events[0].time_ns - t0, db.events[0].name.as_deref()), (20 * MS, Some("cache miss")));
+        assert_eq!(
+            (db.events[0].time_ns - t0, db.events[0].name.as_deref()),
+            (20 * MS, Some("cache miss"))
+        );
         assert_eq!(db.events[0].attributes.get("key"), Some(&json!("cart:1")));
         let render = span("render");
         assert_eq!(render.links.len(), 1);
-        assert_eq!((render.links[0].linked_trace_id.as_str(), render.links[0].linked_span_id.as_str()), (TRACE_B, "00000000000000b1"));
-        assert_eq!(render.links[0].attributes.get("link.reason"), Some(&json!("follows")));
+        assert_eq!(
+            (
+                render.links[0].linked_trace_id.as_str(),
+                render.links[0].linked_span_id.as_str()
+            ),
+            (TRACE_B, "00000000000000b1")
+        );
+        assert_eq!(
+            render.links[0].attributes.get("link.reason"),
+            Some(&json!("follows"))
+        );
         assert_eq!(a.duration_ns(), 100 * MS);
         assert!(a.unattached_events.is_empty() && a.skipped_rows.is_empty());
         assert_eq!(a.summary().span_count, 4);
 
-        let c = store.get_trace(&TraceId::parse(TRACE_C).unwrap(), TimeRange::last(Duration::from_secs(3600))).await.unwrap();
+        let c = store
+            .get_trace(
+                &TraceId::parse(TRACE_C).unwrap(),
+                TimeRange::last(Duration::from_secs(3600)),
+            )
+            .await
+            .unwrap();
         assert_eq!(shape(&c), [("late callback", 0, Placement::MissingParent)]);
 
         let unknown = TraceId::parse("0123456789abcdef0123456789abcdef").unwrap();
-        let err = store.get_trace(&unknown, TimeRange::UNBOUNDED).await.unwrap_err();
+        let err = store
+            .get_trace(&unknown, TimeRange::UNBOUNDED)
+            .await
+            .unwrap_err();
         assert!(matches!(err, QueryError::TraceNotFound { .. }), "{err:?}");
         // Outside the time hint, A is not found either.
-        let err = store.get_trace(&TraceId::parse(TRACE_A).unwrap(), TimeRange::between(0, t0)).await.unwrap_err();
+        let err = store
+            .get_trace(&TraceId::parse(TRACE_A).unwrap(), TimeRange::between(0, t0))
+            .await
+            .unwrap_err();
         assert!(matches!(err, QueryError::TraceNotFound { .. }), "{err:?}");
     });
 }
@@ -243,11 +344,20 @@ fn query_helpers_and_missing_database_on_influxdb() {
         let databases = client.list_databases().await.unwrap();
         assert!(databases.contains(&"second db".to_owned()), "{databases:?}");
         let err = client.influxql("SELEC nonsense").await.unwrap_err();
-        assert!(matches!(err, QueryError::Statement { status: 400, .. }), "{err:?}");
+        assert!(
+            matches!(err, QueryError::Statement { status: 400, .. }),
+            "{err:?}"
+        );
 
         let missing = self::client(&server, "nope");
-        let err = InfluxQl::new(&missing).list_traces(&TraceFilter::default()).await.unwrap_err();
-        assert!(matches!(err, QueryError::DatabaseNotFound { .. }), "{err:?}");
+        let err = InfluxQl::new(&missing)
+            .list_traces(&TraceFilter::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, QueryError::DatabaseNotFound { .. }),
+            "{err:?}"
+        );
     });
 }
 
@@ -290,25 +400,68 @@ fn cli_list_and_show_against_influxd() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("TRACE ID"), "{stdout}");
     assert_eq!(lines.len(), 4, "{stdout}");
-    assert!(lines[1].starts_with(TRACE_C) && lines[2].starts_with(TRACE_B) && lines[3].starts_with(TRACE_A), "{stdout}");
+    assert!(
+        lines[1].starts_with(TRACE_C)
+            && lines[2].starts_with(TRACE_B)
+            && lines[3].starts_with(TRACE_A),
+        "{stdout}"
+    );
     for cell in ["frontend", "GET /cart", "100.0ms", "4", "ERROR"] {
         assert!(lines[3].contains(cell), "{cell} missing: {}", lines[3]);
     }
     assert!(!lines[2].contains("ERROR"), "{stdout}");
 
     let out = otel_lp(
-        &["traces", "list", "--database", db, "--service", "backend", "--since", "1h", "--min-duration", "10ms", "--limit", "5"],
+        &[
+            "traces",
+            "list",
+            "--database",
+            db,
+            "--service",
+            "backend",
+            "--since",
+            "1h",
+            "--min-duration",
+            "10ms",
+            "--limit",
+            "5",
+        ],
         &env,
     );
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
-    assert!(stdout.lines().nth(1).unwrap().starts_with(TRACE_A), "{stdout}");
+    assert!(
+        stdout.lines().nth(1).unwrap().starts_with(TRACE_A),
+        "{stdout}"
+    );
 
-    let out = otel_lp(&["traces", "list", "--database", db, "--span-name", "no such span"], &env);
+    let out = otel_lp(
+        &[
+            "traces",
+            "list",
+            "--database",
+            db,
+            "--span-name",
+            "no such span",
+        ],
+        &env,
+    );
     assert_eq!(text(&out.stdout), "no traces found\n");
 
-    let out = otel_lp(&["traces", "show", TRACE_A, "--database", db, "--attributes", "--width", "20"], &env);
+    let out = otel_lp(
+        &[
+            "traces",
+            "show",
+            TRACE_A,
+            "--database",
+            db,
+            "--attributes",
+            "--width",
+            "20",
+        ],
+        &env,
+    );
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{}", text(&out.stderr));
     for expected in [
@@ -324,18 +477,28 @@ fn cli_list_and_show_against_influxd() {
         "key = cart:1",
         &format!("link -> trace {TRACE_B} span 00000000000000b1")[..],
     ] {
-        assert!(stdout.contains(expected), "{expected:?} missing from\n{stdout}");
+        assert!(
+            stdout.contains(expected),
+            "{expected:?} missing from\n{stdout}"
+        );
     }
     // The root's bar spans the whole width; cache.get's (15..18 ms of 100) is one cell at 3/20.
     assert!(stdout.contains("|████████████████████|"), "{stdout}");
     assert!(stdout.contains("|   █                |"), "{stdout}");
 
     let out = otel_lp(&["traces", "show", TRACE_C, "--database", db], &env);
-    assert!(text(&out.stdout).contains("late callback [parent missing]"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("late callback [parent missing]"),
+        "{}",
+        text(&out.stdout)
+    );
 
     let out = otel_lp(&["traces", "services", "--database", db], &env);
     assert_eq!(text(&out.stdout), "backend\nfrontend\n");
-    let out = otel_lp(&["traces", "operations", "frontend", "--database", db], &env);
+    let out = otel_lp(
+        &["traces", "operations", "frontend", "--database", db],
+        &env,
+    );
     assert_eq!(text(&out.stdout), "GET /cart\nlate callback\nrender\n");
 }
 
@@ -355,10 +518,19 @@ fn cli_errors_are_clear() {
         otel_lp(&args, &[])
     };
 
-    let out = run(flags(&["traces", "show", "0123456789abcdef0123456789abcdef", "--database", server.database()]));
+    let out = run(flags(&[
+        "traces",
+        "show",
+        "0123456789abcdef0123456789abcdef",
+        "--database",
+        server.database(),
+    ]));
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("trace 0123456789abcdef0123456789abcdef not found"), "{stderr}");
+    assert!(
+        stderr.contains("trace 0123456789abcdef0123456789abcdef not found"),
+        "{stderr}"
+    );
     assert!(stderr.contains("hint:"), "{stderr}");
 
     let out = run(flags(&["traces", "list", "--database", "nope"]));
@@ -366,24 +538,61 @@ fn cli_errors_are_clear() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("database not found"), "{stderr}");
 
-    let out = run(flags(&["traces", "show", "not-a-trace-id", "--database", "x"]));
+    let out = run(flags(&[
+        "traces",
+        "show",
+        "not-a-trace-id",
+        "--database",
+        "x",
+    ]));
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("`not-a-trace-id` is not a trace id"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("`not-a-trace-id` is not a trace id"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = run(flags(&["traces", "list"]));
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("no database"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("no database"),
+        "{}",
+        text(&out.stderr)
+    );
 
-    let out = run(flags(&["traces", "list", "--database", "x", "--since", "yesterday"]));
+    let out = run(flags(&[
+        "traces",
+        "list",
+        "--database",
+        "x",
+        "--since",
+        "yesterday",
+    ]));
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("--since"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("--since"),
+        "{}",
+        text(&out.stderr)
+    );
 
     // A port nothing listens on.
     let closed = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", listener.local_addr().unwrap())
     };
-    let out = otel_lp(&["traces", "list", "--endpoint", &closed, "--database", "x", "--protocol", "influxdb-v1"], &[]);
+    let out = otel_lp(
+        &[
+            "traces",
+            "list",
+            "--endpoint",
+            &closed,
+            "--database",
+            "x",
+            "--protocol",
+            "influxdb-v1",
+        ],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(stderr.contains("cannot reach the server"), "{stderr}");
