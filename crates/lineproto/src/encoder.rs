@@ -213,7 +213,8 @@ impl Encoder {
     fn write_name(&mut self, name: &str, what: NameKind) -> bool {
         let context = match what {
             NameKind::Measurement => NameContext::Measurement,
-            NameKind::TagKey | NameKind::FieldKey => NameContext::KeyOrTagValue,
+            NameKind::TagKey => NameContext::TagKeyOrValue,
+            NameKind::FieldKey => NameContext::FieldKey,
         };
         let out = match (what, self.options.tag_order) {
             (NameKind::TagKey, TagOrder::Sorted) => &mut self.sorted_tags.text,
@@ -304,7 +305,7 @@ impl Encoder {
             &mut self.buf
         };
         out.push(b'=');
-        match escape_name(out, value, NameContext::KeyOrTagValue, self.backslash) {
+        match escape_name(out, value, NameContext::TagKeyOrValue, self.backslash) {
             Ok(()) => {}
             Err(error) => {
                 let key = key.to_owned();

@@ -73,8 +73,9 @@ pub enum LineError {
         /// Why.
         reason: NameError,
     },
-    /// A backslash directly before `\`, `,`, `=` or space (depending on the dialect and position)
-    /// would be read differently by the server than meant; see [`Dialect`].
+    /// A backslash directly before `\`, `,`, `=` or space would be read differently by the
+    /// server than meant (Datalayers: anywhere; InfluxDB 1.x/2.x: in a measurement or field key);
+    /// see [`Dialect`].
     #[error(
         "{key:?}: a backslash before '\\', ',', '=' or space cannot be written unambiguously for this dialect"
     )]

@@ -43,8 +43,10 @@ const fn name_table(escaped: &[u8]) -> [u8; 256] {
 pub(crate) enum NameContext {
     /// Measurement: `,` and space are escaped; a leading `#` would make the line a comment.
     Measurement,
-    /// Tag key, tag value or field key: `,`, `=` and space are escaped.
-    KeyOrTagValue,
+    /// Tag key or tag value: `,`, `=` and space are escaped.
+    TagKeyOrValue,
+    /// Field key: `,`, `=` and space are escaped.
+    FieldKey,
 }
 
 static MEASUREMENT_TABLE: [u8; 256] = name_table(b", ");
@@ -54,7 +56,7 @@ impl NameContext {
     fn table(self) -> &'static [u8; 256] {
         match self {
             Self::Measurement => &MEASUREMENT_TABLE,
-            Self::KeyOrTagValue => &KEY_OR_TAG_VALUE_TABLE,
+            Self::TagKeyOrValue | Self::FieldKey => &KEY_OR_TAG_VALUE_TABLE,
         }
     }
 }
@@ -66,19 +68,31 @@ pub(crate) enum BackslashRule {
     Any,
     /// Written as `\\` (the IOx parser unescapes it).
     Escape,
-    /// Written raw; refused before a byte this context escapes (the Go parser would read `\\` as
-    /// an escape pair and the byte after it as a separator).
-    RawNotBeforeEscaped,
-    /// Written raw; refused before an escaped byte or another backslash (Go and IOx disagree).
-    RawNotBeforeEscapedOrBackslash,
+    /// The Go parser (InfluxDB 1.x/2.x): written raw. In tag keys and values a byte after a
+    /// backslash counts as escaped, so `\\\,` reads back as `\,`; in measurements and field
+    /// keys the parser pairs backslashes, so a backslash before an escaped byte is refused
+    /// (influxd 1.6.7 answers 400 for such a field key and stores such a measurement renamed).
+    Go,
+    /// Written raw; refused before an escaped byte or another backslash anywhere (the Go and IOx
+    /// parsers disagree there, and Datalayers' parser is not documented).
+    Unambiguous,
 }
 
 impl BackslashRule {
     pub(crate) const fn for_dialect(dialect: Dialect) -> Self {
         match dialect {
-            Dialect::InfluxDbV1 | Dialect::InfluxDbV2 => Self::RawNotBeforeEscaped,
+            Dialect::InfluxDbV1 | Dialect::InfluxDbV2 => Self::Go,
             Dialect::InfluxDbV3 => Self::Escape,
-            Dialect::Datalayers => Self::RawNotBeforeEscapedOrBackslash,
+            Dialect::Datalayers => Self::Unambiguous,
+        }
+    }
+
+    /// Whether a raw backslash followed by `next` is refused in `context`.
+    fn refuses(self, next: u8, next_class: u8, context: NameContext) -> bool {
+        match self {
+            Self::Any | Self::Escape => false,
+            Self::Go => next_class == ESCAPED && context != NameContext::TagKeyOrValue,
+            Self::Unambiguous => next_class == ESCAPED || next == b'\\',
         }
     }
 }
@@ -164,22 +178,15 @@ pub(crate) fn escape_name<S: Sink>(
             }
             _ => {
                 // A backslash; never the last byte (checked above).
-                let next = bytes[at + 1];
-                let ambiguous = match rule {
-                    BackslashRule::Any => false,
-                    BackslashRule::Escape => {
-                        sink.copy(&bytes[run_start..at]);
-                        sink.escape(b'\\');
-                        run_start = at + 1;
-                        false
+                if rule == BackslashRule::Escape {
+                    sink.copy(&bytes[run_start..at]);
+                    sink.escape(b'\\');
+                    run_start = at + 1;
+                } else {
+                    let next = bytes[at + 1];
+                    if rule.refuses(next, table[usize::from(next)], context) {
+                        return Err(ScanError::AmbiguousBackslash);
                     }
-                    BackslashRule::RawNotBeforeEscaped => table[usize::from(next)] == ESCAPED,
-                    BackslashRule::RawNotBeforeEscapedOrBackslash => {
-                        table[usize::from(next)] == ESCAPED || next == b'\\'
-                    }
-                };
-                if ambiguous {
-                    return Err(ScanError::AmbiguousBackslash);
                 }
             }
         }

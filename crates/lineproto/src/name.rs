@@ -59,7 +59,7 @@ pub struct Key<'a>(&'a str);
 impl<'a> Key<'a> {
     /// Checks `name`.
     pub fn new(name: &'a str) -> Result<Self, NameError> {
-        validate(name, NameContext::KeyOrTagValue).map(|()| Self(name))
+        validate(name, NameContext::FieldKey).map(|()| Self(name))
     }
 
     /// Wraps a known-good key (for `const` static keys). An invalid key is still caught when

@@ -14,13 +14,16 @@ pub enum Dialect {
     /// the line fails with [`LineError::UnsignedOutOfRange`](crate::LineError::UnsignedOutOfRange)).
     ///
     /// Backslashes in measurements, keys and tag values are written raw: the Go parser never
-    /// unescapes `\\` there (a tag value `c\\d` is stored as `c\\d`). A backslash directly followed
-    /// by a byte that must be escaped in that position (`,`, `=`, space) cannot be expressed (the
-    /// server reads `\\` as an escape pair and the separator after it as a real separator), so such
-    /// a value is refused with [`LineError::AmbiguousBackslash`](crate::LineError::AmbiguousBackslash).
+    /// unescapes `\\` there (a tag value `c\\d` is stored as `c\\d`). In tag keys and tag values a
+    /// raw backslash may precede an escaped byte (`a\,b` is written `a\\,b` and stored as
+    /// `a\,b`, checked against influxd 1.6.7). In measurements and field keys the parser pairs
+    /// backslashes, so a backslash directly before `,`, space (or `=` in a field key) cannot be
+    /// expressed (influxd answers 400 for such a field key and stores such a measurement under
+    /// another name): it is refused with
+    /// [`LineError::AmbiguousBackslash`](crate::LineError::AmbiguousBackslash).
     InfluxDbV1,
-    /// InfluxDB 2.x: the same Go parser and backslash rules as [`Dialect::InfluxDbV1`], and the
-    /// unsigned `u` suffix is supported.
+    /// InfluxDB 2.x: the same Go parser lineage and backslash rules as [`Dialect::InfluxDbV1`]
+    /// (assumed, not checked against a 2.x server), and the unsigned `u` suffix is supported.
     InfluxDbV2,
     /// InfluxDB 3 (the IOx parser): it unescapes `\\` in measurements, keys and tag values, so a
     /// backslash there is written as `\\` and every value can be expressed.

@@ -395,14 +395,27 @@ fn influxdb_v1_and_v2_write_backslashes_raw_and_refuse_ambiguous_ones() {
                 .field_str("f\\y", "\\");
         });
         assert_eq!(text.unwrap(), "a\\b=c,k\\x=c\\\\d f\\y=\"\\\\\" 1\n");
+        // Tag keys and values: the Go parser reads a byte after a backslash as escaped, so a raw
+        // backslash before an escaped byte is fine there (checked in tests/influxd_roundtrip.rs).
         for value in ["e\\,f", "g\\ h", "i\\=j"] {
+            let text = line(options, |e| {
+                e.start_line("m").tag(value, value).field_i64("f", 1);
+            });
+            let escaped = value
+                .replace(',', "\\,")
+                .replace(' ', "\\ ")
+                .replace('=', "\\=");
+            assert_eq!(text.unwrap(), format!("m,{escaped}={escaped} f=1i 1\n"));
+        }
+        // Field keys and measurements: the parser pairs backslashes there.
+        for key in ["e\\,f", "g\\ h", "i\\=j"] {
             let result = line(options, |e| {
-                e.start_line("m").tag("t", value).field_i64("f", 1);
+                e.start_line("m").field_i64(key, 1);
             });
             assert_eq!(
                 result,
-                Err(LineError::AmbiguousBackslash { key: "t".into() }),
-                "{value}"
+                Err(LineError::AmbiguousBackslash { key: key.into() }),
+                "{key}"
             );
         }
         // In a measurement '=' is not escaped, so a backslash before it is unambiguous.

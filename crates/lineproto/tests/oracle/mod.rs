@@ -39,6 +39,8 @@ pub enum Op {
 pub struct Outcome {
     pub committed: usize,
     pub rejected: usize,
+    /// Committed lines the IOx parser cannot read as meant (Go-dialect backslashes).
+    pub unchecked: usize,
 }
 
 /// The line being built, as the calls describe it.
@@ -125,7 +127,11 @@ pub fn run(options: EncoderOptions, ops: &[Op]) -> Outcome {
                         let bytes = encoder.as_bytes();
                         assert_eq!(&bytes[..start], &committed[..], "committed bytes changed");
                         let new_line = &bytes[start..];
-                        check_line(new_line, &model, *timestamp, &options);
+                        if iox_reads_line(options.dialect, &model) {
+                            check_line(new_line, &model, *timestamp, &options);
+                        } else {
+                            outcome.unchecked += 1;
+                        }
                         committed.extend_from_slice(new_line);
                         committed_ends.push(committed.len());
                         outcome.committed += 1;
@@ -159,18 +165,37 @@ pub fn run(options: EncoderOptions, ops: &[Op]) -> Outcome {
     }
     // The whole buffer splits into the same lines (raw LF inside strings included).
     let text = std::str::from_utf8(encoder.as_bytes()).expect("output is UTF-8");
-    let parsed = parse_lines(text).collect::<Result<Vec<_>, _>>();
-    let parsed = parsed.unwrap_or_else(|e| panic!("buffer does not parse: {e}\n{text:?}"));
-    assert_eq!(parsed.len(), encoder.line_count(), "{text:?}");
+    if outcome.unchecked == 0 {
+        let parsed = parse_lines(text).collect::<Result<Vec<_>, _>>();
+        let parsed = parsed.unwrap_or_else(|e| panic!("buffer does not parse: {e}\n{text:?}"));
+        assert_eq!(parsed.len(), encoder.line_count(), "{text:?}");
+    }
     assert_eq!(encoder.stats().lines as usize, outcome.committed);
     assert_eq!(encoder.stats().rejected_lines as usize, outcome.rejected);
     outcome
 }
 
 /// Whether the IOx parser reads `name`, as written for `dialect`, back unchanged. In the Go
-/// dialects a backslash is written raw, and IOx (unlike Go) reads a raw `\\` as one backslash.
+/// dialects a backslash is written raw: IOx reads a raw `\\\\` as one backslash, and a raw
+/// backslash before an escaped byte (allowed in Go tag keys and values) as an escaped backslash
+/// followed by a separator. Such lines are checked against a real influxd instead
+/// (`tests/influxd_roundtrip.rs`).
 fn iox_reads_back(dialect: Dialect, name: &str) -> bool {
-    !matches!(dialect, Dialect::InfluxDbV1 | Dialect::InfluxDbV2) || !name.contains("\\\\")
+    !matches!(dialect, Dialect::InfluxDbV1 | Dialect::InfluxDbV2)
+        || !name
+            .as_bytes()
+            .windows(2)
+            .any(|pair| pair[0] == b'\\' && b"\\,= ".contains(&pair[1]))
+}
+
+/// Whether IOx can read the whole line of `model` as meant.
+fn iox_reads_line(dialect: Dialect, model: &Model) -> bool {
+    iox_reads_back(dialect, &model.measurement)
+        && model
+            .tags
+            .iter()
+            .all(|(k, v)| iox_reads_back(dialect, k) && iox_reads_back(dialect, v))
+        && model.fields.iter().all(|(k, _)| iox_reads_back(dialect, k))
 }
 
 fn check_line(line: &[u8], model: &Model, timestamp: Option<i64>, options: &EncoderOptions) {
@@ -211,12 +236,8 @@ fn check_line(line: &[u8], model: &Model, timestamp: Option<i64>, options: &Enco
     let parsed_tags = parsed.series.tag_set.as_ref().map_or(&[][..], |t| &t[..]);
     assert_eq!(parsed_tags.len(), tags.len(), "{text:?}");
     for ((parsed_key, parsed_value), (key, value)) in parsed_tags.iter().zip(&tags) {
-        if iox_reads_back(dialect, key) {
-            assert_eq!(parsed_key.as_str(), key, "{text:?}");
-        }
-        if iox_reads_back(dialect, value) {
-            assert_eq!(parsed_value.as_str(), value, "{text:?}");
-        }
+        assert_eq!(parsed_key.as_str(), key, "{text:?}");
+        assert_eq!(parsed_value.as_str(), value, "{text:?}");
     }
 
     let fields: Vec<&(String, Value)> = model
@@ -233,9 +254,7 @@ fn check_line(line: &[u8], model: &Model, timestamp: Option<i64>, options: &Enco
     }
     assert_eq!(parsed.field_set.len(), fields.len(), "{text:?}");
     for ((parsed_key, parsed_value), (key, value)) in parsed.field_set.iter().zip(fields) {
-        if iox_reads_back(dialect, key) {
-            assert_eq!(parsed_key.as_str(), key, "{text:?}");
-        }
+        assert_eq!(parsed_key.as_str(), key, "{text:?}");
         match (value, parsed_value) {
             (Value::I64(a), Parsed::I64(b)) => assert_eq!(a, b),
             (Value::U64(a), Parsed::U64(b)) if dialect.supports_unsigned() => assert_eq!(a, b),
