@@ -15,6 +15,7 @@ use super::view::{
     ExemplarView, HistogramPointView, MetricDesc, MetricKind, Number, NumberPointView, PointView,
     SummaryPointView, Temporality,
 };
+use crate::view::proto_attrs;
 
 /// Writes every point of `request`.
 pub(crate) fn write(
@@ -96,9 +97,7 @@ fn temporality(value: i32) -> Temporality {
 }
 
 fn push_attributes(tags: &mut TagSet, attributes: &[KeyValue]) {
-    for kv in attributes {
-        tags.push(&kv.key, &kv.value);
-    }
+    tags.extend(proto_attrs(attributes));
 }
 
 /// The parts every OTLP data point type has.

@@ -14,6 +14,7 @@ use super::{
     PROMETHEUS_MEASUREMENT, START_TIME_FIELD,
 };
 use crate::config::MetricsSchema;
+use crate::lines::HexId;
 use crate::report::{DropReason, MappingReport};
 
 /// Where lines go and where drops are counted.
@@ -349,7 +350,7 @@ impl MetricWriter {
             return;
         };
         let (trace_id, span_id) = (exemplar.trace_id(), exemplar.span_id());
-        if is_zero_id(trace_id) || is_zero_id(span_id) {
+        if !is_id(trace_id, 16) || !is_id(span_id, 8) {
             out.report.record_drop(DropReason::EmptyPoint, || {
                 format!(
                     "{}: exemplar without trace or span id (the schema keys exemplars by them)",
@@ -361,8 +362,8 @@ impl MetricWriter {
         let tags = &mut self.exemplar_tags;
         tags.clear();
         exemplar.push_attributes(tags);
-        tags.push_hex("trace_id", trace_id);
-        tags.push_hex("span_id", span_id);
+        tags.push_str("trace_id", HexId::<32>::new(trace_id).as_str());
+        tags.push_str("span_id", HexId::<16>::new(span_id).as_str());
         tags.resolve();
         self.fields.clear();
         self.fields.push("gauge", number_field(value));
@@ -520,7 +521,8 @@ fn number_field(value: Number) -> FieldNumber {
     }
 }
 
-/// pdata's `TraceID.IsEmpty()`/`SpanID.IsEmpty()`: all zero (OTLP also allows no bytes at all).
-fn is_zero_id(id: &[u8]) -> bool {
-    id.iter().all(|b| *b == 0)
+/// An id of `len` bytes that is not all zero (pdata's `IsEmpty()`); OTLP also allows no bytes at
+/// all, and an id of another length is read as none, as the span mapper does.
+fn is_id(id: &[u8], len: usize) -> bool {
+    id.len() == len && id.iter().any(|b| *b != 0)
 }

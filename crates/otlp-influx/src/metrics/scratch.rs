@@ -2,6 +2,7 @@
 //! replaces an earlier one, and the line gets the survivors in byte order of the key.
 
 use crate::value::AttributeValue;
+use crate::view::Attr;
 
 /// Tags of the line(s) being built: resource and scope tags (the base), then a data point's (or an
 /// exemplar's) own. Text lives in one reused `String`; no allocation once warmed up.
@@ -58,17 +59,11 @@ impl TagSet {
         self.push(key, &crate::value::ValueView::Str(value));
     }
 
-    /// Adds `key` = lowercase hex of `bytes` (how pdata prints trace and span ids).
-    pub(crate) fn push_hex(&mut self, key: &str, bytes: &[u8]) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let key_start = self.text.len();
-        self.text.push_str(key);
-        let value_start = self.text.len();
-        for byte in bytes {
-            self.text.push(char::from(HEX[usize::from(byte >> 4)]));
-            self.text.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    /// Adds every attribute in order (see [`TagSet::push`]).
+    pub(crate) fn extend<'a>(&mut self, attributes: impl IntoIterator<Item = Attr<'a>>) {
+        for (key, value) in attributes {
+            self.push(key, &value);
         }
-        self.entries.push((key_start, value_start, self.text.len()));
     }
 
     /// Computes the tags to write from the current entries; call after the last push of a point.
@@ -210,17 +205,6 @@ mod tests {
             got,
             [("service.name", "a")],
             "an empty value hides the earlier one"
-        );
-    }
-
-    #[test]
-    fn hex_ids() {
-        let mut tags = TagSet::default();
-        tags.push_hex("span_id", &[0x00, 0xab, 0x10, 0xff]);
-        tags.resolve();
-        assert_eq!(
-            tags.resolved().collect::<Vec<_>>(),
-            [("span_id", "00ab10ff")]
         );
     }
 

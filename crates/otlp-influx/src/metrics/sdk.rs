@@ -1,6 +1,6 @@
 //! The SDK's `ResourceMetrics`, read through the view traits (no conversion to protobuf).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::metrics::Temporality as SdkTemporality;
@@ -16,6 +16,8 @@ use super::view::{
     ExemplarView, HistogramPointView, MetricDesc, MetricKind, Number, NumberPointView, PointView,
     Temporality,
 };
+use crate::value::AttributeValue;
+use crate::view::system_time_ns;
 
 /// Writes every point of `metrics`.
 pub(crate) fn write(writer: &mut MetricWriter, metrics: &ResourceMetrics, out: &mut Out<'_>) {
@@ -87,10 +89,9 @@ fn write_data<T: SdkNumber>(
     }
 }
 
-/// Unix nanoseconds, 0 before the epoch (as `opentelemetry-proto`'s conversion does).
+/// Unix nanoseconds in OTLP's `u64` (a time before 1970 wraps, and is written negative again).
 fn nanos(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+    system_time_ns(time) as u64
 }
 
 /// `LowMemory` is a reader preference, not a data temporality; the SDK resolves it before
@@ -103,9 +104,7 @@ fn temporality(temporality: SdkTemporality) -> Temporality {
 }
 
 fn push_attributes<'a>(tags: &mut TagSet, attributes: impl Iterator<Item = &'a KeyValue>) {
-    for kv in attributes {
-        tags.push(kv.key.as_str(), &kv.value);
-    }
+    tags.extend(attributes.map(|kv| (kv.key.as_str(), kv.value.view())));
 }
 
 /// The SDK's value types.
