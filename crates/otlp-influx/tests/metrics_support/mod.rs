@@ -1,11 +1,11 @@
 //! Shared helpers of the `metrics_*` tests: OTLP metric builders and mapping; lines are parsed back
 //! with the shared `common::parse` (the `influxdb-line-protocol` crate as the oracle).
 
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, unused_imports)]
 
 use lineproto::{Dialect, EncoderOptions, FloatFormat};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::common::v1::{AnyValue, InstrumentationScope, KeyValue, any_value};
+use opentelemetry_proto::tonic::common::v1::{InstrumentationScope, KeyValue, any_value};
 use opentelemetry_proto::tonic::metrics::v1::{
     Metric, NumberDataPoint, ResourceMetrics, ScopeMetrics, metric::Data, number_data_point,
 };
@@ -17,7 +17,7 @@ pub const TS: u64 = 1_395_066_363_000_000_123;
 /// Start time of the reference unit tests.
 pub const START: u64 = 1_395_066_363_000_000_001;
 
-pub use super::common::{Field as F, Parsed as Point, parse};
+pub use super::common::{Field as F, Parsed as Point, parse, pkv as kv};
 
 /// Builds an expected parsed line.
 pub fn point(measurement: &str, tags: &[(&str, &str)], fields: &[(&str, F)], ts: u64) -> Point {
@@ -84,14 +84,6 @@ pub fn s(v: &str) -> any_value::Value {
 
 pub fn i(v: i64) -> any_value::Value {
     any_value::Value::IntValue(v)
-}
-
-pub fn kv(key: &str, value: any_value::Value) -> KeyValue {
-    KeyValue {
-        key: key.to_owned(),
-        value: Some(AnyValue { value: Some(value) }),
-        ..Default::default()
-    }
 }
 
 /// One resource, one scope (name, version), the given metrics.
