@@ -181,3 +181,38 @@ mod tests {
         assert!(b.bounds.windows(2).all(|w| w[0] < w[1]), "{:?}", b.bounds);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// No count is lost or invented, bounds ascend strictly and are finite, and the overflow
+        /// bucket is the only one without a bound.
+        #[test]
+        fn conversion_keeps_every_count(
+            scale in -10i32..=20,
+            zero_count in 0u64..1000,
+            positive_offset in -2000i32..2000,
+            positive in proptest::collection::vec(0u64..1000, 0..40),
+            negative_offset in -2000i32..2000,
+            negative in proptest::collection::vec(0u64..1000, 0..40),
+        ) {
+            let mut buckets = ExplicitBuckets::default();
+            buckets.set_from_exponential(
+                scale,
+                zero_count,
+                0.0,
+                ExponentialSide { offset: positive_offset, counts: positive.iter().copied() },
+                ExponentialSide { offset: negative_offset, counts: negative.iter().copied() },
+            );
+            let total: u64 = zero_count + positive.iter().sum::<u64>() + negative.iter().sum::<u64>();
+            prop_assert_eq!(buckets.counts.iter().sum::<u64>(), total);
+            prop_assert_eq!(buckets.counts.len(), buckets.bounds.len() + 1);
+            prop_assert!(buckets.bounds.iter().all(|b| b.is_finite()));
+            // Tiny buckets may round to the same bound as their neighbour, never below it.
+            prop_assert!(buckets.bounds.windows(2).all(|w| w[0] <= w[1]), "{:?}", buckets.bounds);
+        }
+    }
+}

@@ -161,3 +161,36 @@ mod tests {
         assert_eq!(fnv1a_32(b"a"), 0xe40c_292c);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Keys read back as the same number (Go's 'f' -1 is shortest round-trip) and never use
+        /// an exponent.
+        #[test]
+        fn go_decimal_round_trips(value in any::<f64>().prop_filter("finite", |v| v.is_finite())) {
+            let mut text = String::new();
+            push_go_decimal(&mut text, value);
+            prop_assert!(!text.contains(['e', 'E']), "{}", text);
+            prop_assert_eq!(text.parse::<f64>().unwrap().to_bits(), value.to_bits());
+        }
+
+        /// Any name becomes a valid Datalayers measurement, valid names stay as they are, and the
+        /// rewrite is stable.
+        #[test]
+        fn datalayers_rewrite_is_valid_and_idempotent(name in ".{0,80}") {
+            let mut once = String::new();
+            push_datalayers_measurement(&mut once, &name);
+            prop_assert!(is_datalayers_measurement(&once), "{:?} -> {:?}", name, once);
+            let mut twice = String::new();
+            push_datalayers_measurement(&mut twice, &once);
+            prop_assert_eq!(&twice, &once);
+            if is_datalayers_measurement(&name) {
+                prop_assert_eq!(&once, &name);
+            }
+        }
+    }
+}
