@@ -341,3 +341,29 @@ fn blank_input_is_no_request() {
         (0, "", "")
     );
 }
+
+#[test]
+fn stable_columns_option_reaches_the_mapper() {
+    let args = [
+        "convert",
+        "--input",
+        &fixture("traces.jsonl"),
+        "--span-dimensions",
+        "service.name,http.route",
+    ];
+    let plain = otel_lp(&args, None);
+    assert!(!plain.stdout.contains("http.route="), "{}", plain.stdout);
+    let stable = otel_lp(&[&args[..], &["--stable-columns"]].concat(), None);
+    assert_eq!(stable.code, 0, "{}", stable.stderr);
+    let spans: Vec<&str> = stable
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("spans,"))
+        .collect();
+    assert_eq!(spans.len(), 2);
+    assert!(
+        spans.iter().all(|l| l.starts_with("spans,http.route=")),
+        "{}",
+        stable.stdout
+    );
+}

@@ -794,3 +794,21 @@ fn otel_v1_writes_no_exemplars() {
     assert_eq!(points.len(), 1);
     assert_eq!(points[0].0, "latency__sum");
 }
+
+#[test]
+fn v2_le_and_quantile_tags_replace_an_attribute_of_the_same_key() {
+    let mut data = histogram(CUMULATIVE, &[1, 2], false);
+    let Data::Histogram(h) = &mut data else {
+        unreachable!()
+    };
+    h.data_points[0].explicit_bounds = vec![0.5];
+    h.data_points[0].attributes = vec![kv("le", s("attr")), kv("quantile", s("attr"))];
+    let (points, _) = map_points(V2, &req(V2, vec![metric("h", data)]));
+    let le: Vec<&str> = points.iter().map(|p| p.1["le"].as_str()).collect();
+    assert_eq!(
+        le,
+        ["attr", "0.5", "+Inf"],
+        "the stats line keeps the attribute, bucket lines get the bound"
+    );
+    assert!(points.iter().all(|p| p.1["quantile"] == "attr"));
+}
