@@ -493,3 +493,22 @@ fn unset_times_are_written_as_zero_and_start_time_left_out() {
         "g,k=v gauge=1.5 0\n"
     );
 }
+
+#[test]
+fn otel_v1_histogram_without_bucket_counts_is_written_without_buckets() {
+    let histogram = HistogramDataPoint {
+        count: 2,
+        sum: Some(3.0),
+        explicit_bounds: vec![1.0, 2.0],
+        time_unix_nano: 1,
+        ..Default::default()
+    };
+    let data = Data::Histogram(Histogram {
+        data_points: vec![histogram],
+        aggregation_temporality: DELTA,
+    });
+    let request = request(vec![kv("k", s("v"))], ("", ""), vec![metric("h", data)]);
+    let (text, report) = map_with(OtelV1, reference_options(), &request);
+    assert_eq!(text, "h__histogram,k=v count=2u,sum=3 1\n");
+    assert!(report.is_clean());
+}

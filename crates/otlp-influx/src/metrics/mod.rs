@@ -77,8 +77,8 @@
 //! Sums: field `value_<temporality>_<monotonic|nonmonotonic>_<int|double>`, e.g.
 //! `value_cumulative_monotonic_int`. Histograms: `count` (unsigned), `sum`, `min` and `max` (only
 //! when both are present), and per explicit bound `<temporality>_<bound>` = that bucket's own count
-//! (unsigned, not cumulative; the `+Inf` bucket is not written). Gauges and summaries have no
-//! `otel-v1` layout.
+//! (unsigned, not cumulative; the `+Inf` bucket is not written; a point without bucket counts gets
+//! no bucket field, where the reference panics). Gauges and summaries have no `otel-v1` layout.
 //!
 //! # Deliberate departures from the reference
 //!
