@@ -76,6 +76,17 @@ fn statement_errors_with_status_200_are_errors() {
 }
 
 #[test]
+fn truncated_results_are_errors_not_fewer_rows() {
+    for body in [
+        &br#"{"results":[{"statement_id":0,"partial":true,"series":[{"name":"m","columns":["time"],"values":[[1]]}]}]}"#[..],
+        br#"{"results":[{"statement_id":0,"series":[{"name":"m","columns":["time"],"values":[[1]],"partial":true}]}]}"#,
+    ] {
+        let err = parse_influxql_response(200, body).unwrap_err();
+        assert!(matches!(&err, QueryError::Decode(m) if m.contains("partial")), "{err:?}");
+    }
+}
+
+#[test]
 fn http_errors() {
     let err = parse_influxql_response(
         400,

@@ -239,6 +239,19 @@ fn error_bodies_become_classified_errors() {
     assert!(err.to_string().contains("create it first"), "{err}");
     let err = parse_sql_response(400, br#"{"error":"table 'span-links' not found"}"#).unwrap_err();
     assert!(err.is_table_not_found(), "{err:?}");
+    let err = parse_sql_response(
+        400,
+        br#"{"error":"Table `spans` not exist in database `demo`"}"#,
+    )
+    .unwrap_err();
+    assert!(err.is_table_not_found(), "{err:?}");
+    // An unknown column is a statement error, never "no such table" (which trace queries skip).
+    let err = parse_sql_response(
+        400,
+        br#"{"error":"Schema error: unknown column 'x' in table spans"}"#,
+    )
+    .unwrap_err();
+    assert!(matches!(err, QueryError::Statement { .. }), "{err:?}");
     let err = parse_sql_response(502, b"<html>bad gateway</html>").unwrap_err();
     assert!(
         matches!(&err, QueryError::Statement { status: 502, message } if message.contains("bad gateway")),

@@ -493,3 +493,58 @@ fn the_lexers_do_catch_an_unquoted_value() {
         structure(&lex_sql(&naive_doubled("a\\aaaaaaaaaaaa"), true))
     );
 }
+
+/// Evaluates a quoted SQL value as the server would: literals, and `chr(92)` for a backslash.
+fn sql_value(tokens: &[Token]) -> String {
+    let mut out = String::new();
+    for token in tokens {
+        match token {
+            Token::Literal(text) => out.push_str(text),
+            Token::Code(code) => {
+                out.extend(std::iter::repeat_n('\\', code.matches("chr(92)").count()))
+            }
+            Token::Ident(_) => panic!("an identifier inside a value: {tokens:?}"),
+        }
+    }
+    out
+}
+
+#[test]
+fn quoting_round_trips_for_arbitrary_text() {
+    use datalayers_client::query::{influxql_ident, influxql_literal, sql_ident, sql_literal};
+    const ALPHABET: &[char] = &[
+        'a', 'Z', '\'', '"', '`', '\\', '\n', '\r', '\t', ';', '-', ' ', 'é', '☃', '\0', '(', ')',
+    ];
+    // xorshift64*: deterministic, so a failure reproduces.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state >> 12;
+        state ^= state << 25;
+        state ^= state >> 27;
+        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    };
+    for _ in 0..20_000 {
+        let len = (next() % 12) as usize;
+        let text: String = (0..len)
+            .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+            .collect();
+        for backslash_escapes in [false, true] {
+            let tokens = lex_sql(&sql_literal(&text), backslash_escapes).unwrap();
+            assert_eq!(
+                sql_value(&tokens),
+                text,
+                "sql_literal({text:?}), backslash escapes {backslash_escapes}"
+            );
+            let tokens = lex_sql(&sql_ident(&text), backslash_escapes).unwrap();
+            assert_eq!(tokens, [Token::Ident(text.clone())], "sql_ident({text:?})");
+        }
+        assert_eq!(
+            lex_influxql(&influxql_literal(&text)).unwrap(),
+            [Token::Literal(text.clone())]
+        );
+        assert_eq!(
+            lex_influxql(&influxql_ident(&text)).unwrap(),
+            [Token::Ident(text.clone())]
+        );
+    }
+}

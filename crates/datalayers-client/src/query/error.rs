@@ -84,20 +84,17 @@ impl QueryError {
     /// Classifies a server error message with its HTTP status into the most specific variant.
     pub(crate) fn from_server(status: u16, message: String) -> Self {
         let lower = message.to_ascii_lowercase();
-        let missing = |thing: &str| {
-            lower.contains(thing)
-                && (lower.contains("not found")
-                    || lower.contains("not exist")
-                    || lower.contains("doesn't exist")
-                    || lower.contains("does not exist")
-                    || lower.contains("unknown"))
-        };
+        let missing = lower.contains("not found")
+            || lower.contains("not exist")
+            || lower.contains("doesn't exist")
+            || lower.contains("does not exist");
+        // Tables first: "table `x` not found in database `y`" is about the table.
         if status == 401 || status == 403 || lower.contains("authorization failed") {
             Self::Unauthorized { status, message }
-        } else if missing("database") {
-            Self::DatabaseNotFound { message }
-        } else if missing("table") || missing("measurement") {
+        } else if missing && (lower.contains("table") || lower.contains("measurement")) {
             Self::TableNotFound { message }
+        } else if missing && lower.contains("database") {
+            Self::DatabaseNotFound { message }
         } else {
             Self::Statement { status, message }
         }

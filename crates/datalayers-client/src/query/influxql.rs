@@ -87,6 +87,11 @@ pub fn parse_influxql_response(status: u16, body: &[u8]) -> Result<Vec<QueryResu
         if let Some(error) = result.get("error").and_then(Json::as_str) {
             return Err(QueryError::from_server(status, error.to_owned()));
         }
+        if is_partial(result) {
+            return Err(QueryError::Decode(
+                "the server cut the result short (\"partial\": true, e.g. its max-row-limit); narrow the query".into(),
+            ));
+        }
         let Some(series) = result.get("series") else {
             continue;
         };
@@ -98,6 +103,16 @@ pub fn parse_influxql_response(status: u16, body: &[u8]) -> Result<Vec<QueryResu
         }
     }
     Ok(out)
+}
+
+/// `"partial": true` on a result or any of its series: rows are missing.
+fn is_partial(result: &Json) -> bool {
+    let flagged = |v: &Json| v.get("partial").and_then(Json::as_bool) == Some(true);
+    flagged(result)
+        || result
+            .get("series")
+            .and_then(Json::as_array)
+            .is_some_and(|series| series.iter().any(flagged))
 }
 
 fn decode_series(series: &Json) -> Result<QueryResult, QueryError> {
