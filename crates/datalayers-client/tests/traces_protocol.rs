@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use datalayers_client::query::QueryError;
 use datalayers_client::traces::{
-    DatalayersSql, Placement, SqlQueries, TimeRange, TraceFilter, TraceId, TraceStore,
+    AnyTraceStore, DatalayersSql, InfluxQlQueries, Placement, SqlQueries, TimeRange, TraceFilter,
+    TraceId, TraceSchema, TraceStore,
 };
+use datalayers_client::{Client, ClientConfig, Protocol};
 use query_replay::Replay;
 use serde_json::json;
 
@@ -257,4 +259,46 @@ async fn protocol_services_and_operations() {
         SqlQueries::default().operations("fron'tend")
     );
     assert!(server.requests()[1].body.contains("'fron''tend'"));
+}
+
+#[tokio::test]
+async fn protocol_the_backend_follows_the_configured_protocol() {
+    let server = Replay::start(vec![
+        (200, r#"{"result":{"columns":["service"],"types":["STRING"],"values":[["a"]]}}"#),
+        (200, r#"{"results":[{"statement_id":0,"series":[{"name":"spans","columns":["key","value"],"values":[["service.name","b"]]}]}]}"#),
+    ])
+    .await;
+    let datalayers = server.client();
+    let store = AnyTraceStore::for_client(&datalayers, TraceSchema::default()).unwrap();
+    assert!(matches!(store, AnyTraceStore::Datalayers(_)));
+    assert_eq!(store.services().await.unwrap(), ["a"]);
+
+    let influx = Client::new(
+        ClientConfig::new(&server.base_url)
+            .with_protocol(Protocol::InfluxDbV1)
+            .with_database("demo"),
+    )
+    .unwrap();
+    let store = AnyTraceStore::for_client(&influx, TraceSchema::default()).unwrap();
+    assert_eq!(store.services().await.unwrap(), ["b"]);
+
+    let requests = server.requests();
+    assert_eq!(
+        (requests[0].method.as_str(), requests[0].path.as_str()),
+        ("POST", "/api/v1/sql")
+    );
+    assert_eq!(requests[0].body, SqlQueries::default().services());
+    assert_eq!(
+        (requests[1].method.as_str(), requests[1].path.as_str()),
+        ("GET", "/query")
+    );
+    assert_eq!(
+        requests[1].param("q"),
+        Some(InfluxQlQueries::default().services().as_str())
+    );
+
+    let v2 = Client::new(ClientConfig::new(&server.base_url).with_protocol(Protocol::InfluxDbV2))
+        .unwrap();
+    let err = AnyTraceStore::for_client(&v2, TraceSchema::default()).unwrap_err();
+    assert!(matches!(err, QueryError::Unsupported(_)), "{err:?}");
 }
