@@ -598,3 +598,35 @@ fn cli_errors_are_clear() {
     assert!(stderr.contains("cannot reach the server"), "{stderr}");
     assert!(stderr.contains("hint: is the server running"), "{stderr}");
 }
+
+#[test]
+fn cli_credentials_from_env_and_flags() {
+    let Some(server) = InfluxServer::builder().auth("admin", "s3cret").try_start() else {
+        return;
+    };
+    let base = server.base_url();
+    let env = [
+        ("OTEL_EXPORTER_DATALAYERS_ENDPOINT", base.as_str()),
+        ("OTEL_EXPORTER_DATALAYERS_PROTOCOL", "influxdb-v1"),
+        ("OTEL_EXPORTER_DATALAYERS_DATABASE", server.database()),
+        ("OTEL_EXPORTER_DATALAYERS_USERNAME", "admin"),
+        ("OTEL_EXPORTER_DATALAYERS_PASSWORD", "s3cret"),
+    ];
+    let out = otel_lp(&["traces", "list"], &env);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "no traces found\n");
+
+    // A flag overrides the environment's password.
+    let out = otel_lp(&["traces", "list", "--password", "wrong"], &env);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("authorization failed"), "{stderr}");
+    assert!(
+        stderr.contains("hint: check --username/--password"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("wrong") && !stderr.contains("s3cret"),
+        "a secret leaked: {stderr}"
+    );
+}
