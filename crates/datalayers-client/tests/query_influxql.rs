@@ -122,4 +122,13 @@ fn method_choice() {
     assert!(influxql_needs_post("CREATE DATABASE x"));
     assert!(influxql_needs_post("DROP MEASUREMENT spans"));
     assert!(influxql_needs_post("SELECT * INTO b FROM a"));
+    // Every statement counts; quoted semicolons do not split.
+    assert!(influxql_needs_post("SELECT * FROM a; DROP MEASUREMENT a"));
+    assert!(!influxql_needs_post(
+        "SELECT * FROM a WHERE t = 'x; DROP MEASUREMENT a'; SHOW DATABASES"
+    ));
+    assert!(!influxql_needs_post(
+        r"SELECT * FROM a WHERE t = 'it\'s; DROP x'"
+    ));
+    assert!(!influxql_needs_post("SELECT * FROM a;"));
 }

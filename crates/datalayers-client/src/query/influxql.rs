@@ -51,16 +51,42 @@ fn quote_escaped(text: &str, quote: char) -> String {
     out
 }
 
-/// `true` when InfluxDB 1.x wants `statement` as a POST (it changes data or schema): everything
-/// except `SELECT` and `SHOW`, and `SELECT ... INTO`.
-pub fn influxql_needs_post(statement: &str) -> bool {
-    let upper = statement.trim_start().to_ascii_uppercase();
-    let first = upper.split_whitespace().next().unwrap_or("");
-    match first {
-        "SHOW" => false,
-        "SELECT" => upper.split_whitespace().any(|w| w == "INTO"),
-        _ => true,
+/// `true` when InfluxDB 1.x wants `query` as a POST: some statement in it changes data or schema
+/// (anything but `SELECT` and `SHOW`, or a `SELECT ... INTO`).
+pub fn influxql_needs_post(query: &str) -> bool {
+    split_influxql(query).into_iter().any(|statement| {
+        let upper = statement.to_ascii_uppercase();
+        let mut words = upper.split_whitespace();
+        match words.next().unwrap_or("") {
+            "SHOW" | "" => false,
+            "SELECT" => words.any(|w| w == "INTO"),
+            _ => true,
+        }
+    })
+}
+
+/// Splits InfluxQL at `;` outside quotes (which use backslash escapes).
+fn split_influxql(query: &str) -> Vec<&str> {
+    let mut statements = Vec::new();
+    let mut start = 0;
+    let mut quote: Option<u8> = None;
+    let mut escaped = false;
+    for (i, b) in query.bytes().enumerate() {
+        match quote {
+            Some(_) if escaped => escaped = false,
+            Some(_) if b == b'\\' => escaped = true,
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'\'' || b == b'"' => quote = Some(b),
+            None if b == b';' => {
+                statements.push(&query[start..i]);
+                start = i + 1;
+            }
+            None => {}
+        }
     }
+    statements.push(&query[start..]);
+    statements
 }
 
 /// Decodes a `/query` response into one [`QueryResult`] per series, in order. The first statement

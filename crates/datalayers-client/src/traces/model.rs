@@ -135,7 +135,9 @@ pub const DEFAULT_LIST_LIMIT: usize = 20;
 ///
 /// `service`, `span_name` and `tags` select traces that have **at least one span** matching all
 /// of them (as Jaeger does); `min_duration`/`max_duration` apply to the **trace's** total
-/// duration (first span start to last span end), which is what the list shows.
+/// duration (first span start to last span end), which is what the list shows. Summaries are
+/// computed over the spans that start inside the range: a trace that straddles its start shows
+/// only its later spans (and, lacking its root, its earliest span in the root columns).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceFilter {
     /// Spans starting in this range; `None` means the last hour at the time of the query.
