@@ -54,14 +54,11 @@ pub const OTEL_EXPORTER_DATALAYERS_COMPRESSION: &str = "OTEL_EXPORTER_DATALAYERS
 /// 2.x decode it).
 pub const OTEL_EXPORTER_DATALAYERS_COMPRESSION_DEFAULT: &str = "none";
 
-/// Default maximum lines per request: the reference exporter's `payload_max_lines`.
-///
-/// Datalayers' ingestion guide advises at most 8 000 rows per request; use
-/// [`DATALAYERS_RECOMMENDED_MAX_LINES`] with [`ClientConfig::with_payload_max_lines`] to follow it.
-/// The default stays at the reference value so that a batch written by the reference exporter
-/// and by this client produce the same requests.
+/// Default maximum lines per request on InfluxDB: the reference exporter's `payload_max_lines`
+/// (InfluxDB advises 5 000-10 000 points per request).
 pub const PAYLOAD_MAX_LINES_DEFAULT: usize = 10_000;
-/// Datalayers' advice: at most 8 000 rows per request (`high-performance-ingestion` guide).
+/// Default maximum lines per request on Datalayers, whose ingestion guide advises at most 8 000
+/// rows per request (`high-performance-ingestion`). See [`ClientConfig::payload_max_lines`].
 pub const DATALAYERS_RECOMMENDED_MAX_LINES: usize = 8_000;
 /// Default maximum body bytes per request (before compression): the reference exporter's value.
 pub const PAYLOAD_MAX_BYTES_DEFAULT: usize = 10_000_000;
@@ -292,8 +289,10 @@ pub struct ClientConfig {
     pub headers: Vec<(String, Secret)>,
     /// `User-Agent` header.
     pub user_agent: String,
-    /// Maximum lines per request.
-    pub payload_max_lines: usize,
+    /// Maximum lines per request. `None`: the protocol's default,
+    /// [`DATALAYERS_RECOMMENDED_MAX_LINES`] (8 000) for Datalayers, [`PAYLOAD_MAX_LINES_DEFAULT`]
+    /// (10 000) for InfluxDB. Read it with [`ClientConfig::effective_payload_max_lines`].
+    pub payload_max_lines: Option<usize>,
     /// Maximum body bytes per request (uncompressed). A single longer line is refused alone.
     pub payload_max_bytes: usize,
     /// Cap on the bytes read from a response body.
@@ -349,7 +348,7 @@ impl ClientConfig {
             compression: Compression::None,
             headers: Vec::new(),
             user_agent: USER_AGENT_DEFAULT.to_owned(),
-            payload_max_lines: PAYLOAD_MAX_LINES_DEFAULT,
+            payload_max_lines: None,
             payload_max_bytes: PAYLOAD_MAX_BYTES_DEFAULT,
             max_response_bytes: MAX_RESPONSE_BYTES_DEFAULT,
             retry: RetryPolicy::default(),
@@ -504,7 +503,7 @@ impl ClientConfig {
 
     /// Sets the maximum lines per request (at least 1).
     pub fn with_payload_max_lines(mut self, lines: usize) -> Self {
-        self.payload_max_lines = lines.max(1);
+        self.payload_max_lines = Some(lines.max(1));
         self
     }
 
@@ -529,6 +528,15 @@ impl ClientConfig {
     /// The dialect lines must be encoded in: the override, else the protocol's.
     pub fn dialect(&self) -> Dialect {
         self.dialect.unwrap_or(self.protocol.dialect())
+    }
+
+    /// Lines per request: the configured number, else the protocol's default (8 000 on
+    /// Datalayers, following its ingestion guide; 10 000 on InfluxDB, the reference exporter's).
+    pub fn effective_payload_max_lines(&self) -> usize {
+        self.payload_max_lines.unwrap_or(match self.protocol {
+            Protocol::Datalayers => DATALAYERS_RECOMMENDED_MAX_LINES,
+            Protocol::InfluxDbV1 | Protocol::InfluxDbV2 => PAYLOAD_MAX_LINES_DEFAULT,
+        })
     }
 
     /// The bucket written on InfluxDB 2.x/3.x: `bucket`, else `database`.
@@ -590,7 +598,25 @@ mod tests {
         assert_eq!(config.protocol, Protocol::Datalayers);
         assert_eq!(config.dialect(), Dialect::Datalayers);
         assert_eq!(config.timeout, Duration::from_secs(10));
-        assert_eq!(config.payload_max_lines, 10_000);
+        assert_eq!(
+            config.effective_payload_max_lines(),
+            8_000,
+            "Datalayers' advice"
+        );
+        assert_eq!(
+            config
+                .clone()
+                .with_protocol(Protocol::InfluxDbV1)
+                .effective_payload_max_lines(),
+            10_000
+        );
+        assert_eq!(
+            config
+                .clone()
+                .with_payload_max_lines(0)
+                .effective_payload_max_lines(),
+            1
+        );
         assert_eq!(config.payload_max_bytes, 10_000_000);
     }
 

@@ -30,10 +30,10 @@
 //!
 //! What a write does, and what it never does:
 //!
-//! - **Batches** the lines into requests of at most `payload_max_lines` (10 000) lines and
-//!   `payload_max_bytes` (10 000 000) bytes, never more. A single line longer than that is refused
-//!   alone (counted as rejected). Datalayers advises at most 8 000 rows per request:
-//!   [`config::DATALAYERS_RECOMMENDED_MAX_LINES`].
+//! - **Batches** the lines into requests of at most `payload_max_lines` lines (8 000 on
+//!   Datalayers, as its ingestion guide advises; 10 000 on InfluxDB, the reference exporter's
+//!   default) and `payload_max_bytes` (10 000 000) bytes, never more. A single line longer than
+//!   that is refused alone (counted as rejected).
 //! - **Retries** 5xx, 408, 429 and connection errors with exponential back-off and full jitter,
 //!   inside a deadline per request ([`ClientConfig::timeout`], 10 s), waiting exactly what
 //!   `Retry-After` asks (seconds or an HTTP date) when the server says so.

@@ -477,3 +477,18 @@ async fn protocol_hung_server_is_cut_at_the_deadline() {
         WriteErrorKind::Exhausted
     );
 }
+
+#[tokio::test]
+async fn protocol_datalayers_default_batch_is_8000_lines() {
+    let server = ScriptedServer::always(Reply::status(204)).await;
+    let client = Client::new(datalayers(&server)).unwrap();
+    let (body, ends) = numbered_lines("spans", 8001);
+    let report = write(&client, &body, &ends).await;
+    assert!(report.is_success(), "{report}");
+    let counts: Vec<usize> = server
+        .requests()
+        .iter()
+        .map(|r| r.body.iter().filter(|&&b| b == b'\n').count())
+        .collect();
+    assert_eq!(counts, [8000, 1]);
+}

@@ -130,7 +130,7 @@ impl Client {
         let config = self.config();
         let mut bytes = 0usize;
         let mut count = 0;
-        for line in lines.iter().take(config.payload_max_lines) {
+        for line in lines.iter().take(config.effective_payload_max_lines()) {
             if bytes + line.len() > config.payload_max_bytes {
                 break;
             }
