@@ -299,7 +299,18 @@ pub struct ClientConfig {
     pub max_response_bytes: usize,
     /// Retry schedule.
     pub retry: RetryPolicy,
+    /// How many times one batch may be halved to find the bad lines of an all-or-nothing 400
+    /// that names none (Datalayers answers `{"error": ...}` for the whole request; InfluxDB 2.x
+    /// too). The good halves are delivered, each bad line is rejected alone with the server's
+    /// reason. `0` rejects the whole batch instead. Assumes the server wrote nothing of a refused
+    /// request, as documented for Datalayers; InfluxDB 1.x partial writes name their lines and
+    /// are never re-sent.
+    pub rejection_isolation_budget: usize,
 }
+
+/// Default [`ClientConfig::rejection_isolation_budget`]: enough to find a few bad lines in a
+/// batch of thousands (about 2 x bad lines x log2(lines) requests).
+pub const REJECTION_ISOLATION_BUDGET_DEFAULT: usize = 64;
 
 impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -321,6 +332,10 @@ impl fmt::Debug for ClientConfig {
             .field("payload_max_bytes", &self.payload_max_bytes)
             .field("max_response_bytes", &self.max_response_bytes)
             .field("retry", &self.retry)
+            .field(
+                "rejection_isolation_budget",
+                &self.rejection_isolation_budget,
+            )
             .finish()
     }
 }
@@ -352,6 +367,7 @@ impl ClientConfig {
             payload_max_bytes: PAYLOAD_MAX_BYTES_DEFAULT,
             max_response_bytes: MAX_RESPONSE_BYTES_DEFAULT,
             retry: RetryPolicy::default(),
+            rejection_isolation_budget: REJECTION_ISOLATION_BUDGET_DEFAULT,
         }
     }
 
@@ -516,6 +532,12 @@ impl ClientConfig {
     /// Sets the cap on response bytes read.
     pub fn with_max_response_bytes(mut self, bytes: usize) -> Self {
         self.max_response_bytes = bytes;
+        self
+    }
+
+    /// Sets how many halvings may isolate the bad lines of a refused batch (`0`: none).
+    pub fn with_rejection_isolation_budget(mut self, splits: usize) -> Self {
+        self.rejection_isolation_budget = splits;
         self
     }
 

@@ -14,9 +14,6 @@ use reqwest::{Method, Url};
 use crate::config::{Auth, ClientConfig, Secret};
 use crate::error::{ClientError, ConfigError, TransportError, redact_endpoint};
 
-/// `Content-Type` of line-protocol bodies.
-pub(crate) const CONTENT_TYPE_LINE_PROTOCOL: &str = "text/plain; charset=utf-8";
-
 /// Query keys that carry credentials (InfluxDB 1.x / Datalayers `u=`/`p=`, tokens). They are
 /// moved out of the endpoint into the `Authorization` header and never sent in a URL.
 pub(crate) fn is_secret_query_key(key: &str) -> bool {
@@ -58,12 +55,16 @@ impl HttpResponse {
     /// The server's error message: `{"error": "..."}` (InfluxDB, Datalayers), else the
     /// `X-Influxdb-Error` header, else the body text, else the status line.
     pub(crate) fn error_message(&self) -> String {
+        // InfluxDB 1.x and Datalayers: `{"error": ...}`; InfluxDB 2.x/3.x: `{"code", "message"}`.
         #[derive(serde::Deserialize)]
         struct ErrorBody {
-            error: String,
+            error: Option<String>,
+            message: Option<String>,
         }
-        if let Ok(body) = serde_json::from_slice::<ErrorBody>(&self.body) {
-            return body.error;
+        if let Ok(ErrorBody { error, message }) = serde_json::from_slice::<ErrorBody>(&self.body)
+            && let Some(text) = error.or(message)
+        {
+            return text;
         }
         if let Some(message) = self
             .headers
@@ -542,6 +543,14 @@ mod tests {
         assert_eq!(
             response("", Some("from header")).error_message(),
             "from header"
+        );
+        assert_eq!(
+            response(
+                r#"{"code":"invalid","message":"unable to parse 'x': bad"}"#,
+                None
+            )
+            .error_message(),
+            "unable to parse 'x': bad"
         );
         assert_eq!(response("plain text\n", None).error_message(), "plain text");
         assert_eq!(response("", None).error_message(), "HTTP 400 Bad Request");

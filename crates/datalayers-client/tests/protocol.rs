@@ -79,23 +79,23 @@ async fn protocol_datalayers_credentials_in_the_endpoint_never_reach_the_url() {
 }
 
 #[tokio::test]
-async fn protocol_datalayers_measurement_error_rejects_the_batch_without_retry() {
+async fn protocol_datalayers_measurement_error_without_isolation_rejects_the_batch() {
     let server = ScriptedServer::always(Reply::error(400, DATALAYERS_MEASUREMENT_ERROR)).await;
-    let client = Client::new(datalayers(&server).with_retry(fast_retries())).unwrap();
+    let config = datalayers(&server)
+        .with_retry(fast_retries())
+        .with_rejection_isolation_budget(0);
+    let client = Client::new(config).unwrap();
     let body = b"rule/test/trace,t=a v=1 1\nspans,t=a v=2 2\n";
     let mut ends = Vec::new();
     let report = client
         .write_lines(Lines::from_newline_terminated(body, &mut ends))
         .await;
-    assert_eq!(
-        (
-            report.written_lines,
-            report.rejected_lines,
-            report.failed_lines
-        ),
-        (0, 2, 0),
-        "{report}"
+    let counts = (
+        report.written_lines,
+        report.rejected_lines,
+        report.failed_lines,
     );
+    assert_eq!(counts, (0, 2, 0), "{report}");
     assert_eq!(report.requests, 1, "a 400 is never retried");
     assert_eq!(report.rejections.len(), 2);
     assert_eq!(report.rejections[0].line, "rule/test/trace,t=a v=1 1");
@@ -105,6 +105,76 @@ async fn protocol_datalayers_measurement_error_rejects_the_batch_without_retry()
         (error.kind, error.status, error.lines),
         (WriteErrorKind::Rejected, Some(400), 2)
     );
+}
+
+/// Datalayers refuses a whole request for one bad line; the client halves the batch until the
+/// bad lines stand alone, delivers every good line exactly once, in order, and names the bad ones.
+#[tokio::test]
+async fn protocol_datalayers_bad_lines_are_isolated_and_the_rest_delivered() {
+    let server = ScriptedServer::start(Vec::new(), |seen| {
+        if seen.body.windows(15).any(|w| w == b"rule/test/trace") {
+            Reply::error(400, DATALAYERS_MEASUREMENT_ERROR)
+        } else {
+            Reply::status(204)
+        }
+    })
+    .await;
+    let client = Client::new(datalayers(&server)).unwrap();
+    let mut text = String::new();
+    for i in 0..40 {
+        if i == 7 || i == 30 {
+            text.push_str(&format!("rule/test/trace,t=a v={i} {i}\n"));
+        } else {
+            text.push_str(&format!("spans,t=a v={i} {i}\n"));
+        }
+    }
+    let mut ends = Vec::new();
+    let report = client
+        .write_lines(Lines::from_newline_terminated(text.as_bytes(), &mut ends))
+        .await;
+    let counts = (
+        report.written_lines,
+        report.rejected_lines,
+        report.failed_lines,
+    );
+    assert_eq!(counts, (38, 2, 0), "{report}");
+    let indexes: Vec<usize> = report.rejections.iter().map(|r| r.index).collect();
+    assert_eq!(indexes, [7, 30]);
+    assert!(
+        report
+            .rejections
+            .iter()
+            .all(|r| r.reason == DATALAYERS_MEASUREMENT_ERROR)
+    );
+    assert!(report.requests <= 2 * 2 * 6 + 1, "{report}");
+    let delivered: Vec<u8> = server
+        .requests()
+        .iter()
+        .filter(|r| !r.body.windows(15).any(|w| w == b"rule/test/trace"))
+        .flat_map(|r| r.body.clone())
+        .collect();
+    let good: String = text
+        .lines()
+        .filter(|l| l.starts_with("spans"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(String::from_utf8(delivered).unwrap(), good);
+}
+
+/// When every line is bad, the isolation budget caps the extra requests; every line is still
+/// counted as rejected.
+#[tokio::test]
+async fn protocol_isolation_budget_bounds_requests() {
+    let server = ScriptedServer::always(Reply::error(400, "type conflict")).await;
+    let client = Client::new(datalayers(&server).with_rejection_isolation_budget(5)).unwrap();
+    let (body, ends) = numbered_lines("spans", 1000);
+    let report = write(&client, &body, &ends).await;
+    assert_eq!(
+        (report.written_lines, report.rejected_lines),
+        (0, 1000),
+        "{report}"
+    );
+    assert_eq!(report.requests, 1 + 2 * 5, "{report}");
 }
 
 #[tokio::test]

@@ -25,7 +25,7 @@ pub use self::report::{
 use crate::Client;
 use crate::config::{Compression, Protocol};
 use crate::error::{WriteError, WriteErrorKind};
-use crate::transport::{CONTENT_TYPE_LINE_PROTOCOL, HttpResponse, Request};
+use crate::transport::{HttpResponse, Request};
 
 impl Client {
     /// Writes `lines` (encoded in [`ClientConfig::dialect`](crate::config::ClientConfig::dialect)
@@ -152,12 +152,16 @@ impl Client {
     ) {
         // Depth-first, first half first, so lines arrive in order.
         let mut pending = vec![(batch, first_index)];
+        let mut isolation_left = self.config().rejection_isolation_budget;
         while let Some((piece, first)) = pending.pop() {
-            if let Some(status) = self
-                .send_piece(url, piece, first, owner, deadline, report)
+            let may_isolate = isolation_left > 0;
+            if let Some(split) = self
+                .send_piece(url, piece, first, owner, deadline, may_isolate, report)
                 .await
             {
-                debug_assert_eq!(status, 413);
+                if split == Split::Isolate {
+                    isolation_left -= 1;
+                }
                 let (head, tail) = piece.split_at(piece.len() / 2);
                 pending.push((tail, first + head.len()));
                 pending.push((head, first));
@@ -165,8 +169,9 @@ impl Client {
         }
     }
 
-    /// Sends `piece` with retries. Returns `Some(413)` when the piece must be split (it has more
-    /// than one line); otherwise every line of the piece has been counted.
+    /// Sends `piece` with retries. Returns `Some(_)` when the piece (of more than one line) must
+    /// be split in halves and the halves sent; otherwise every line of the piece was counted.
+    #[allow(clippy::too_many_arguments)]
     async fn send_piece(
         &self,
         url: &reqwest::Url,
@@ -174,8 +179,9 @@ impl Client {
         first: usize,
         owner: Option<&Bytes>,
         deadline: Instant,
+        may_isolate: bool,
         report: &mut WriteReport,
-    ) -> Option<u16> {
+    ) -> Option<Split> {
         let config = self.config();
         let n = piece.len() as u64;
         let (body, encoding) = match encode_body(piece.bytes(), owner, config.compression) {
@@ -207,7 +213,9 @@ impl Client {
                 method: Method::POST,
                 url: Cow::Borrowed(url),
                 body: body.clone(),
-                content_type: Some(CONTENT_TYPE_LINE_PROTOCOL),
+                // No Content-Type, like the reference exporter (the one client documented to work
+                // with Datalayers' /write); InfluxDB ignores it.
+                content_type: None,
                 content_encoding: encoding,
                 timeout: budget,
             };
@@ -217,7 +225,7 @@ impl Client {
                     return None;
                 }
                 Ok(response) => match response.status {
-                    413 if piece.len() > 1 => return Some(413),
+                    413 if piece.len() > 1 => return Some(Split::TooLarge),
                     413 => {
                         let reason = format!(
                             "request too large for the server (413): {}",
@@ -233,7 +241,16 @@ impl Client {
                         return None;
                     }
                     400 => {
-                        self.record_bad_request(&response, piece, first, report);
+                        let message = response.error_message();
+                        let parsed = partial::parse_bad_request(&message, &piece);
+                        // An all-or-nothing refusal that names no line (Datalayers, InfluxDB
+                        // 2.x): halve the batch to find the bad lines and deliver the others.
+                        let unexplained =
+                            !parsed.partial && parsed.named.is_empty() && parsed.unmatched == 0;
+                        if unexplained && may_isolate && piece.len() > 1 {
+                            return Some(Split::Isolate);
+                        }
+                        Self::record_bad_request(&parsed, piece, first, report);
                         return None;
                     }
                     408 | 429 | 500..=599 => (
@@ -281,14 +298,11 @@ impl Client {
 
     /// A 400: name the refused lines; on a partial write the others were stored.
     fn record_bad_request(
-        &self,
-        response: &HttpResponse,
+        parsed: &partial::BadRequest<'_>,
         piece: Lines<'_>,
         first: usize,
         report: &mut WriteReport,
     ) {
-        let message = response.error_message();
-        let parsed = partial::parse_bad_request(&message, &piece);
         let mut named = vec![false; piece.len()];
         for &(index, reason) in &parsed.named {
             named[index] = true;
@@ -398,6 +412,15 @@ fn not_found_advice(
             config.effective_bucket().unwrap_or("<bucket>")
         ),
     }
+}
+
+/// Why a piece is halved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Split {
+    /// 413: the body is too large for the server.
+    TooLarge,
+    /// 400 naming no line: find the bad lines (costs the isolation budget).
+    Isolate,
 }
 
 fn trim_line(line: &[u8]) -> &[u8] {
