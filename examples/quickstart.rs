@@ -14,10 +14,12 @@
 
 use std::error::Error;
 
-use opentelemetry::KeyValue;
 use opentelemetry::logs::{LogRecord as _, Logger as _, LoggerProvider as _, Severity};
 use opentelemetry::metrics::MeterProvider as _;
-use opentelemetry::trace::{Status, TraceContextExt as _, Tracer as _, TracerProvider as _};
+use opentelemetry::trace::{
+    Span as _, SpanKind, Status, TraceContextExt as _, Tracer as _, TracerProvider as _,
+};
+use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
@@ -63,45 +65,60 @@ fn main() -> Result<(), Box<dyn Error>> {
         .u64_counter("http_requests")
         .build();
 
-    tracer.in_span("GET /orders/{id}", |cx| {
-        let span = cx.span();
-        span.set_attributes([
+    // An HTTP handler span with a database child and a cache child.
+    let handler = tracer
+        .span_builder("GET /orders/{id}")
+        .with_kind(SpanKind::Server)
+        .with_attributes([
             KeyValue::new("http.request.method", "GET"),
             KeyValue::new("http.route", "/orders/{id}"),
             KeyValue::new("url.path", "/orders/42"),
-        ]);
-        tracer.in_span("SELECT orders", |cx| {
-            cx.span().set_attributes([
-                KeyValue::new("db.system", "postgresql"),
-                KeyValue::new("db.statement", "SELECT * FROM orders WHERE id = $1"),
-            ]);
-        });
-        tracer.in_span("GET cart:42", |cx| {
-            cx.span().set_attributes([
-                KeyValue::new("db.system", "redis"),
-                KeyValue::new("cache.hit", false),
-            ]);
-        });
-        span.add_event("cache miss", vec![KeyValue::new("cache.key", "cart:42")]);
-        span.set_attribute(KeyValue::new("http.response.status_code", 502));
-        span.set_status(Status::error("cart service unavailable"));
+        ])
+        .start(&tracer);
+    let cx = Context::current_with_span(handler);
+    let active = cx.clone().attach(); // children and the log record below join this trace
+    let span = cx.span();
 
-        // A log record inside the trace: the SDK attaches the current trace and span ids.
-        let mut record = logger.create_log_record();
-        record.set_severity_number(Severity::Error);
-        record.set_severity_text("ERROR");
-        record.set_body("order lookup failed: cart service unavailable".into());
-        record.add_attribute("order.id", 42);
-        logger.emit(record);
+    let mut db = tracer
+        .span_builder("SELECT orders")
+        .with_kind(SpanKind::Client)
+        .with_attributes([
+            KeyValue::new("db.system", "postgresql"),
+            KeyValue::new("db.statement", "SELECT * FROM orders WHERE id = $1"),
+        ])
+        .start(&tracer);
+    db.end();
+    let mut cache = tracer
+        .span_builder("GET cart:42")
+        .with_kind(SpanKind::Client)
+        .with_attributes([
+            KeyValue::new("db.system", "redis"),
+            KeyValue::new("cache.hit", false),
+        ])
+        .start(&tracer);
+    cache.end();
 
-        requests.add(
-            1,
-            &[
-                KeyValue::new("http.route", "/orders/{id}"),
-                KeyValue::new("status", "502"),
-            ],
-        );
-    });
+    span.add_event("cache miss", vec![KeyValue::new("cache.key", "cart:42")]);
+    span.set_attribute(KeyValue::new("http.response.status_code", 502));
+    span.set_status(Status::error("cart service unavailable"));
+
+    // A log record inside the trace: the SDK attaches the active trace and span ids.
+    let mut record = logger.create_log_record();
+    record.set_severity_number(Severity::Error);
+    record.set_severity_text("ERROR");
+    record.set_body("order lookup failed: cart service unavailable".into());
+    record.add_attribute("order.id", 42);
+    logger.emit(record);
+
+    requests.add(
+        1,
+        &[
+            KeyValue::new("http.route", "/orders/{id}"),
+            KeyValue::new("status", "502"),
+        ],
+    );
+    span.end();
+    drop(active);
 
     // 4. Shutdown flushes everything still queued.
     tracer_provider.shutdown()?;

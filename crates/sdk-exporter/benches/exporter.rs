@@ -25,7 +25,7 @@ use opentelemetry::KeyValue;
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
-use sdk_exporter::{ExporterBuilder, Protocol};
+use sdk_exporter::{ExporterBuilder, LineSink, Protocol, SinkFuture, SinkOutcome};
 use support::loopback::{Loopback, Reply};
 
 const BATCH: usize = 512;
@@ -33,6 +33,8 @@ const BATCH: usize = 512;
 /// One exporter, type-erased: exports a batch and checks it succeeded.
 type ExportFn = dyn Fn(Vec<SpanData>);
 const SERVER_ENV: &str = "SDK_EXPORTER_BENCH_SERVER";
+/// Restricts the CPU/allocation report to one exporter (e.g. to run it under a profiler).
+const ONLY_ENV: &str = "SDK_EXPORTER_BENCH_ONLY";
 
 /// Counts allocations of the whole process.
 struct Counting;
@@ -85,6 +87,19 @@ fn main() {
         Box::new(move |batch| export(&ours, batch)),
     ));
 
+    // The same exporter with a sink that drops the lines: mapping and encoding alone.
+    let mut encode_only = ExporterBuilder::new()
+        .with_env(|_| None)
+        .with_protocol(Protocol::InfluxDbV1)
+        .with_sink(Discard)
+        .build_span_exporter()
+        .expect("encode-only exporter");
+    encode_only.set_resource(&resource);
+    exporters.push((
+        "line_protocol_encode_only",
+        Box::new(move |batch| export(&encode_only, batch)),
+    ));
+
     let mut otlp = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_endpoint(format!("{url}/v1/traces"))
@@ -109,7 +124,11 @@ fn main() {
     println!(
         "\nCPU time and allocations per span (whole process, server excluded, {BATCH}-span batches):"
     );
-    for (name, export) in &exporters {
+    let only = std::env::var(ONLY_ENV).ok();
+    for (name, export) in exporters
+        .iter()
+        .filter(|(name, _)| only.as_deref().is_none_or(|only| only == *name))
+    {
         let (cpu_ns, allocations, spans_done) = measure(export.as_ref(), &spans);
         println!(
             "  {name:<20} {:>8.0} ns CPU/span  {:>6.2} allocations/span  ({spans_done} spans)",
@@ -119,6 +138,16 @@ fn main() {
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// Accepts every line and does nothing with it.
+#[derive(Debug)]
+struct Discard;
+
+impl LineSink for Discard {
+    fn write<'a>(&'a self, lines: lineproto::Lines<'a>, _deadline: Instant) -> SinkFuture<'a> {
+        Box::pin(std::future::ready(SinkOutcome::written(lines.len())))
+    }
 }
 
 fn export<E: SpanExporter>(exporter: &E, batch: Vec<SpanData>) {

@@ -21,8 +21,10 @@ pub struct HttpSink {
 }
 
 impl HttpSink {
-    /// Starts the client (and its runtime thread).
+    /// Starts the client (and its runtime thread). Fails at once, rather than at the first
+    /// export, when the configuration cannot write (no database or bucket, bad credentials kind).
     pub fn new(config: ClientConfig) -> Result<Self, ClientError> {
+        config.validate()?;
         Ok(Self {
             client: BackgroundClient::new(config)?,
         })

@@ -46,6 +46,27 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Configuration
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `OTEL_EXPORTER_DATALAYERS_ENDPOINT` | server base URL | `http://localhost:8361` |
+//! | `OTEL_EXPORTER_DATALAYERS_DATABASE` | database (Datalayers, InfluxDB 1.x) | required for HTTP |
+//! | `OTEL_EXPORTER_DATALAYERS_USERNAME`, `_PASSWORD` | HTTP basic auth | none |
+//! | `OTEL_EXPORTER_DATALAYERS_TOKEN` | token auth (InfluxDB 2.x) | none |
+//! | `OTEL_EXPORTER_DATALAYERS_ORG`, `_BUCKET` | InfluxDB 2.x organisation and bucket | none |
+//! | `OTEL_EXPORTER_DATALAYERS_PROTOCOL` | `datalayers`, `influxdb-v1`, `influxdb-v2` (also picks the line-protocol dialect) | `datalayers` |
+//! | `OTEL_EXPORTER_DATALAYERS_TIMEOUT` | deadline of one export in ms, retries included | `10000` |
+//! | `OTEL_EXPORTER_DATALAYERS_COMPRESSION` | `gzip` or `none` | `none` |
+//!
+//! Each has a builder method ([`ExporterBuilder::with_endpoint`], ...), which wins. Mapping options
+//! (span and log dimensions, metrics schema, stable columns) are builder methods too.
+//!
+//! # Your own sink
+//!
+//! Implement [`LineSink`] to send lines anywhere: it gets whole lines with their boundaries and
+//! returns a [`SinkOutcome`] the counters understand. See the trait for an example.
+//!
 //! # What the exporters guarantee
 //!
 //! - **Any executor.** The SDK's batch processors poll `export` with
