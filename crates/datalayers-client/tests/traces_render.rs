@@ -7,29 +7,15 @@ use datalayers_client::traces::{Span, SpanEvent, SpanLink, TraceId, TraceSummary
 use serde_json::{Map, json};
 
 fn span(span_id: &str, parent: Option<&str>, name: &str, start_ns: i64, duration_ns: i64) -> Span {
+    let service = if parent.is_some() {
+        "backend"
+    } else {
+        "frontend"
+    };
     Span {
-        span_id: span_id.into(),
         parent_span_id: parent.map(Into::into),
-        name: name.into(),
-        service: Some(
-            if parent.is_some() {
-                "backend"
-            } else {
-                "frontend"
-            }
-            .into(),
-        ),
-        kind: None,
-        start_ns,
-        duration_ns,
-        status_code: None,
-        status_message: None,
-        trace_state: None,
-        attributes: Map::new(),
-        undecoded_attributes: None,
-        other: Vec::new(),
-        events: Vec::new(),
-        links: Vec::new(),
+        service: Some(service.into()),
+        ..Span::new(span_id, name, start_ns, duration_ns)
     }
 }
 

@@ -9,21 +9,9 @@ fn id() -> TraceId {
 
 fn span(span_id: &str, parent: Option<&str>, start_ns: i64, duration_ns: i64) -> Span {
     Span {
-        span_id: span_id.into(),
         parent_span_id: parent.map(Into::into),
-        name: format!("op-{span_id}"),
         service: Some("svc".into()),
-        kind: None,
-        start_ns,
-        duration_ns,
-        status_code: None,
-        status_message: None,
-        trace_state: None,
-        attributes: Map::new(),
-        undecoded_attributes: None,
-        other: Vec::new(),
-        events: Vec::new(),
-        links: Vec::new(),
+        ..Span::new(span_id, format!("op-{span_id}"), start_ns, duration_ns)
     }
 }
 

@@ -105,10 +105,8 @@ impl Client {
     /// Names of all databases.
     pub async fn list_databases(&self) -> Result<Vec<String>, QueryError> {
         match self.config().protocol {
-            Protocol::Datalayers => Ok(first_strings(&[self
-                .sql_in(None, "SHOW DATABASES")
-                .await?])),
-            Protocol::InfluxDbV1 => Ok(first_strings(
+            Protocol::Datalayers => Ok(self.sql_in(None, "SHOW DATABASES").await?.first_texts()),
+            Protocol::InfluxDbV1 => Ok(all_first_texts(
                 &self.influxql_in(None, "SHOW DATABASES").await?,
             )),
             other => Err(unsupported("listing databases", other)),
@@ -118,8 +116,8 @@ impl Client {
     /// Names of the tables (InfluxDB: measurements) of the configured database.
     pub async fn list_tables(&self) -> Result<Vec<String>, QueryError> {
         match self.config().protocol {
-            Protocol::Datalayers => Ok(first_strings(&[self.sql("SHOW TABLES").await?])),
-            Protocol::InfluxDbV1 => Ok(first_strings(&self.influxql("SHOW MEASUREMENTS").await?)),
+            Protocol::Datalayers => Ok(self.sql("SHOW TABLES").await?.first_texts()),
+            Protocol::InfluxDbV1 => Ok(all_first_texts(&self.influxql("SHOW MEASUREMENTS").await?)),
             other => Err(unsupported("listing tables", other)),
         }
     }
@@ -185,12 +183,7 @@ fn plain_or_quoted(name: &str) -> String {
     }
 }
 
-/// The first string cell of every row of every result.
-fn first_strings(results: &[QueryResult]) -> Vec<String> {
-    results
-        .iter()
-        .flat_map(|r| r.rows.iter())
-        .filter_map(|row| row.iter().find_map(|v| v.as_str()))
-        .map(str::to_owned)
-        .collect()
+/// [`QueryResult::first_texts`] of every series, in order.
+fn all_first_texts(results: &[QueryResult]) -> Vec<String> {
+    results.iter().flat_map(QueryResult::first_texts).collect()
 }

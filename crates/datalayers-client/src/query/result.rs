@@ -48,6 +48,19 @@ impl QueryResult {
         })
     }
 
+    /// The first non-empty text cell of each row (names from `SHOW` statements, `DISTINCT`
+    /// lists), in order; rows without one are skipped.
+    pub fn first_texts(&self) -> Vec<String> {
+        self.rows
+            .iter()
+            .filter_map(|row| {
+                row.iter()
+                    .find_map(|v| v.as_str().filter(|s| !s.is_empty()))
+            })
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// `true` when there are no rows.
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()

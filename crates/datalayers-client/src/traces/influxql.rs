@@ -6,12 +6,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::TraceStore;
 use super::model::{
     Span, TimeRange, Trace, TraceFilter, TraceId, TraceSchema, TraceSummary, now_ns,
 };
 use super::rows::{self, col};
 use super::sql::{build_trace, not_found};
+use super::{TraceStore, where_clause};
 use crate::Client;
 use crate::query::{QueryError, QueryResult, influxql_ident as ident, influxql_literal as lit};
 
@@ -152,14 +152,6 @@ impl InfluxQlQueries {
             ident(&self.schema.service_column),
             lit(service)
         )
-    }
-}
-
-fn where_clause(conditions: &[String]) -> String {
-    if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
     }
 }
 

@@ -41,6 +41,15 @@ use crate::Client;
 use crate::config::Protocol;
 use crate::query::QueryError;
 
+/// ` WHERE a AND b ...`, or nothing without conditions (the same in SQL and InfluxQL).
+fn where_clause(conditions: &[String]) -> String {
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    }
+}
+
 /// A store of traces that can be listed and opened.
 pub trait TraceStore {
     /// Summaries of the traces matching `filter`, newest first.

@@ -277,6 +277,33 @@ pub struct Span {
 }
 
 impl Span {
+    /// A span with only its id, name, start and duration set (no parent, service, status,
+    /// attributes, events or links), for building traces by hand.
+    pub fn new(
+        span_id: impl Into<String>,
+        name: impl Into<String>,
+        start_ns: i64,
+        duration_ns: i64,
+    ) -> Self {
+        Self {
+            span_id: span_id.into(),
+            parent_span_id: None,
+            name: name.into(),
+            service: None,
+            kind: None,
+            start_ns,
+            duration_ns,
+            status_code: None,
+            status_message: None,
+            trace_state: None,
+            attributes: Map::new(),
+            undecoded_attributes: None,
+            other: Vec::new(),
+            events: Vec::new(),
+            links: Vec::new(),
+        }
+    }
+
     /// End, Unix ns.
     pub fn end_ns(&self) -> i64 {
         self.start_ns.saturating_add(self.duration_ns)

@@ -2,7 +2,7 @@
 
 use super::model::{TimeRange, Trace, TraceFilter, TraceId, TraceSchema, TraceSummary, now_ns};
 use super::rows::{self, STATUS_ERROR, col};
-use super::{TraceStore, tree};
+use super::{TraceStore, tree, where_clause};
 use crate::Client;
 use crate::query::{
     QueryError, QueryResult, Rfc3339, Value, sql_ident as ident, sql_literal as lit,
@@ -159,14 +159,6 @@ impl SqlQueries {
     }
 }
 
-fn where_clause(conditions: &[String]) -> String {
-    if conditions.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", conditions.join(" AND "))
-    }
-}
-
 /// Reads the rows of [`SqlQueries::list_traces`] into summaries.
 pub fn summaries_from_sql(result: &QueryResult) -> Result<Vec<TraceSummary>, QueryError> {
     let mut out = Vec::with_capacity(result.rows.len());
@@ -191,17 +183,6 @@ pub fn summaries_from_sql(result: &QueryResult) -> Result<Vec<TraceSummary>, Que
         });
     }
     Ok(out)
-}
-
-/// The first column of every row, as text.
-pub(crate) fn first_column_strings(result: &QueryResult) -> Vec<String> {
-    result
-        .rows
-        .iter()
-        .filter_map(|row| row.first())
-        .filter_map(|v| v.as_str().map(str::to_owned))
-        .filter(|s| !s.is_empty())
-        .collect()
 }
 
 /// Trace queries against Datalayers over its REST SQL API.
@@ -272,15 +253,15 @@ impl TraceStore for DatalayersSql<'_> {
     }
 
     async fn services(&self) -> Result<Vec<String>, QueryError> {
-        Ok(first_column_strings(
-            &self.optional_rows(self.queries.services()).await?,
-        ))
+        Ok(self
+            .optional_rows(self.queries.services())
+            .await?
+            .first_texts())
     }
 
     async fn operations(&self, service: &str) -> Result<Vec<String>, QueryError> {
-        Ok(first_column_strings(
-            &self.optional_rows(self.queries.operations(service)).await?,
-        ))
+        let result = self.optional_rows(self.queries.operations(service)).await?;
+        Ok(result.first_texts())
     }
 }
 
