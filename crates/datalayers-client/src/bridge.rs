@@ -60,8 +60,26 @@ pub struct BackgroundClient {
     config: ClientConfig,
     sender: Mutex<Option<mpsc::Sender<Job>>>,
     worker: Mutex<Option<Worker>>,
-    /// How long the worker lets in-flight writes run once the queue is closed (ms).
-    drain_ms: Arc<AtomicU64>,
+    shared: Arc<Shared>,
+}
+
+/// State shared by the handle and the worker.
+#[derive(Debug)]
+struct Shared {
+    /// How long the worker lets in-flight writes run once the queue is closed (ms; `u64::MAX`:
+    /// until their own deadlines).
+    drain_ms: AtomicU64,
+    /// Every write's report merged, including writes whose future was dropped.
+    totals: Mutex<WriteReport>,
+}
+
+impl Shared {
+    fn count(&self, report: &WriteReport) {
+        self.totals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .merge(report);
+    }
 }
 
 #[derive(Debug)]
@@ -90,8 +108,11 @@ impl BackgroundClient {
         let (sender, receiver) = mpsc::channel(capacity.max(1));
         let (started_tx, started_rx) = std::sync::mpsc::sync_channel(1);
         let (done_tx, done) = std::sync::mpsc::sync_channel(1);
-        let drain_ms = Arc::new(AtomicU64::new(u64::MAX));
-        let worker_drain = Arc::clone(&drain_ms);
+        let shared = Arc::new(Shared {
+            drain_ms: AtomicU64::new(u64::MAX),
+            totals: Mutex::new(WriteReport::default()),
+        });
+        let worker_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name(WORKER_THREAD_NAME.into())
             .spawn(move || {
@@ -107,7 +128,7 @@ impl BackgroundClient {
                     }
                 };
                 let _ = started_tx.send(Ok(()));
-                runtime.block_on(run_worker(client, receiver, worker_drain));
+                runtime.block_on(run_worker(client, receiver, worker_shared));
                 // Dropped here, on a plain thread: never "drop a runtime in async context".
                 drop(runtime);
                 let _ = done_tx.send(());
@@ -126,8 +147,19 @@ impl BackgroundClient {
             config,
             sender: Mutex::new(Some(sender)),
             worker: Mutex::new(Some(Worker { thread, done })),
-            drain_ms,
+            shared,
         })
+    }
+
+    /// Totals over every write so far (counts are complete; the rejection and error details keep
+    /// the first few). Includes writes whose future was dropped and writes refused because the
+    /// queue was full or the client shut down.
+    pub fn totals(&self) -> WriteReport {
+        self.shared
+            .totals
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     /// The configuration.
@@ -161,7 +193,7 @@ impl BackgroundClient {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .clone();
         let Some(sender) = sender else {
-            return WriteFuture::failed(lines, "the client was shut down".into());
+            return self.refuse(lines, "the client was shut down");
         };
         let (reply, receiver) = oneshot::channel();
         match sender.try_send(Job {
@@ -173,14 +205,21 @@ impl BackgroundClient {
             Ok(()) => WriteFuture {
                 state: State::Waiting { receiver, lines },
             },
-            Err(mpsc::error::TrySendError::Full(_)) => WriteFuture::failed(
+            Err(mpsc::error::TrySendError::Full(_)) => self.refuse(
                 lines,
-                "the client's queue is full (the server is slower than the writers)".into(),
+                "the client's queue is full (the server is slower than the writers)",
             ),
             Err(mpsc::error::TrySendError::Closed(_)) => {
-                WriteFuture::failed(lines, "the client was shut down".into())
+                self.refuse(lines, "the client was shut down")
             }
         }
+    }
+
+    /// A write refused before it reached the worker: counted, reported at once.
+    fn refuse(&self, lines: usize, why: &str) -> WriteFuture {
+        let report = failed_report(lines, why.into());
+        self.shared.count(&report);
+        WriteFuture::ready(report)
     }
 
     /// Stops accepting writes, lets the ones in flight finish for at most `timeout` (then
@@ -197,7 +236,7 @@ impl BackgroundClient {
         if sender.is_none() {
             return Err(ShutdownError::AlreadyShutdown);
         }
-        self.drain_ms.store(
+        self.shared.drain_ms.store(
             u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
             Ordering::SeqCst,
         );
@@ -243,20 +282,20 @@ impl Drop for BackgroundClient {
     }
 }
 
-async fn run_worker(client: Client, mut receiver: mpsc::Receiver<Job>, drain_ms: Arc<AtomicU64>) {
+async fn run_worker(client: Client, mut receiver: mpsc::Receiver<Job>, shared: Arc<Shared>) {
     let mut tasks = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
             job = receiver.recv() => match job {
                 Some(job) => {
-                    tasks.spawn(run_job(client.clone(), job));
+                    tasks.spawn(run_job(client.clone(), job, Arc::clone(&shared)));
                 }
                 None => break,
             },
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
         }
     }
-    let drain_ms = drain_ms.load(Ordering::SeqCst);
+    let drain_ms = shared.drain_ms.load(Ordering::SeqCst);
     let drained = async { while tasks.join_next().await.is_some() {} };
     if drain_ms == u64::MAX {
         // Dropped without shutdown: every write runs to its own deadline.
@@ -271,20 +310,43 @@ async fn run_worker(client: Client, mut receiver: mpsc::Receiver<Job>, drain_ms:
     }
 }
 
-async fn run_job(client: Client, job: Job) {
+async fn run_job(client: Client, job: Job, shared: Arc<Shared>) {
     let Job {
         body,
         line_ends,
         deadline,
         reply,
     } = job;
-    let lines = line_ends.len();
+    // Counts the lines as failed if this task is aborted (shutdown timeout) before it reports.
+    let mut unreported = Unreported {
+        shared: &shared,
+        lines: line_ends.len(),
+    };
     let write = client.write_shared(&body, &line_ends, Some(deadline));
     let report = match tokio::time::timeout_at((deadline + DEADLINE_GRACE).into(), write).await {
         Ok(report) => report,
-        Err(_) => failed_report(lines, "the write did not finish by its deadline".into()),
+        Err(_) => failed_report(
+            line_ends.len(),
+            "the write did not finish by its deadline".into(),
+        ),
     };
+    unreported.lines = 0;
+    shared.count(&report);
     let _ = reply.send(report);
+}
+
+struct Unreported<'a> {
+    shared: &'a Shared,
+    lines: usize,
+}
+
+impl Drop for Unreported<'_> {
+    fn drop(&mut self) {
+        if self.lines > 0 {
+            self.shared
+                .count(&failed_report(self.lines, "abandoned at shutdown".into()));
+        }
+    }
 }
 
 fn failed_report(lines: usize, message: String) -> WriteReport {
@@ -319,10 +381,6 @@ impl WriteFuture {
         Self {
             state: State::Ready(Some(report)),
         }
-    }
-
-    fn failed(lines: usize, message: String) -> Self {
-        Self::ready(failed_report(lines, message))
     }
 }
 

@@ -33,13 +33,17 @@ fn bridge_block_on_from_a_plain_thread() {
     let worker = std::thread::spawn(move || {
         let (body, ends) = job(5);
         let report = futures_executor::block_on(client.write(body, ends));
+        // A write whose future is dropped still happens and is still counted.
+        let (body, ends) = job(2);
+        drop(client.write(body, ends));
         client.shutdown(Duration::from_secs(2)).unwrap();
+        assert_eq!(client.totals().written_lines, 7);
         report
     });
     let report = worker.join().unwrap();
     assert!(report.is_success(), "{report}");
     assert_eq!(report.written_lines, 5);
-    assert_eq!(server.requests().len(), 1);
+    assert_eq!(server.requests().len(), 2);
     runtime.shutdown_background();
 }
 
@@ -138,6 +142,13 @@ fn bridge_shutdown_is_bounded_idempotent_and_final() {
     assert!(
         report.first_error().unwrap().message.contains("shut down"),
         "{report}"
+    );
+    // The handle's totals saw both, even though nobody else kept the reports.
+    let totals = client.totals();
+    assert_eq!(
+        (totals.written_lines, totals.failed_lines),
+        (0, 6),
+        "{totals}"
     );
     runtime.shutdown_background();
 }
