@@ -2,7 +2,7 @@
 //! under a deadline, count what happened, and the shutdown state.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::{Duration, Instant};
 
 use lineproto::Encoder;
@@ -106,9 +106,17 @@ impl Pipeline {
                 "mapping {items} items panicked: {panic}"
             )));
         }
-        let result = self.write(&scratch.encoder, deadline).await;
+        // Whatever the mapping could not write, the rest still goes out.
+        let mut result = self.write(&scratch.encoder, deadline).await;
         scratch.encoder.clear();
         *self.scratch.lock().unwrap_or_else(PoisonError::into_inner) = Some(scratch);
+        if result.is_ok() && report.dropped() > 0 {
+            self.stats.record_failed_export(false);
+            result = Err(OTelSdkError::InternalFailure(format!(
+                "{} items dropped in mapping ({items} received): {report}",
+                report.dropped()
+            )));
+        }
         result
     }
 
@@ -172,9 +180,25 @@ impl Pipeline {
         self.flush_within(FORCE_FLUSH_TIMEOUT)
     }
 
+    /// Flushes the sink on a helper thread and waits at most `timeout`: a sink that ignores its
+    /// deadline cannot hold up the SDK's shutdown (the helper is left to finish on its own).
     fn flush_within(&self, timeout: Duration) -> OTelSdkResult {
         let deadline = Instant::now() + timeout;
-        match suppressed(|| catch_panic(|| self.sink.flush(deadline))) {
+        let sink = Arc::clone(&self.sink);
+        let flush = move || suppressed(|| catch_panic(|| sink.flush(deadline)));
+        let (done, result) = mpsc::sync_channel(1);
+        let spawned = std::thread::Builder::new()
+            .name("otel-datalayers-flush".into())
+            .spawn(move || {
+                let _ = done.send(flush());
+            });
+        let flushed = match spawned {
+            Ok(_) => result
+                .recv_timeout(timeout)
+                .map_err(|_| OTelSdkError::Timeout(timeout))?,
+            Err(_) => suppressed(|| catch_panic(|| self.sink.flush(deadline))),
+        };
+        match flushed {
             Ok(Ok(())) => Ok(()),
             Ok(Err(SinkError::Timeout)) => Err(OTelSdkError::Timeout(timeout)),
             Ok(Err(SinkError::Failed(error))) => Err(OTelSdkError::InternalFailure(error)),

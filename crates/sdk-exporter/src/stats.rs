@@ -38,7 +38,7 @@ struct Counters {
 pub struct ExportStats {
     /// `export` calls made by the SDK (including ones that failed).
     pub exports: u64,
-    /// `export` calls that returned an error (failed lines, deadline, panic, shutdown).
+    /// `export` calls that returned an error (lines not written, mapping drops, deadline, panic).
     pub failed_exports: u64,
     /// `export` calls stopped by their deadline (also counted in `failed_exports`).
     pub timed_out_exports: u64,

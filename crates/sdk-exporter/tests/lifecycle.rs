@@ -108,6 +108,66 @@ fn shutdown_is_idempotent_and_export_after_it_is_refused() {
     ));
 }
 
+/// A sink whose flush ignores its deadline and blocks for a long time.
+#[derive(Debug)]
+struct SlowFlush;
+
+impl LineSink for SlowFlush {
+    fn write<'a>(&'a self, lines: lineproto::Lines<'a>, _deadline: Instant) -> SinkFuture<'a> {
+        Box::pin(std::future::ready(SinkOutcome::written(lines.len())))
+    }
+    fn flush(&self, _deadline: Instant) -> Result<(), sdk_exporter::SinkError> {
+        std::thread::sleep(Duration::from_secs(30));
+        Ok(())
+    }
+}
+
+#[test]
+fn shutdown_returns_within_its_timeout_even_if_the_sink_flush_hangs() {
+    let exporter = ExporterBuilder::new()
+        .with_env(|_| None)
+        .with_sink(SlowFlush)
+        .build_span_exporter()
+        .unwrap();
+    let started = Instant::now();
+    let result = exporter.shutdown_with_timeout(Duration::from_millis(200));
+    let took = started.elapsed();
+    assert!(
+        matches!(result, Err(OTelSdkError::Timeout(_))),
+        "{result:?}"
+    );
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    assert!(matches!(
+        exporter.shutdown(),
+        Err(OTelSdkError::AlreadyShutdown)
+    ));
+}
+
+#[test]
+fn shutdown_flushes_the_sink() {
+    /// Counts flushes.
+    #[derive(Debug, Default)]
+    struct CountsFlushes(AtomicUsize);
+    impl LineSink for CountsFlushes {
+        fn write<'a>(&'a self, lines: lineproto::Lines<'a>, _deadline: Instant) -> SinkFuture<'a> {
+            Box::pin(std::future::ready(SinkOutcome::written(lines.len())))
+        }
+        fn flush(&self, _deadline: Instant) -> Result<(), sdk_exporter::SinkError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+    let sink = Arc::new(CountsFlushes::default());
+    let exporter = ExporterBuilder::new()
+        .with_env(|_| None)
+        .with_sink(Arc::clone(&sink))
+        .build_span_exporter()
+        .unwrap();
+    exporter.force_flush().unwrap();
+    exporter.shutdown().unwrap();
+    assert_eq!(sink.0.load(Ordering::SeqCst), 2);
+}
+
 #[test]
 fn a_sink_that_never_answers_is_cut_off_at_the_deadline() {
     let exporter = ExporterBuilder::new()
@@ -264,5 +324,36 @@ fn every_export_reuses_the_encoder_buffer_and_keeps_lines_whole() {
     assert!(
         server.starts_with("spans,") && server.contains("timeout\nafter 3 ms"),
         "{server}"
+    );
+}
+
+#[test]
+fn spans_the_mapping_drops_are_counted_by_reason_and_fail_the_export() {
+    let sink = MemorySink::new();
+    let exporter = memory(&sink).build_span_exporter().unwrap();
+    let mut spans = request_spans(1);
+    let broken = &mut spans[0].span_context;
+    *broken = opentelemetry::trace::SpanContext::new(
+        opentelemetry::trace::TraceId::INVALID,
+        broken.span_id(),
+        broken.trace_flags(),
+        false,
+        broken.trace_state().clone(),
+    );
+    let result = futures_executor::block_on(exporter.export(spans));
+    let stats = exporter.stats_handle().snapshot();
+    assert_eq!(stats.mapping_dropped, 1, "{stats}");
+    assert_eq!(
+        stats.lines_exported, 4,
+        "the other lines still go out: {stats}"
+    );
+    assert_eq!(sink.lines().len(), 4);
+    assert!(
+        result.is_err(),
+        "a dropped span is reported to the SDK: {result:?}"
+    );
+    assert!(
+        stats.to_string().contains("1 items dropped in mapping ("),
+        "{stats}"
     );
 }
