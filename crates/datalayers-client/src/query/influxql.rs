@@ -7,7 +7,7 @@
 
 use serde_json::Value as Json;
 
-use super::sql::{error_message, excerpt};
+use super::sql::{decode_rows, error_message, excerpt, string_array};
 use super::{ColumnType, QueryError, QueryResult, TimeUnit, Value};
 
 /// Quotes `text` as an InfluxQL string literal: `'` and `\` backslash-escaped and a line feed
@@ -150,39 +150,14 @@ fn decode_series(series: &Json) -> Result<QueryResult, QueryError> {
             .collect(),
         _ => Vec::new(),
     };
-    let columns: Vec<String> = match series.get("columns") {
-        Some(Json::Array(items)) => items
-            .iter()
-            .map(|c| c.as_str().map(str::to_owned))
-            .collect::<Option<_>>()
-            .ok_or_else(|| QueryError::Decode("a column name is not a string".into()))?,
-        _ => Vec::new(),
-    };
-    let mut rows = Vec::new();
-    if let Some(Json::Array(values)) = series.get("values") {
-        for (r, row) in values.iter().enumerate() {
-            let Json::Array(cells) = row else {
-                return Err(QueryError::Decode(format!("row {r} is not an array")));
-            };
-            if cells.len() != columns.len() {
-                return Err(QueryError::Decode(format!(
-                    "row {r} has {} cells for {} columns",
-                    cells.len(),
-                    columns.len()
-                )));
-            }
-            let mut decoded = Vec::with_capacity(cells.len());
-            for (cell, column) in cells.iter().zip(&columns) {
-                decoded.push(if column == "time" {
-                    decode_time(cell)
-                        .map_err(|e| QueryError::Decode(format!("row {r}, column time: {e}")))?
-                } else {
-                    Value::from_json(cell)
-                });
-            }
-            rows.push(decoded);
+    let columns = string_array(series.get("columns"), "columns")?;
+    let rows = decode_rows(series.get("values"), &columns, |c, cell| {
+        if columns[c] == "time" {
+            decode_time(cell)
+        } else {
+            Ok(Value::from_json(cell))
         }
-    }
+    })?;
     let types = infer_types(&columns, &rows);
     Ok(QueryResult {
         name,

@@ -170,21 +170,8 @@ pub fn parse_sql_response(status: u16, body: &[u8]) -> Result<QueryResult, Query
 }
 
 fn decode_table(result: &serde_json::Map<String, Json>) -> Result<QueryResult, QueryError> {
-    let strings = |key: &str| -> Result<Vec<String>, QueryError> {
-        match result.get(key) {
-            None | Some(Json::Null) => Ok(Vec::new()),
-            Some(Json::Array(items)) => items
-                .iter()
-                .map(|v| v.as_str().map(str::to_owned))
-                .collect::<Option<_>>()
-                .ok_or_else(|| QueryError::Decode(format!("\"{key}\" holds a non-string"))),
-            Some(other) => Err(QueryError::Decode(format!(
-                "\"{key}\" is {other}, not an array"
-            ))),
-        }
-    };
-    let columns = strings("columns")?;
-    let type_names = strings("types")?;
+    let columns = string_array(result.get("columns"), "columns")?;
+    let type_names = string_array(result.get("types"), "types")?;
     let types: Vec<ColumnType> = if type_names.is_empty() {
         vec![ColumnType::Other(String::new()); columns.len()]
     } else if type_names.len() == columns.len() {
@@ -196,42 +183,67 @@ fn decode_table(result: &serde_json::Map<String, Json>) -> Result<QueryResult, Q
             type_names.len()
         )));
     };
-    let mut rows = Vec::new();
-    match result.get("values") {
-        None | Some(Json::Null) => {}
-        Some(Json::Array(values)) => {
-            rows.reserve(values.len());
-            for (r, row) in values.iter().enumerate() {
-                let Json::Array(cells) = row else {
-                    return Err(QueryError::Decode(format!("row {r} is not an array")));
-                };
-                if cells.len() != columns.len() {
-                    return Err(QueryError::Decode(format!(
-                        "row {r} has {} cells for {} columns",
-                        cells.len(),
-                        columns.len()
-                    )));
-                }
-                let decoded = cells
-                    .iter()
-                    .zip(&types)
-                    .zip(&columns)
-                    .map(|((cell, ty), name)| {
-                        Value::from_typed_json(cell, ty)
-                            .map_err(|e| QueryError::Decode(format!("row {r}, column {name}: {e}")))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                rows.push(decoded);
-            }
-        }
-        Some(other) => return Err(QueryError::Decode(format!("\"values\" is {other}"))),
-    }
+    let rows = decode_rows(result.get("values"), &columns, |c, cell| {
+        Value::from_typed_json(cell, &types[c])
+    })?;
     Ok(QueryResult {
         columns,
         types,
         rows,
         ..QueryResult::default()
     })
+}
+
+/// The strings of the JSON array `value`, named `what` in errors; absent or `null`: none.
+pub(crate) fn string_array(value: Option<&Json>, what: &str) -> Result<Vec<String>, QueryError> {
+    match value {
+        None | Some(Json::Null) => Ok(Vec::new()),
+        Some(Json::Array(items)) => items
+            .iter()
+            .map(|v| v.as_str().map(str::to_owned))
+            .collect::<Option<_>>()
+            .ok_or_else(|| QueryError::Decode(format!("\"{what}\" holds a non-string"))),
+        Some(other) => Err(QueryError::Decode(format!(
+            "\"{what}\" is {other}, not an array"
+        ))),
+    }
+}
+
+/// Row-major `values` (absent or `null`: no rows), each row exactly one cell per column, each
+/// cell through `decode(column index, cell)`.
+pub(crate) fn decode_rows(
+    values: Option<&Json>,
+    columns: &[String],
+    mut decode: impl FnMut(usize, &Json) -> Result<Value, String>,
+) -> Result<Vec<Vec<Value>>, QueryError> {
+    let values = match values {
+        None | Some(Json::Null) => return Ok(Vec::new()),
+        Some(Json::Array(values)) => values,
+        Some(other) => return Err(QueryError::Decode(format!("\"values\" is {other}"))),
+    };
+    let mut rows = Vec::with_capacity(values.len());
+    for (r, row) in values.iter().enumerate() {
+        let Json::Array(cells) = row else {
+            return Err(QueryError::Decode(format!("row {r} is not an array")));
+        };
+        if cells.len() != columns.len() {
+            return Err(QueryError::Decode(format!(
+                "row {r} has {} cells for {} columns",
+                cells.len(),
+                columns.len()
+            )));
+        }
+        let decoded = cells
+            .iter()
+            .enumerate()
+            .map(|(c, cell)| {
+                decode(c, cell)
+                    .map_err(|e| QueryError::Decode(format!("row {r}, column {}: {e}", columns[c])))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        rows.push(decoded);
+    }
+    Ok(rows)
 }
 
 /// The message of an error body: `{"error": "..."}` (also `{"message": ...}`), else the text.
