@@ -10,6 +10,28 @@
 //! Values spliced into statements must be quoted for their language: [`sql_literal`] and
 //! [`sql_ident`] for Datalayers SQL, [`influxql_literal`] and [`influxql_ident`] for InfluxQL.
 //!
+//! Against a server, through [`Client`](crate::Client):
+//!
+//! ```no_run
+//! use datalayers_client::query::sql_literal;
+//! use datalayers_client::{Client, ClientConfig};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::new(
+//!     ClientConfig::new("http://127.0.0.1:8361").with_database("otel").with_basic_auth("admin", "public"),
+//! )?;
+//! client.create_database("otel").await?;
+//! let service = "checkout";
+//! let result = client
+//!     .sql(&format!("SELECT count(*) FROM spans WHERE `service.name` = {}", sql_literal(service)))
+//!     .await?;
+//! println!("{:?} spans", result.rows.first().and_then(|row| row.first()));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The decoders on their own:
+//!
 //! ```
 //! use datalayers_client::query::{parse_sql_response, Value};
 //!

@@ -12,6 +12,36 @@
 //! digits), other values and names are quoted for the target language. The builders
 //! ([`SqlQueries`], [`InfluxQlQueries`]) are public so the exact query text can be inspected.
 //!
+//! Listing the last hour's traces of one service and opening the newest as a waterfall:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use datalayers_client::traces::render::{WaterfallOptions, render_trace_list, render_waterfall};
+//! use datalayers_client::traces::{AnyTraceStore, TimeRange, TraceFilter, TraceSchema, TraceStore};
+//! use datalayers_client::{Client, ClientConfig};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // OTEL_EXPORTER_DATALAYERS_ENDPOINT, _DATABASE, _PROTOCOL, _USERNAME, _PASSWORD, ...
+//! let client = Client::new(ClientConfig::from_env()?)?;
+//! let store = AnyTraceStore::for_client(&client, TraceSchema::default())?;
+//! let filter = TraceFilter {
+//!     service: Some("checkout".into()),
+//!     min_duration: Some(Duration::from_millis(10)),
+//!     ..TraceFilter::default()
+//! };
+//! let traces = store.list_traces(&filter).await?;
+//! print!("{}", render_trace_list(&traces));
+//! if let Some(newest) = traces.first() {
+//!     let hint = TimeRange { start_ns: Some(newest.start_ns), end_ns: None };
+//!     let trace = store.get_trace(&newest.trace_id, hint).await?;
+//!     print!("{}", render_waterfall(&trace, &WaterfallOptions::default()));
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The query text for given inputs:
+//!
 //! ```
 //! use datalayers_client::traces::{SqlQueries, TimeRange, TraceFilter};
 //!
