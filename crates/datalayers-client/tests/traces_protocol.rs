@@ -27,6 +27,7 @@ async fn protocol_list_traces_sql_spelling() {
       "columns":["trace_id","start_time","root_service","root_span","duration_ns","span_count","has_error"],
       "types":["STRING","TIMESTAMP(9)","STRING","STRING","INT64","INT64","INT64"],
       "values":[["4bf92f3577b34da6a3ce929d0e0e4736","2025-11-25T08:30:00.123456789+08:00","frontend","GET /cart",120500000,5,1],
+                ["unknown","2025-11-25T00:20:00Z","x","y",1,1,0],
                 ["00000000000000020000000000000001","2025-11-25T00:10:00Z",null,null,900,1,0]]}}"#;
     let server = Replay::start(vec![(200, body)]).await;
     let client = server.client();
@@ -40,6 +41,7 @@ async fn protocol_list_traces_sql_spelling() {
         .list_traces(&filter)
         .await
         .unwrap();
+    // The row with a placeholder trace id cannot be opened: left out, the others kept.
     assert_eq!(list.len(), 2);
     assert_eq!(list[0].trace_id.as_str(), ID);
     assert_eq!(list[0].start_ns, 1_764_030_600_123_456_789);
@@ -60,6 +62,24 @@ async fn protocol_list_traces_sql_spelling() {
     assert_eq!(
         sent.body,
         SqlQueries::default().list_traces(&filter, &range())
+    );
+}
+
+#[tokio::test]
+async fn protocol_list_traces_refuses_a_result_without_its_columns() {
+    let server = Replay::start(vec![(
+        200,
+        r#"{"result":{"columns":["x"],"types":["STRING"],"values":[["a"]]}}"#,
+    )])
+    .await;
+    let client = server.client();
+    let err = DatalayersSql::new(&client)
+        .list_traces(&TraceFilter::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, QueryError::Decode(m) if m.contains("trace_id")),
+        "{err:?}"
     );
 }
 

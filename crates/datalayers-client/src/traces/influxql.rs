@@ -156,7 +156,8 @@ impl InfluxQlQueries {
 }
 
 /// Summaries from [`InfluxQlQueries::summary_spans`] series: computed per trace, filtered by
-/// duration, newest first, then paged.
+/// duration, newest first, then paged. A series whose `trace_id` is not a [`TraceId`] (it could
+/// not be opened) and rows without `span_id` or time are left out rather than failing the list.
 pub fn summaries_from_influxql(
     series: &[QueryResult],
     filter: &TraceFilter,
@@ -164,10 +165,12 @@ pub fn summaries_from_influxql(
 ) -> Result<Vec<TraceSummary>, QueryError> {
     let mut per_trace: BTreeMap<TraceId, Vec<Span>> = BTreeMap::new();
     for one in series {
-        let id = one
+        let Some(id) = one
             .tag(col::TRACE_ID)
-            .ok_or_else(|| QueryError::Decode("a span series without the trace_id tag".into()))?;
-        let id = TraceId::parse(id)?;
+            .and_then(|id| TraceId::parse(id).ok())
+        else {
+            continue;
+        };
         let mut skipped = Vec::new();
         let spans = rows::collect(std::slice::from_ref(one), &mut skipped, |r| {
             rows::span_from(r, schema)

@@ -159,12 +159,28 @@ impl SqlQueries {
     }
 }
 
-/// Reads the rows of [`SqlQueries::list_traces`] into summaries.
+/// Reads the rows of [`SqlQueries::list_traces`] into summaries. A row whose `trace_id` is not a
+/// [`TraceId`] (it could not be opened) is left out rather than failing the list; a result
+/// without the expected columns is an error.
 pub fn summaries_from_sql(result: &QueryResult) -> Result<Vec<TraceSummary>, QueryError> {
+    if !result.is_empty() {
+        for column in [col::TRACE_ID, "start_time"] {
+            if result.column_index(column).is_none() {
+                return Err(QueryError::Decode(format!(
+                    "trace list without a {column} column"
+                )));
+            }
+        }
+    }
     let mut out = Vec::with_capacity(result.rows.len());
     for record in result.records() {
         let bad = |what: &str| QueryError::Decode(format!("trace list row without {what}"));
-        let trace_id = TraceId::parse(record.str(col::TRACE_ID).ok_or_else(|| bad("trace_id"))?)?;
+        let Some(trace_id) = record
+            .str(col::TRACE_ID)
+            .and_then(|id| TraceId::parse(id).ok())
+        else {
+            continue;
+        };
         out.push(TraceSummary {
             trace_id,
             start_ns: record
