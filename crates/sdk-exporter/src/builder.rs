@@ -56,7 +56,8 @@ pub struct ExporterBuilder {
     sink: SinkChoice,
     temporality: Temporality,
     stats: StatsHandle,
-    built_sink: Mutex<Option<Arc<dyn LineSink>>>,
+    /// The HTTP sink already built, with the configuration it was built for.
+    built_sink: Mutex<Option<(ClientConfig, Arc<dyn LineSink>)>>,
 }
 
 /// Destination settings given in code; `None` leaves the environment (or the default) in charge.
@@ -214,7 +215,8 @@ impl ExporterBuilder {
         self
     }
 
-    /// Replaces every mapping option at once. Its dialect is overridden by the protocol.
+    /// Replaces every mapping option at once. Its dialect and precision are overridden by the
+    /// client configuration (the protocol decides them), so the lines always match the server.
     pub fn with_mapping_config(mut self, mapping: MappingConfig) -> Self {
         self.mapping = mapping;
         self
@@ -357,17 +359,20 @@ impl ExporterBuilder {
         Ok(config)
     }
 
-    /// One HTTP sink per builder, shared by the exporters it builds.
+    /// One HTTP sink per builder and destination, shared by the exporters it builds.
     fn http_sink(&self, config: ClientConfig) -> Result<Arc<dyn LineSink>, BuildError> {
         let mut built = self
             .built_sink
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(sink) = &*built {
+        // Reused only for the same destination: a builder changed between builds gets a new one.
+        if let Some((built_for, sink)) = &*built
+            && *built_for == config
+        {
             return Ok(Arc::clone(sink));
         }
-        let sink: Arc<dyn LineSink> = Arc::new(HttpSink::new(config)?);
-        *built = Some(Arc::clone(&sink));
+        let sink: Arc<dyn LineSink> = Arc::new(HttpSink::new(config.clone())?);
+        *built = Some((config, Arc::clone(&sink)));
         Ok(sink)
     }
 }

@@ -171,3 +171,21 @@ fn mapping_options_reach_the_lines() {
         "{duplicate:?}"
     );
 }
+
+#[test]
+fn a_builder_changed_between_builds_sends_each_exporter_to_its_own_destination() {
+    let first = Loopback::discard(Reply::Status(204));
+    let second = Loopback::discard(Reply::Status(204));
+    let builder =
+        with_vars(&[("OTEL_EXPORTER_DATALAYERS_DATABASE", "otel")]).with_endpoint(first.url());
+    let to_first = builder.build_span_exporter().unwrap();
+    let also_first = builder.build_log_exporter().unwrap();
+    let to_second = builder
+        .with_endpoint(second.url())
+        .build_span_exporter()
+        .unwrap();
+    futures_executor::block_on(to_first.export(spans())).unwrap();
+    futures_executor::block_on(to_second.export(spans())).unwrap();
+    assert_eq!((first.requests(), second.requests()), (1, 1));
+    drop(also_first);
+}
