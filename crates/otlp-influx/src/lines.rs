@@ -7,7 +7,7 @@ use lineproto::{Dialect, Encoder};
 use crate::{
     DropReason, MappingReport, PLACEHOLDER,
     schema::{self, FieldType},
-    value::{Entry, ValueView, write_json_object_unchecked},
+    value::{Chunked, Entry, ValueView, write_json_object_unchecked},
 };
 
 /// Where a tag slot's value comes from.
@@ -202,7 +202,10 @@ impl LineWriter<'_> {
             let mut value = match found {
                 // pdata drops empty tag values (`optimizeTags`).
                 Some("") | None => None,
-                Some(v) if tag_value_ok(v, dialect) => Some(v),
+                // Ids are hex digits: nothing to check.
+                Some(v) if slot.source != TagSource::Dimension || tag_value_ok(v, dialect) => {
+                    Some(v)
+                }
                 Some(v) => {
                     let key = &slot.key;
                     self.report.record_drop(DropReason::InvalidTagValue, || {
@@ -291,7 +294,7 @@ impl LineWriter<'_> {
                     self.out.field_str_with(key, |w| {
                         write_json_object_unchecked(
                             json.iter().filter(|e| e.in_json).map(|e| (e.key, e.value)),
-                            w,
+                            &mut Chunked::new(w),
                         );
                     });
                 }
@@ -301,7 +304,7 @@ impl LineWriter<'_> {
                 Some(Val::Text(view)) => {
                     self.out.field_str_with(key, |w| {
                         // The caller checked that the value has a text form.
-                        let _ = view.append_as_string(w);
+                        let _ = view.append_as_string(&mut Chunked::new(w));
                     });
                 }
             }

@@ -73,12 +73,7 @@ impl OtlpMapper {
             .chain(record.attributes())
             .filter(|(key, _)| !key.is_empty());
         for (seq, (key, value)) in (0u32..).zip(attrs) {
-            entries.push(Entry {
-                key,
-                seq,
-                value,
-                in_json: !dims.iter().any(|d| d == key),
-            });
+            entries.push(Entry::new(key, seq, value, !dims.iter().any(|d| d == key)));
         }
         sort_dedup_last_wins(entries);
 

@@ -121,12 +121,7 @@ impl OtlpMapper {
                 Some(d) => std::mem::replace(&mut self.seen_dimensions[d], true),
                 None => true,
             };
-            entries.push(Entry {
-                key,
-                seq,
-                value,
-                in_json,
-            });
+            entries.push(Entry::new(key, seq, value, in_json));
         }
         sort_dedup_last_wins(entries);
 
@@ -322,12 +317,11 @@ pub(crate) fn lookup<'a>(entries: &[Entry<'a>], key: &str) -> Option<ValueView<'
 /// An event's or link's own attributes, sorted, the last duplicate winning, all for the JSON.
 fn collect_own_attributes<'a>(entries: &mut Vec<Entry<'a>>, attrs: impl Iterator<Item = Attr<'a>>) {
     entries.clear();
-    entries.extend((0u32..).zip(attrs).map(|(seq, (key, value))| Entry {
-        key,
-        seq,
-        value,
-        in_json: true,
-    }));
+    entries.extend(
+        (0u32..)
+            .zip(attrs)
+            .map(|(seq, (key, value))| Entry::new(key, seq, value, true)),
+    );
     sort_dedup_last_wins(entries);
 }
 

@@ -32,17 +32,88 @@ use opentelemetry_proto::tonic::common::v1::{
 pub trait TextSink {
     /// Appends `s`.
     fn push_str(&mut self, s: &str);
+
+    /// Appends one ASCII byte (punctuation of the JSON writer).
+    fn push_ascii(&mut self, b: u8) {
+        debug_assert!(b.is_ascii());
+        self.push_str(char::from(b).encode_utf8(&mut [0; 4]));
+    }
 }
 
 impl TextSink for String {
     fn push_str(&mut self, s: &str) {
         Self::push_str(self, s);
     }
+
+    fn push_ascii(&mut self, b: u8) {
+        self.push(char::from(b));
+    }
 }
 
 impl TextSink for lineproto::StrFieldWriter<'_> {
     fn push_str(&mut self, s: &str) {
         lineproto::StrFieldWriter::push_str(self, s);
+    }
+}
+
+/// Collects small pieces of text in a stack buffer and hands them to the inner sink in larger
+/// runs (a JSON document is written as many tiny pieces; a line-protocol string field escapes
+/// each piece it receives, with a fixed cost per call). Flushes when full and when dropped.
+#[derive(Debug)]
+pub struct Chunked<'s, S: TextSink> {
+    sink: &'s mut S,
+    buf: [u8; CHUNK],
+    len: usize,
+}
+
+const CHUNK: usize = 512;
+
+impl<'s, S: TextSink> Chunked<'s, S> {
+    /// Wraps `sink`.
+    pub fn new(sink: &'s mut S) -> Self {
+        Self {
+            sink,
+            buf: [0; CHUNK],
+            len: 0,
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.len > 0 {
+            // The buffer only ever holds whole `&str` pieces, so this never fails.
+            self.sink
+                .push_str(std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default());
+            self.len = 0;
+        }
+    }
+}
+
+impl<S: TextSink> TextSink for Chunked<'_, S> {
+    fn push_str(&mut self, s: &str) {
+        if self.len + s.len() > CHUNK {
+            self.flush();
+            if s.len() > CHUNK / 2 {
+                self.sink.push_str(s);
+                return;
+            }
+        }
+        self.buf[self.len..self.len + s.len()].copy_from_slice(s.as_bytes());
+        self.len += s.len();
+    }
+
+    fn push_ascii(&mut self, b: u8) {
+        debug_assert!(b.is_ascii());
+        if self.len == CHUNK {
+            self.flush();
+        }
+        self.buf[self.len] = b;
+        self.len += 1;
+    }
+}
+
+impl<S: TextSink> Drop for Chunked<'_, S> {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 
@@ -341,22 +412,24 @@ pub(crate) fn write_json_object_unchecked<'e>(
     entries: impl Iterator<Item = (&'e str, ValueView<'e>)>,
     out: &mut impl TextSink,
 ) {
-    out.push_str("{");
+    out.push_ascii(b'{');
     for (i, (k, v)) in entries.enumerate() {
         if i > 0 {
-            out.push_str(",");
+            out.push_ascii(b',');
         }
         write_json_str(k, out);
-        out.push_str(":");
+        out.push_ascii(b':');
         write_json_unchecked(v, out);
     }
-    out.push_str("}");
+    out.push_ascii(b'}');
 }
 
 /// One attribute on its way into a JSON object: `seq` is its input position, so that sorting
 /// needs no stable (possibly allocating) sort to let the last duplicate win.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry<'a> {
+    /// The key's first 8 bytes, big-endian: most comparisons end here, without a `memcmp`.
+    pub(crate) prefix: u64,
     pub(crate) key: &'a str,
     pub(crate) seq: u32,
     pub(crate) value: ValueView<'a>,
@@ -364,10 +437,30 @@ pub(crate) struct Entry<'a> {
     pub(crate) in_json: bool,
 }
 
+impl<'a> Entry<'a> {
+    pub(crate) fn new(key: &'a str, seq: u32, value: ValueView<'a>, in_json: bool) -> Self {
+        let mut head = [0u8; 8];
+        let n = key.len().min(8);
+        head[..n].copy_from_slice(&key.as_bytes()[..n]);
+        Self {
+            prefix: u64::from_be_bytes(head),
+            key,
+            seq,
+            value,
+            in_json,
+        }
+    }
+}
+
 /// Sorts entries by key; of entries with the same key only the last one (highest `seq`) stays.
 /// In place and allocation-free (`sort_unstable_by` never allocates).
 pub(crate) fn sort_dedup_last_wins(entries: &mut Vec<Entry<'_>>) {
-    entries.sort_unstable_by(|a, b| a.key.cmp(b.key).then(a.seq.cmp(&b.seq)));
+    entries.sort_unstable_by(|a, b| {
+        a.prefix
+            .cmp(&b.prefix)
+            .then_with(|| a.key.cmp(b.key))
+            .then(a.seq.cmp(&b.seq))
+    });
     let mut write = 0;
     for read in 0..entries.len() {
         let last_of_run = read + 1 == entries.len() || entries[read + 1].key != entries[read].key;
@@ -387,19 +480,19 @@ fn write_json_unchecked(v: ValueView<'_>, out: &mut impl TextSink) {
         ValueView::Int(i) => out.push_str(itoa::Buffer::new().format(i)),
         ValueView::Double(f) => write_es6_float(f, out),
         ValueView::Bytes(b) => {
-            out.push_str("\"");
+            out.push_ascii(b'"');
             write_base64(b, out);
-            out.push_str("\"");
+            out.push_ascii(b'"');
         }
         ValueView::Array(a) => {
-            out.push_str("[");
+            out.push_ascii(b'[');
             for (i, item) in a.iter().enumerate() {
                 if i > 0 {
-                    out.push_str(",");
+                    out.push_ascii(b',');
                 }
                 write_json_unchecked(item, out);
             }
-            out.push_str("]");
+            out.push_ascii(b']');
         }
         ValueView::Map(m) => write_json_map(m, out),
     }
@@ -420,12 +513,7 @@ fn write_json_map(m: MapView<'_>, out: &mut impl TextSink) {
     let mut entries: Vec<Entry<'_>> = m
         .iter()
         .zip(0u32..)
-        .map(|((key, value), seq)| Entry {
-            key,
-            seq,
-            value,
-            in_json: true,
-        })
+        .map(|((key, value), seq)| Entry::new(key, seq, value, true))
         .collect();
     sort_dedup_last_wins(&mut entries);
     write_json_object_unchecked(entries.iter().map(|e| (e.key, e.value)), out);
@@ -433,10 +521,12 @@ fn write_json_map(m: MapView<'_>, out: &mut impl TextSink) {
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// What Go `encoding/json` (with HTML escaping, Go >= 1.22) does to each ASCII byte:
-/// 0 = copy, 1 = `\u00XX`, other = the letter of a two-character escape.
-const JSON_ESCAPE: [u8; 128] = {
-    let mut t = [0u8; 128];
+/// What Go `encoding/json` (with HTML escaping, Go >= 1.22) does to each byte:
+/// 0 = copy, 1 = `\u00XX`, 2 = maybe U+2028/U+2029 (lead byte 0xE2), other = the letter of a
+/// two-character escape.
+const JSON_ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    t[0xe2] = 2;
     let mut i = 0;
     while i < 0x20 {
         t[i] = 1;
@@ -459,9 +549,9 @@ const JSON_ESCAPE: [u8; 128] = {
 /// `\b`, `\f`, other control bytes as `\u00XX`, `<` `>` `&` as `\u003c` `\u003e` `\u0026`,
 /// U+2028/U+2029 escaped; every other character raw. Runs of plain bytes are copied at once.
 pub fn write_json_str(s: &str, out: &mut impl TextSink) {
-    out.push_str("\"");
+    out.push_ascii(b'"');
     write_json_str_content(s, out);
-    out.push_str("\"");
+    out.push_ascii(b'"');
 }
 
 /// The inside of a JSON string (no quotes), escaped as in [`write_json_str`].
@@ -469,56 +559,94 @@ fn write_json_str_content(s: &str, out: &mut impl TextSink) {
     let bytes = s.as_bytes();
     let mut run_start = 0;
     let mut i = 0;
+    let mut block_end = 0;
     while i < bytes.len() {
+        if i >= block_end {
+            // Skip clean 8-byte words at once, then look at the next word byte by byte.
+            while let Some(word) = bytes.get(i..i + 8)
+                && !word_needs_json_escape(word)
+            {
+                i += 8;
+            }
+            block_end = i + 8;
+            if i >= bytes.len() {
+                break;
+            }
+        }
+        let class = JSON_ESCAPE[usize::from(bytes[i])];
+        if class == 0 {
+            i += 1;
+            continue;
+        }
         let b = bytes[i];
-        let escape: Option<[u8; 6]> = if b < 0x80 {
-            match JSON_ESCAPE[b as usize] {
-                0 => None,
-                1 => Some([
+        let mut seq = [b'\\', class, 0, 0, 0, 0];
+        let (seq_len, consumed) = match class {
+            1 => {
+                seq = [
                     b'\\',
                     b'u',
                     b'0',
                     b'0',
-                    HEX[(b >> 4) as usize],
-                    HEX[(b & 0xf) as usize],
-                ]),
-                c => Some([b'\\', c, 0, 0, 0, 0]),
+                    HEX[usize::from(b >> 4)],
+                    HEX[usize::from(b & 0xf)],
+                ];
+                (6, 1)
             }
-        } else if b == 0xe2
-            && bytes.get(i + 1) == Some(&0x80)
-            && matches!(bytes.get(i + 2), Some(0xa8 | 0xa9))
-        {
             // U+2028 LINE SEPARATOR / U+2029 PARAGRAPH SEPARATOR (e2 80 a8 / e2 80 a9).
-            let last = if bytes[i + 2] == 0xa8 { b'8' } else { b'9' };
-            Some([b'\\', b'u', b'2', b'0', b'2', last])
-        } else {
-            None
+            2 => match (bytes.get(i + 1), bytes.get(i + 2)) {
+                (Some(0x80), Some(&last @ (0xa8 | 0xa9))) => {
+                    seq = [
+                        b'\\',
+                        b'u',
+                        b'2',
+                        b'0',
+                        b'2',
+                        if last == 0xa8 { b'8' } else { b'9' },
+                    ];
+                    (6, 3)
+                }
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            },
+            _ => (2, 1),
         };
-        match escape {
-            None => i += 1,
-            Some(seq) => {
-                out.push_str(&s[run_start..i]);
-                let len = if seq[2] == 0 { 2 } else { 6 };
-                out.push_str(std::str::from_utf8(&seq[..len]).unwrap_or_default());
-                i += if b == 0xe2 { 3 } else { 1 };
-                run_start = i;
-            }
-        }
+        out.push_str(&s[run_start..i]);
+        out.push_str(std::str::from_utf8(&seq[..seq_len]).unwrap_or_default());
+        i += consumed;
+        run_start = i;
     }
     out.push_str(&s[run_start..]);
+}
+
+/// Whether an 8-byte word holds a byte that [`JSON_ESCAPE`] does not class as plain (SWAR: the
+/// classic "has a zero byte" test on `word ^ broadcast(byte)`, and "has a byte < 0x20"). Exact
+/// as a yes/no answer.
+#[inline]
+fn word_needs_json_escape(word: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let v = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+    let has = |b: u8| {
+        let x = v ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
+    let below_space = v.wrapping_sub(ONES * 0x20) & !v & HIGHS;
+    (below_space | has(b'"') | has(b'\\') | has(b'<') | has(b'>') | has(b'&') | has(0xe2)) != 0
 }
 
 /// Writes raw bytes as a Go `encoding/json` string: like [`write_json_str`], with each invalid
 /// UTF-8 sequence replaced by `\ufffd` (what Go does for a `string` holding invalid UTF-8).
 pub fn write_json_str_lossy(bytes: &[u8], out: &mut impl TextSink) {
-    out.push_str("\"");
+    out.push_ascii(b'"');
     for chunk in bytes.utf8_chunks() {
         write_json_str_content(chunk.valid(), out);
         if !chunk.invalid().is_empty() {
             out.push_str("\\ufffd");
         }
     }
-    out.push_str("\"");
+    out.push_ascii(b'"');
 }
 
 /// Shortest round-trip decimal digits of a finite, non-zero `|f|` and the decimal exponent of
@@ -737,6 +865,30 @@ mod tests {
     }
 
     #[test]
+    fn word_scan_agrees_with_the_byte_table() {
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                let mut word = [b'a'; 8];
+                word[pos] = b;
+                assert_eq!(
+                    word_needs_json_escape(&word),
+                    JSON_ESCAPE[usize::from(b)] != 0,
+                    "byte {b:#x} at {pos}"
+                );
+            }
+        }
+        // Long strings with escapes at every offset, across word boundaries.
+        for pos in 0..40 {
+            let mut text = "x".repeat(40);
+            text.replace_range(pos..pos + 1, "<");
+            let got = json_str(&text);
+            let want = format!("\"{}\\u003c{}\"", &text[..pos], &text[pos + 1..]);
+            assert_eq!(got, want);
+        }
+        assert_eq!(json_str("0123456\u{2028}9"), r#""0123456\u20289""#);
+    }
+
+    #[test]
     fn invalid_utf8_becomes_replacement_escape() {
         let mut out = String::new();
         write_json_str_lossy(b"a\xffb\xe2\x80c<", &mut out);
@@ -744,6 +896,23 @@ mod tests {
         let mut out = String::new();
         write_json_str_lossy("ok\"".as_bytes(), &mut out);
         assert_eq!(out, r#""ok\"""#);
+    }
+
+    #[test]
+    fn chunked_sink_keeps_every_piece_in_order() {
+        let mut out = String::new();
+        {
+            let mut sink = Chunked::new(&mut out);
+            for i in 0..200 {
+                sink.push_str(itoa::Buffer::new().format(i));
+                sink.push_str(",");
+            }
+            sink.push_str(&"x".repeat(CHUNK + 1));
+            sink.push_str("é");
+        }
+        let expected: String =
+            (0..200).map(|i| format!("{i},")).collect::<String>() + &"x".repeat(CHUNK + 1) + "é";
+        assert_eq!(out, expected);
     }
 
     #[test]
@@ -864,12 +1033,7 @@ mod tests {
         let mut v: Vec<Entry<'_>> = [("b", 1), ("a", 2), ("b", 3), ("a", 4), ("c", 5)]
             .into_iter()
             .zip(0u32..)
-            .map(|((key, i), seq)| Entry {
-                key,
-                seq,
-                value: ValueView::Int(i),
-                in_json: true,
-            })
+            .map(|((key, i), seq)| Entry::new(key, seq, ValueView::Int(i), true))
             .collect();
         sort_dedup_last_wins(&mut v);
         let got: Vec<(&str, i64)> = v
