@@ -195,6 +195,9 @@ impl Client {
             }
         };
         let mut attempt = 0u32;
+        // The first failure is often the telling one (the last may only be the deadline cutting
+        // a short attempt): reports name both.
+        let mut first_reason: Option<String> = None;
         loop {
             let now = Instant::now();
             let Some(budget) = deadline
@@ -208,6 +211,7 @@ impl Client {
                 return None;
             };
             report.requests += 1;
+            report.retries += u64::from(attempt > 0);
             report.bytes_sent += body.len() as u64;
             let request = Request {
                 method: Method::POST,
@@ -268,10 +272,16 @@ impl Client {
                     return None;
                 }
             };
+            let first_reason = first_reason.get_or_insert_with(|| reason.clone());
+            let history = if *first_reason == reason {
+                format!("last error: {reason}")
+            } else {
+                format!("first error: {first_reason}; last error: {reason}")
+            };
             if config.retry.max_retries.is_some_and(|max| attempt >= max) {
                 report.record(exhausted(
                     n,
-                    format!("gave up after {} attempts: {reason}", attempt + 1),
+                    format!("gave up after {} attempts; {history}", attempt + 1),
                 ));
                 return None;
             }
@@ -286,13 +296,12 @@ impl Client {
                 };
                 report.record(exhausted(
                     n,
-                    format!("{why} after {} attempts; last error: {reason}", attempt + 1),
+                    format!("{why} after {} attempts; {history}", attempt + 1),
                 ));
                 return None;
             }
             tokio::time::sleep(wait).await;
             attempt += 1;
-            report.retries += 1;
         }
     }
 
