@@ -62,11 +62,11 @@ fn mapped_lines() -> (String, MappingReport) {
     (String::from_utf8(out.as_bytes().to_vec()).unwrap(), report)
 }
 
+/// Rows keyed by (time, sorted tags), values by column.
+type Rows = BTreeMap<(i64, Vec<(String, String)>), BTreeMap<String, Json>>;
+
 /// `SELECT *` of a measurement as rows keyed by (time, tags), values by column.
-fn read_back(
-    server: &InfluxServer,
-    measurement: &str,
-) -> BTreeMap<(i64, Vec<(String, String)>), BTreeMap<String, Json>> {
+fn read_back(server: &InfluxServer, measurement: &str) -> Rows {
     let response = server.query(&format!("SELECT * FROM \"{measurement}\""));
     let series = &response["results"][0]["series"][0];
     let columns: Vec<&str> = series["columns"]
