@@ -16,12 +16,22 @@ const SPAN_ATTRIBUTES: &str = r#"{"http.method":"GET","http.route":"/api/v1/cart
 
 const TIMESTAMP: i64 = 1_700_000_000_123_456_789;
 
-/// A JSON document of at least 1 KiB, dense with quotes (every one is escaped).
+/// A JSON document of at least 1 KiB of log/span attributes: quotes around every key and value,
+/// a few escaped quotes and backslashes inside values (every one of those is escaped again).
 fn kib_json() -> String {
+    let entries = [
+        r#""http.request.method":"POST""#,
+        r#""url.full":"https://shop.example.com/api/v2/orders/8812/items?expand=product&page=2""#,
+        r#""user_agent.original":"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/124.0""#,
+        r#""db.statement":"SELECT id, name FROM "order items" WHERE order_id = $1 LIMIT 50""#,
+        r#""server.address":"orders.internal","server.port":8443"#,
+        r#""exception.message":"upstream said: "timeout after 30s" (C:\svc\orders)""#,
+    ];
     let mut json = String::from("{");
     let mut i = 0;
     while json.len() < 1024 {
-        json.push_str(&format!(r#""attribute.key.{i}":"value \"quoted\" {i}","#));
+        json.push_str(entries[i % entries.len()]);
+        json.push(',');
         i += 1;
     }
     json.push_str(r#""end":true}"#);

@@ -81,6 +81,9 @@ enum Section {
 /// A tag buffered for [`TagOrder::Sorted`]: ranges into `SortedTags::text`.
 #[derive(Debug, Clone)]
 struct TagSlot {
+    /// The key's first 8 bytes, big-endian, zero-padded: orders like the key itself (keys hold no
+    /// zero byte), so most comparisons are one integer compare.
+    prefix: u64,
     /// The raw key (sort key).
     key: Range<usize>,
     /// The escaped `,key=value` to write.
@@ -107,8 +110,9 @@ impl SortedTags {
         // Slots are pushed in call order and their ranges ascend, so `segment.start` breaks
         // ties: an unstable sort (never allocates) then behaves as a stable one.
         self.slots.sort_unstable_by(|a, b| {
-            text[a.key.clone()]
-                .cmp(&text[b.key.clone()])
+            a.prefix
+                .cmp(&b.prefix)
+                .then_with(|| text[a.key.clone()].cmp(&text[b.key.clone()]))
                 .then(a.segment.start.cmp(&b.segment.start))
         });
         let mut written = 0;
@@ -318,7 +322,12 @@ impl Encoder {
         }
         if sorted {
             let segment_end = self.sorted_tags.text.len();
+            let prefix = key
+                .bytes()
+                .take(8)
+                .fold(0u64, |acc, b| (acc << 8) | u64::from(b));
             self.sorted_tags.slots.push(TagSlot {
+                prefix: prefix.wrapping_shl(8 * (8 - key.len().min(8)) as u32),
                 key: key_start..segment_start,
                 segment: segment_start..segment_end,
             });

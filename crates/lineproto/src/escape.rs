@@ -156,6 +156,11 @@ pub(crate) fn escape_name<S: Sink>(
         return Err(ScanError::Invalid(NameError::LeadingHash));
     }
     let table = context.table();
+    if !any_flagged(bytes, |byte| table[usize::from(byte)] != PLAIN, name_flags) {
+        // The common case: nothing to escape, nothing to check.
+        sink.copy(bytes);
+        return Ok(());
+    }
     let mut run_start = 0;
     let mut from = 0;
     while let Some(offset) = bytes[from..]
@@ -201,41 +206,113 @@ pub(crate) fn escape_name<S: Sink>(
 /// a raw LF inside quotes.
 const STRING_ESCAPED: [u8; 2] = [b'"', b'\\'];
 
-/// Bytes handled per step of [`escape_string_value`].
+/// Bytes handled per step of the block scans.
 const LANES: usize = 16;
 
-/// Bit `i` set iff `block[i]` must be escaped in a string field. Written as a plain compare loop
-/// so the compiler vectorizes it (compare + movemask).
+type Block = [u8; LANES];
+
+/// One flag byte per byte of `block`: `0xFF` where `special` holds, else 0, as a little-endian
+/// `u128` (so `trailing_zeros() / 8` is the first flagged position). A plain loop over a
+/// fixed-size block that the compiler turns into SIMD compares. Two details matter (checked in
+/// the generated code): the `0xFF` mask form (with `0`/`1` flags it falls back to per-byte
+/// code), and keeping the function out of line (inlined, the surrounding code gets the SIMD
+/// undone).
+macro_rules! block_flags_fn {
+    ($name:ident, $special:path) => {
+        #[inline(never)]
+        fn $name(block: &Block) -> u128 {
+            let mut flags = [0u8; LANES];
+            for (flag, &byte) in flags.iter_mut().zip(block) {
+                *flag = 0u8.wrapping_sub(u8::from($special(byte)));
+            }
+            u128::from_le_bytes(flags)
+        }
+    };
+}
+
+block_flags_fn!(string_flags, is_string_escaped);
+block_flags_fn!(name_flags, needs_attention_in_name);
+
+/// Bit `i` set iff `block[i]` is flagged by `special` (what SSE2's `pmovmskb` computes): the
+/// `0xFF` flags' high bits gathered with a multiply, 8 bytes at a time.
 #[inline(always)]
-fn string_escape_mask(block: &[u8; LANES]) -> u32 {
-    let mut mask = 0u32;
-    for (i, &byte) in block.iter().enumerate() {
-        let special = (byte == STRING_ESCAPED[0]) | (byte == STRING_ESCAPED[1]);
-        mask |= u32::from(special) << i;
+fn block_mask(block: &Block, flags: fn(&Block) -> u128) -> u32 {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    /// Moves bit `8i + 7` to bit `56 + i`.
+    const GATHER: u64 = 0x0002_0408_1020_4081;
+    let flags = flags(block).to_le_bytes();
+    let half = |bytes: &[u8]| {
+        let word = u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
+        ((word & HIGH_BITS).wrapping_mul(GATHER) >> 56) as u32
+    };
+    half(&flags[..8]) | (half(&flags[8..]) << 8)
+}
+
+/// `bytes[..LANES]` as a block, or the short tail padded with a byte no context flags.
+#[inline(always)]
+fn block_at(bytes: &[u8]) -> Block {
+    match bytes.first_chunk::<LANES>() {
+        Some(block) => *block,
+        None => {
+            let mut block = [b'a'; LANES];
+            block[..bytes.len()].copy_from_slice(bytes);
+            block
+        }
     }
-    mask
+}
+
+/// Whether any byte of `bytes` is flagged by `special`: whole blocks, then one last block that
+/// overlaps them (no padding), or a plain loop when there is less than one block.
+#[inline(always)]
+fn any_flagged(bytes: &[u8], special: impl Fn(u8) -> bool, flags: fn(&Block) -> u128) -> bool {
+    match bytes.last_chunk::<LANES>() {
+        None => bytes.iter().any(|&byte| special(byte)),
+        Some(last) => {
+            let (blocks, _) = bytes.as_chunks::<LANES>();
+            blocks.iter().any(|block| flags(block) != 0) || flags(last) != 0
+        }
+    }
+}
+
+/// A superset of the bytes the name table does not class as plain, in every context (the table
+/// decides what they mean).
+#[inline(always)]
+fn needs_attention_in_name(byte: u8) -> bool {
+    (byte < 0x20)
+        | (byte == 0x7f)
+        | (byte == b'\\')
+        | (byte == b',')
+        | (byte == b' ')
+        | (byte == b'=')
+}
+
+#[inline(always)]
+fn is_string_escaped(byte: u8) -> bool {
+    (byte == STRING_ESCAPED[0]) | (byte == STRING_ESCAPED[1])
 }
 
 /// Writes the first `len` bytes of `block` escaped at `dst[at..]`, returns the new end.
 ///
 /// The whole block is stored at once; each escape then stores a backslash and the rest of the
-/// block shifted by one, so the work is per escape, not per byte. `dst` needs `LANES + 1` bytes of
-/// slack after the output.
+/// block again, one byte further, so the work is per escape, not per byte. `dst` needs
+/// `LANES + 1` bytes of slack after the output.
 #[inline(always)]
-fn escape_block(dst: &mut [u8], mut at: usize, block: [u8; LANES], len: usize) -> usize {
+fn escape_block(dst: &mut [u8], mut at: usize, block: Block, len: usize) -> usize {
     dst[at..at + LANES].copy_from_slice(&block);
-    let mut mask = string_escape_mask(&block);
+    let mut mask = block_mask(&block, string_flags);
     if mask == 0 {
         return at + len;
     }
-    let word = u128::from_le_bytes(block);
+    // The block and zeros after it, so "the rest of the block from `pos`" is one fixed-size copy.
+    let mut padded = [0u8; 2 * LANES];
+    padded[..LANES].copy_from_slice(&block);
     // `dst[at]` holds `block[done]`.
     let mut done = 0;
     while mask != 0 {
         let pos = mask.trailing_zeros() as usize;
         at += pos - done;
         dst[at] = b'\\';
-        dst[at + 1..at + 1 + LANES].copy_from_slice(&(word >> (8 * pos)).to_le_bytes());
+        dst[at + 1..at + 1 + LANES].copy_from_slice(&padded[pos..pos + LANES]);
         at += 1;
         done = pos;
         mask &= mask - 1;
@@ -245,25 +322,28 @@ fn escape_block(dst: &mut [u8], mut at: usize, block: [u8; LANES], len: usize) -
 
 /// Appends `value` escaped for a string field (without the surrounding quotes).
 pub(crate) fn escape_string_value(out: &mut Vec<u8>, value: &[u8]) {
-    if value.is_empty() {
+    // Clean blocks are copied in one go; escaping starts at the first block that needs it.
+    let (blocks, _) = value.as_chunks::<LANES>();
+    let clean_blocks = blocks
+        .iter()
+        .take_while(|block| string_flags(block) == 0)
+        .count();
+    let clean = clean_blocks * LANES;
+    if clean_blocks == blocks.len()
+        && !any_flagged(&value[clean..], is_string_escaped, string_flags)
+    {
+        out.extend_from_slice(value);
         return;
     }
+    out.extend_from_slice(&value[..clean]);
+    let rest = &value[clean..];
     let start = out.len();
     // Worst case every byte is escaped, plus slack for the fixed-size stores; trimmed below.
-    out.resize(start + 2 * value.len() + 2 * LANES, 0);
+    out.resize(start + 2 * rest.len() + 2 * LANES, 0);
     let dst = &mut out[start..];
     let mut at = 0;
-    let mut blocks = value.chunks_exact(LANES);
-    for block in &mut blocks {
-        let block: [u8; LANES] = block.try_into().expect("chunks_exact yields LANES bytes");
-        at = escape_block(dst, at, block, LANES);
-    }
-    let tail = blocks.remainder();
-    if !tail.is_empty() {
-        // Zero padding is never escaped, and only `tail.len()` bytes count.
-        let mut block = [0u8; LANES];
-        block[..tail.len()].copy_from_slice(tail);
-        at = escape_block(dst, at, block, tail.len());
+    for chunk in rest.chunks(LANES) {
+        at = escape_block(dst, at, block_at(chunk), chunk.len());
     }
     out.truncate(start + at);
 }

@@ -22,8 +22,16 @@ pub fn write_float(out: &mut Vec<u8>, value: f64, format: FloatFormat) {
     if !value.is_finite() {
         return;
     }
+    // Integral values (counts, bucket counts) are common in metrics and slow in ryu; below 2^53
+    // their shortest digits are exactly the integer's, and ryu would not use an exponent there.
+    const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
     let mut ryu = ryu::Buffer::new();
-    let text = ryu.format_finite(value).as_bytes();
+    let mut itoa = itoa::Buffer::new();
+    let text = if value != 0.0 && value.fract() == 0.0 && value.abs() < EXACT_INTEGERS {
+        itoa.format(value as i64).as_bytes()
+    } else {
+        ryu.format_finite(value).as_bytes()
+    };
     match format {
         FloatFormat::Shortest => out.extend_from_slice(text.strip_suffix(b".0").unwrap_or(text)),
         FloatFormat::GoStrconv => write_go_g(out, text),
