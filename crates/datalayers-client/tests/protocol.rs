@@ -562,3 +562,76 @@ async fn protocol_datalayers_default_batch_is_8000_lines() {
         .collect();
     assert_eq!(counts, [8000, 1]);
 }
+
+/// Whatever the server answers (success, 400 whole or partial, 413, 5xx, 429), every line is
+/// counted exactly once, and "written" is exactly what the server accepted. Seeded, so a failure
+/// names a reproducible scenario.
+#[tokio::test]
+async fn protocol_every_line_is_counted_exactly_once_whatever_the_server_says() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    fn mix(mut z: u64) -> u64 {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    for seed in 0..40u64 {
+        let accepted = Arc::new(AtomicU64::new(0));
+        let calls = Arc::new(AtomicU64::new(0));
+        let (accepted_in, calls_in) = (Arc::clone(&accepted), Arc::clone(&calls));
+        let server = ScriptedServer::start(Vec::new(), move |seen| {
+            let lines: Vec<&[u8]> = seen
+                .body
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .collect();
+            match mix(seed * 1000 + calls_in.fetch_add(1, Ordering::SeqCst)) % 7 {
+                0 | 1 => {
+                    accepted_in.fetch_add(lines.len() as u64, Ordering::SeqCst);
+                    Reply::status(204)
+                }
+                2 => Reply::error(413, "too large"),
+                3 => Reply::error(500, "internal"),
+                4 => Reply::error(400, "conflict"),
+                5 => Reply::error(429, "slow down").header("retry-after", "0"),
+                _ => {
+                    // InfluxDB 1.x partial write: the first line refused, the others stored.
+                    accepted_in.fetch_add(lines.len() as u64 - 1, Ordering::SeqCst);
+                    let first = String::from_utf8_lossy(lines[0]);
+                    Reply::error(
+                        400,
+                        &format!("partial write: unable to parse '{first}': bad dropped=0"),
+                    )
+                }
+            }
+        })
+        .await;
+        let r = mix(seed);
+        let n = (r % 120) as usize;
+        let config = datalayers(&server)
+            .with_payload_max_lines(1 + (r >> 8) as usize % 40)
+            .with_payload_max_bytes(60 + (r >> 16) as usize % 1500)
+            .with_rejection_isolation_budget((r >> 24) as usize % 6)
+            .with_retry(RetryPolicy {
+                initial_backoff: Duration::from_millis(1),
+                max_backoff: Duration::from_millis(2),
+                max_retries: Some(2),
+            });
+        let client = Client::new(config).unwrap();
+        let (body, ends) = numbered_lines("spans", n);
+        let report = write(&client, &body, &ends).await;
+        assert_eq!(report.lines(), n as u64, "seed {seed}: {report}");
+        assert_eq!(
+            report.written_lines,
+            accepted.load(Ordering::SeqCst),
+            "seed {seed}: {report}"
+        );
+        assert_eq!(
+            report.requests,
+            calls.load(Ordering::SeqCst),
+            "seed {seed}: {report}"
+        );
+    }
+}
