@@ -17,7 +17,8 @@
 //! assert_eq!(text, "1e+21");
 //!
 //! let mut json = String::new();
-//! write_json_object(&[("b", ValueView::Str("<&>")), ("a", ValueView::Int(-1))], &mut json).unwrap();
+//! // Entries sorted by key, as Go writes them.
+//! write_json_object(&[("a", ValueView::Int(-1)), ("b", ValueView::Str("<&>"))], &mut json).unwrap();
 //! assert_eq!(json, r#"{"a":-1,"b":"\u003c\u0026\u003e"}"#);
 //! ```
 
