@@ -300,8 +300,7 @@ pub struct ClientConfig {
     /// Retry schedule.
     pub retry: RetryPolicy,
     /// How many times one batch may be halved to find the bad lines of an all-or-nothing 400
-    /// that names none (Datalayers answers `{"error": ...}` for the whole request; InfluxDB 2.x
-    /// too). The good halves are delivered, each bad line is rejected alone with the server's
+    /// that names none (Datalayers answers `{"error": ...}` for the whole request). The good halves are delivered, each bad line is rejected alone with the server's
     /// reason. `0` rejects the whole batch instead. Assumes the server wrote nothing of a refused
     /// request, as documented for Datalayers; InfluxDB 1.x partial writes name their lines and
     /// are never re-sent.

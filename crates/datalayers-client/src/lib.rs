@@ -39,14 +39,21 @@
 //!   `Retry-After` asks (seconds or an HTTP date) when the server says so.
 //! - **Splits** a request answered with 413 (body too large) into halves, down to single lines.
 //! - **Reads 400 answers line by line**: InfluxDB 1.x names each line it could not parse and
-//!   stores the others (a "partial write"), so they are never resent; Datalayers refuses the
-//!   request as a whole with `{"error": ...}`.
+//!   stores the others (a "partial write"), so they are never resent. Datalayers refuses the
+//!   request as a whole with one message naming no line: the client then halves the batch until
+//!   the bad lines stand alone, delivers the others, and rejects each bad line with the server's
+//!   reason, within [`ClientConfig::rejection_isolation_budget`] extra requests.
 //! - **Gives up at once** on 401, 403 and 404 with advice (a missing database: how to create it).
 //! - **Counts everything**: the [`WriteReport`] has every line as written, rejected or failed,
 //!   the refused lines with their reasons, and the requests, retries and bytes sent.
 //! - **Keeps secrets out** of URLs (credentials go in the `Authorization` header, even when given
 //!   in the endpoint as `user:pass@` or `?u=&p=`), errors, and `Debug` output.
 //! - Reads response bodies with a cap ([`ClientConfig::max_response_bytes`]).
+//!
+//! A request that timed out may still have been stored by the server, so a retry can write the
+//! same lines twice. InfluxDB overwrites them (same series and timestamp); a Datalayers table in
+//! the default `UPDATE_MODE = Append` keeps both copies. Use `Overwrite` tables (or a larger
+//! [`ClientConfig::timeout`]) where duplicates matter.
 //!
 //! # Without a tokio runtime
 //!

@@ -247,8 +247,8 @@ impl Client {
                     400 => {
                         let message = response.error_message();
                         let parsed = partial::parse_bad_request(&message, &piece);
-                        // An all-or-nothing refusal that names no line (Datalayers, InfluxDB
-                        // 2.x): halve the batch to find the bad lines and deliver the others.
+                        // An all-or-nothing refusal that names no line (Datalayers): halve the
+                        // batch to find the bad lines and deliver the others.
                         let unexplained =
                             !parsed.partial && parsed.named.is_empty() && parsed.unmatched == 0;
                         if unexplained && may_isolate && piece.len() > 1 {
