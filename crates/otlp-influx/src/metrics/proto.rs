@@ -12,8 +12,8 @@ use super::exponential::{ExplicitBuckets, ExponentialSide};
 use super::schema::{MetricWriter, Out};
 use super::scratch::TagSet;
 use super::view::{
-    ExemplarView, HistogramPointView, MetricDesc, MetricKind, Number, NumberPointView, PointView,
-    SummaryPointView, Temporality,
+    ExemplarView, HistogramPointView, HistogramStats, MetricDesc, MetricKind, Number,
+    NumberPointView, PointView, SummaryPointView, Temporality,
 };
 use crate::view::proto_attrs;
 
@@ -158,17 +158,13 @@ impl NumberPointView for NumberDataPoint {
 }
 
 impl HistogramPointView for HistogramDataPoint {
-    fn count(&self) -> u64 {
-        self.count
-    }
-    fn sum(&self) -> Option<f64> {
-        self.sum
-    }
-    fn min(&self) -> Option<f64> {
-        self.min
-    }
-    fn max(&self) -> Option<f64> {
-        self.max
+    fn stats(&self) -> HistogramStats {
+        HistogramStats {
+            count: self.count,
+            sum: self.sum,
+            min: self.min,
+            max: self.max,
+        }
     }
     fn buckets<'s>(&'s self, _: &'s mut ExplicitBuckets) -> (&'s [f64], &'s [u64]) {
         (&self.explicit_bounds, &self.bucket_counts)
@@ -176,17 +172,13 @@ impl HistogramPointView for HistogramDataPoint {
 }
 
 impl HistogramPointView for ExponentialHistogramDataPoint {
-    fn count(&self) -> u64 {
-        self.count
-    }
-    fn sum(&self) -> Option<f64> {
-        self.sum
-    }
-    fn min(&self) -> Option<f64> {
-        self.min
-    }
-    fn max(&self) -> Option<f64> {
-        self.max
+    fn stats(&self) -> HistogramStats {
+        HistogramStats {
+            count: self.count,
+            sum: self.sum,
+            min: self.min,
+            max: self.max,
+        }
     }
     fn buckets<'s>(&'s self, scratch: &'s mut ExplicitBuckets) -> (&'s [f64], &'s [u64]) {
         let side = |buckets: &'s Option<Buckets>| match buckets {

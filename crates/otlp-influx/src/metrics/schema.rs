@@ -226,11 +226,12 @@ impl MetricWriter {
                         FieldNumber::U64(*count),
                     );
                 }
-                self.fields.push("count", FieldNumber::U64(point.count()));
-                if let Some(sum) = point.sum() {
+                let stats = point.stats();
+                self.fields.push("count", FieldNumber::U64(stats.count));
+                if let Some(sum) = stats.sum {
                     self.fields.push("sum", FieldNumber::F64(sum));
                 }
-                if let (Some(min), Some(max)) = (point.min(), point.max()) {
+                if let (Some(min), Some(max)) = (stats.min, stats.max) {
                     self.fields.push("min", FieldNumber::F64(min));
                     self.fields.push("max", FieldNumber::F64(max));
                 }
@@ -244,13 +245,14 @@ impl MetricWriter {
     /// `count` (as a float), and `sum`, `min`, `max` when present, each key prefixed with
     /// `<prefix>_` when `prefix` is not empty.
     fn push_histogram_stats(&mut self, point: &impl HistogramPointView, prefix: &str) {
-        let stats = [
-            ("count", Some(point.count() as f64)),
-            ("sum", point.sum()),
-            ("min", point.min()),
-            ("max", point.max()),
+        let stats = point.stats();
+        let fields = [
+            ("count", Some(stats.count as f64)),
+            ("sum", stats.sum),
+            ("min", stats.min),
+            ("max", stats.max),
         ];
-        for (key, value) in stats {
+        for (key, value) in fields {
             if let Some(value) = value {
                 self.fields
                     .push_with(|k| push_prefixed(k, prefix, key), FieldNumber::F64(value));

@@ -13,8 +13,8 @@ use super::exponential::{ExplicitBuckets, ExponentialSide};
 use super::schema::{MetricWriter, Out};
 use super::scratch::TagSet;
 use super::view::{
-    ExemplarView, HistogramPointView, MetricDesc, MetricKind, Number, NumberPointView, PointView,
-    Temporality,
+    ExemplarView, HistogramPointView, HistogramStats, MetricDesc, MetricKind, Number,
+    NumberPointView, PointView, Temporality,
 };
 use crate::value::AttributeValue;
 use crate::view::system_time_ns;
@@ -140,6 +140,16 @@ impl SdkNumber for u64 {
     }
 }
 
+/// Histogram stats from the SDK's value type (the SDK always records the sum).
+fn stats<T: SdkNumber>(count: u64, sum: T, min: Option<T>, max: Option<T>) -> HistogramStats {
+    HistogramStats {
+        count,
+        sum: Some(sum.to_f64()),
+        min: min.map(SdkNumber::to_f64),
+        max: max.map(SdkNumber::to_f64),
+    }
+}
+
 /// An SDK data point with the times that the SDK keeps on its parent aggregation.
 struct SdkPoint<'a, P> {
     point: &'a P,
@@ -222,17 +232,9 @@ impl<T: SdkNumber> NumberPointView for SdkPoint<'_, SumDataPoint<T>> {
 }
 
 impl<T: SdkNumber> HistogramPointView for SdkPoint<'_, HistogramDataPoint<T>> {
-    fn count(&self) -> u64 {
-        self.point.count()
-    }
-    fn sum(&self) -> Option<f64> {
-        Some(self.point.sum().to_f64())
-    }
-    fn min(&self) -> Option<f64> {
-        self.point.min().map(SdkNumber::to_f64)
-    }
-    fn max(&self) -> Option<f64> {
-        self.point.max().map(SdkNumber::to_f64)
+    fn stats(&self) -> HistogramStats {
+        let p = self.point;
+        stats(p.count(), p.sum(), p.min(), p.max())
     }
     fn buckets<'s>(&'s self, scratch: &'s mut ExplicitBuckets) -> (&'s [f64], &'s [u64]) {
         // The SDK hands out iterators only: copy into the reused scratch.
@@ -245,17 +247,9 @@ impl<T: SdkNumber> HistogramPointView for SdkPoint<'_, HistogramDataPoint<T>> {
 }
 
 impl<T: SdkNumber> HistogramPointView for SdkPoint<'_, ExponentialHistogramDataPoint<T>> {
-    fn count(&self) -> u64 {
-        self.point.count() as u64
-    }
-    fn sum(&self) -> Option<f64> {
-        Some(self.point.sum().to_f64())
-    }
-    fn min(&self) -> Option<f64> {
-        self.point.min().map(SdkNumber::to_f64)
-    }
-    fn max(&self) -> Option<f64> {
-        self.point.max().map(SdkNumber::to_f64)
+    fn stats(&self) -> HistogramStats {
+        let p = self.point;
+        stats(p.count() as u64, p.sum(), p.min(), p.max())
     }
     fn buckets<'s>(&'s self, scratch: &'s mut ExplicitBuckets) -> (&'s [f64], &'s [u64]) {
         let (positive, negative) = (self.point.positive_bucket(), self.point.negative_bucket());

@@ -129,16 +129,23 @@ pub(crate) trait NumberPointView: PointView {
     fn value(&self) -> Option<Number>;
 }
 
+/// Count, sum, min and max of a histogram point.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct HistogramStats {
+    /// Total count.
+    pub(crate) count: u64,
+    /// Sum, if recorded.
+    pub(crate) sum: Option<f64>,
+    /// Minimum, if recorded.
+    pub(crate) min: Option<f64>,
+    /// Maximum, if recorded.
+    pub(crate) max: Option<f64>,
+}
+
 /// A histogram point, explicit or exponential (the latter converted, see `exponential.rs`).
 pub(crate) trait HistogramPointView: PointView {
-    /// Total count.
-    fn count(&self) -> u64;
-    /// Sum, if recorded.
-    fn sum(&self) -> Option<f64>;
-    /// Minimum, if recorded.
-    fn min(&self) -> Option<f64>;
-    /// Maximum, if recorded.
-    fn max(&self) -> Option<f64>;
+    /// Count, sum, min, max.
+    fn stats(&self) -> HistogramStats;
     /// Bounds and bucket counts (not cumulative), borrowed from the point or filled into
     /// `scratch`.
     fn buckets<'s>(&'s self, scratch: &'s mut ExplicitBuckets) -> (&'s [f64], &'s [u64]);
