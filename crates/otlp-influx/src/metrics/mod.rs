@@ -91,8 +91,9 @@
 //!   a point without value (`empty_point`), a gauge or summary under `otel-v1`
 //!   (`unsupported_metric`), a line the encoder refuses (`line_rejected`, e.g. a metric name with a
 //!   control byte).
-//! - **NaN and infinite values** are skipped field by field (`non_finite_value`, one per field);
-//!   a line left without a field is dropped (`empty_point`). The reference fails the batch.
+//! - **NaN and infinite values** are skipped field by field (`non_finite_value`, one per field;
+//!   before the encoder sees them, so whatever its `NonFinite` option); a line left without a field
+//!   is dropped (`empty_point`). The reference fails the batch.
 //! - **Exponential histograms** are written, as explicit-bound histograms with the same counts
 //!   (bounds `base^i`, `base = 2^(2^-scale)`; see below) through the schema's histogram layout, so
 //!   dashboards that read classic Prometheus buckets read them too. `otel-v1` names the measurement
