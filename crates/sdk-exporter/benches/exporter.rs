@@ -35,6 +35,8 @@ type ExportFn = dyn Fn(Vec<SpanData>);
 const SERVER_ENV: &str = "SDK_EXPORTER_BENCH_SERVER";
 /// Restricts the CPU/allocation report to one exporter (e.g. to run it under a profiler).
 const ONLY_ENV: &str = "SDK_EXPORTER_BENCH_ONLY";
+/// Exports exactly this many batches in the CPU/allocation report instead of ~2 s worth.
+const BATCHES_ENV: &str = "SDK_EXPORTER_BENCH_BATCHES";
 
 /// Counts allocations of the whole process.
 struct Counting;
@@ -154,16 +156,18 @@ fn export<E: SpanExporter>(exporter: &E, batch: Vec<SpanData>) {
     futures_executor::block_on(exporter.export(batch)).expect("export");
 }
 
-/// Exports for about two seconds after a warm-up; returns CPU ns, allocations and spans. The
+/// Exports for about two seconds after a warm-up (or exactly `SDK_EXPORTER_BENCH_BATCHES`
+/// batches, for instruction counting under callgrind); returns CPU ns, allocations and spans. The
 /// batches are cloned before the clock starts, so neither figure includes building the input.
 fn measure(export: &ExportFn, spans: &[SpanData]) -> (u64, u64, u64) {
+    let fixed: Option<usize> = std::env::var(BATCHES_ENV).ok().and_then(|n| n.parse().ok());
     for _ in 0..20 {
         export(spans.to_vec());
     }
-    let rounds = 50;
+    let rounds = fixed.unwrap_or(50);
     let (mut cpu, mut allocations, mut done) = (0, 0, 0);
     let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(2) {
+    loop {
         let batches: Vec<Vec<SpanData>> = (0..rounds).map(|_| spans.to_vec()).collect();
         let (cpu_before, allocs_before) = (process_cpu_ns(), ALLOCATIONS.load(Ordering::Relaxed));
         for batch in batches {
@@ -172,8 +176,10 @@ fn measure(export: &ExportFn, spans: &[SpanData]) -> (u64, u64, u64) {
         cpu += process_cpu_ns() - cpu_before;
         allocations += ALLOCATIONS.load(Ordering::Relaxed) - allocs_before;
         done += (rounds * spans.len()) as u64;
+        if fixed.is_some() || started.elapsed() >= Duration::from_secs(2) {
+            return (cpu, allocations, done);
+        }
     }
-    (cpu, allocations, done)
 }
 
 /// CPU time of every live thread of this process, in ns (`/proc/self/task/*/schedstat`).
