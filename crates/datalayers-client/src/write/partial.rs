@@ -176,3 +176,64 @@ mod tests {
         });
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Line-protocol-ish text, including the characters that make messages ambiguous.
+    fn line_text() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[a-z,= '\":\\\\]{1,24}( [0-9]{1,3})?").unwrap()
+    }
+
+    proptest! {
+        /// Any message: no panic, named indexes are in range and distinct.
+        #[test]
+        fn any_message_is_safe(message in ".{0,200}", lines in proptest::collection::vec(line_text(), 0..8)) {
+            let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            let mut ends = Vec::new();
+            let batch = Lines::from_newline_terminated(text.as_bytes(), &mut ends);
+            let parsed = parse_bad_request(&message, &batch);
+            let mut seen = std::collections::HashSet::new();
+            for (index, _) in &parsed.named {
+                prop_assert!(*index < batch.len());
+                prop_assert!(seen.insert(*index));
+            }
+        }
+
+        /// A message InfluxDB 1.x would write for some refused lines names exactly those lines,
+        /// with their reasons, whatever the lines contain.
+        #[test]
+        fn influxdb_messages_name_exactly_the_refused_lines(
+            lines in proptest::collection::vec(line_text(), 1..10),
+            refused_mask in any::<u16>(),
+            partial in any::<bool>(),
+        ) {
+            let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+            let mut ends = Vec::new();
+            let batch = Lines::from_newline_terminated(text.as_bytes(), &mut ends);
+            let mut refused: Vec<usize> = (0..lines.len()).filter(|i| refused_mask & (1 << i) != 0).collect();
+            if refused.is_empty() {
+                refused.push(0);
+            }
+            let entries: Vec<String> =
+                refused.iter().map(|&i| format!("unable to parse '{}': reason {i}", lines[i])).collect();
+            let mut message = entries.join("\n");
+            if partial {
+                message = format!("partial write: {message} dropped=0");
+            }
+            let parsed = parse_bad_request(&message, &batch);
+            prop_assert_eq!(parsed.partial, partial);
+            prop_assert_eq!(parsed.unmatched, 0);
+            let mut named: Vec<usize> = parsed.named.iter().map(|(i, _)| *i).collect();
+            named.sort_unstable();
+            // Identical lines may be matched to one another; the multiset of texts must agree.
+            let texts = |ix: &[usize]| { let mut t: Vec<&str> = ix.iter().map(|&i| lines[i].as_str()).collect(); t.sort_unstable(); t };
+            prop_assert_eq!(texts(&named), texts(&refused));
+            for (index, reason) in &parsed.named {
+                prop_assert!(reason.starts_with("reason "), "{:?} for line {}", reason, index);
+            }
+        }
+    }
+}
