@@ -812,3 +812,16 @@ fn v2_le_and_quantile_tags_replace_an_attribute_of_the_same_key() {
     );
     assert!(points.iter().all(|p| p.1["quantile"] == "attr"));
 }
+
+#[test]
+fn v2_keeps_the_underscore_of_an_empty_metric_name() {
+    let request = req(
+        V2,
+        vec![metric("", histogram(CUMULATIVE, &NO_INF_BUCKET, false))],
+    );
+    let (points, report) = map_points(V2, &request);
+    let keys: Vec<&str> = points[0].2.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["_count", "_sum", "start_time_unix_nano"]);
+    assert!(points[1..].iter().all(|p| p.2.contains_key("_bucket")));
+    assert!(report.is_clean());
+}

@@ -176,7 +176,7 @@ impl MetricWriter {
         match self.schema {
             MetricsSchema::TelegrafPrometheusV1 => {
                 self.name.push_str(metric.name);
-                self.push_histogram_stats(point, "");
+                self.push_histogram_stats(point, None);
                 let mut cumulative = 0u64;
                 for (i, count) in counts.iter().enumerate() {
                     cumulative = cumulative.saturating_add(*count);
@@ -191,7 +191,7 @@ impl MetricWriter {
             }
             MetricsSchema::TelegrafPrometheusV2 => {
                 self.name.push_str(PROMETHEUS_MEASUREMENT);
-                self.push_histogram_stats(point, metric.name);
+                self.push_histogram_stats(point, Some(metric.name));
                 self.push_start_time(point);
                 self.emit(metric, None, time, out);
                 let mut cumulative = 0u64;
@@ -243,8 +243,8 @@ impl MetricWriter {
     }
 
     /// `count` (as a float), and `sum`, `min`, `max` when present, each key prefixed with
-    /// `<prefix>_` when `prefix` is not empty.
-    fn push_histogram_stats(&mut self, point: &impl HistogramPointView, prefix: &str) {
+    /// `<prefix>_` when there is one.
+    fn push_histogram_stats(&mut self, point: &impl HistogramPointView, prefix: Option<&str>) {
         let stats = point.stats();
         let fields = [
             ("count", Some(stats.count as f64)),
@@ -289,11 +289,11 @@ impl MetricWriter {
             MetricsSchema::TelegrafPrometheusV2 => {
                 self.name.push_str(PROMETHEUS_MEASUREMENT);
                 self.fields.push_with(
-                    |k| push_prefixed(k, metric.name, "count"),
+                    |k| push_prefixed(k, Some(metric.name), "count"),
                     FieldNumber::F64(point.count() as f64),
                 );
                 self.fields.push_with(
-                    |k| push_prefixed(k, metric.name, "sum"),
+                    |k| push_prefixed(k, Some(metric.name), "sum"),
                     FieldNumber::F64(point.sum()),
                 );
                 self.push_start_time(point);
@@ -487,8 +487,10 @@ fn write_line(
     crate::finish_line(encoder, time as i64, out.report, || measurement.to_owned());
 }
 
-fn push_prefixed(key: &mut String, prefix: &str, name: &str) {
-    if !prefix.is_empty() {
+/// `<prefix>_<name>` (v2: `<metric>_count`, also for an empty metric name, as the reference), or
+/// `name` alone.
+fn push_prefixed(key: &mut String, prefix: Option<&str>, name: &str) {
+    if let Some(prefix) = prefix {
         key.push_str(prefix);
         key.push('_');
     }
