@@ -512,3 +512,18 @@ fn otel_v1_histogram_without_bucket_counts_is_written_without_buckets() {
     assert_eq!(text, "h__histogram,k=v count=2u,sum=3 1\n");
     assert!(report.is_clean());
 }
+
+#[test]
+fn an_empty_metric_name_is_refused_not_invented() {
+    let request = request(
+        vec![kv("k", s("v"))],
+        ("", ""),
+        vec![
+            metric("", gauge(vec![double_point(vec![], 0, 1, 1.0)])),
+            metric("ok", gauge(vec![double_point(vec![], 0, 2, 1.0)])),
+        ],
+    );
+    let (text, report) = map_with(V1, datalayers(), &request);
+    assert_eq!(text, "ok,k=v gauge=1 2\n");
+    assert_eq!(report.count(DropReason::LineRejected), 1);
+}

@@ -102,7 +102,8 @@
 //!   a name outside the rule is rewritten deterministically (each other byte becomes `_`, a `_`
 //!   prefix when it does not start with a letter or `_`, names over 63 bytes cut to 54 and suffixed
 //!   with `_` + 8 hex digits of a hash of the full name). `http/server:requests` becomes
-//!   `http_server_requests`. Other dialects keep the name as it is.
+//!   `http_server_requests`. An empty name is not invented: its line is refused
+//!   (`line_rejected`). Other dialects keep the name as it is.
 //! - **Datalayers needs a tag on every line**: with the Datalayers dialect a line that would have
 //!   no tag gets [`FALLBACK_TAG_KEY`] (`metric`) = the metric name. Other dialects write no extra
 //!   tag.

@@ -443,13 +443,15 @@ fn write_line(
         return;
     }
     let datalayers = out.encoder.options().dialect == Dialect::Datalayers;
-    let measurement = if datalayers && !is_datalayers_measurement(measurement) {
-        sanitized.clear();
-        push_datalayers_measurement(sanitized, measurement);
-        sanitized.as_str()
-    } else {
-        measurement
-    };
+    // An empty name stays empty: the encoder refuses it, as the reference does.
+    let measurement =
+        if datalayers && !measurement.is_empty() && !is_datalayers_measurement(measurement) {
+            sanitized.clear();
+            push_datalayers_measurement(sanitized, measurement);
+            sanitized.as_str()
+        } else {
+            measurement
+        };
     let encoder = &mut *out.encoder;
     encoder.start_line(measurement);
     let mut tag_count = 0usize;
