@@ -341,3 +341,14 @@ pub(crate) fn finish_line(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_mapper_can_move_to_an_exporter_thread() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<super::OtlpMapper>();
+        send_sync::<super::PreparedResource>();
+        send_sync::<super::MappingReport>();
+    }
+}
