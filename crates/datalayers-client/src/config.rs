@@ -50,6 +50,9 @@ pub const OTEL_EXPORTER_DATALAYERS_TIMEOUT: &str = "OTEL_EXPORTER_DATALAYERS_TIM
 pub const OTEL_EXPORTER_DATALAYERS_TIMEOUT_DEFAULT: u64 = 10_000;
 /// Environment variable: `gzip` or `none`.
 pub const OTEL_EXPORTER_DATALAYERS_COMPRESSION: &str = "OTEL_EXPORTER_DATALAYERS_COMPRESSION";
+/// Environment variable: path of a PEM file with extra CA certificates to trust (e.g. a
+/// self-signed Datalayers `[server.tls]` certificate), like `OTEL_EXPORTER_OTLP_CERTIFICATE`.
+pub const OTEL_EXPORTER_DATALAYERS_CERTIFICATE: &str = "OTEL_EXPORTER_DATALAYERS_CERTIFICATE";
 /// Default compression: `none` (gzip on Datalayers' `/write` is not documented; InfluxDB 1.x and
 /// 2.x decode it).
 pub const OTEL_EXPORTER_DATALAYERS_COMPRESSION_DEFAULT: &str = "none";
@@ -299,6 +302,8 @@ pub struct ClientConfig {
     pub max_response_bytes: usize,
     /// Retry schedule.
     pub retry: RetryPolicy,
+    /// Extra CA certificates (PEM), trusted on top of the platform's roots.
+    pub ca_certificates_pem: Option<Vec<u8>>,
     /// How many times one batch may be halved to find the bad lines of an all-or-nothing 400
     /// that names none (Datalayers answers `{"error": ...}` for the whole request). The good halves are delivered, each bad line is rejected alone with the server's
     /// reason. `0` rejects the whole batch instead. Assumes the server wrote nothing of a refused
@@ -335,6 +340,13 @@ impl fmt::Debug for ClientConfig {
                 "rejection_isolation_budget",
                 &self.rejection_isolation_budget,
             )
+            .field(
+                "ca_certificates_pem",
+                &self
+                    .ca_certificates_pem
+                    .as_ref()
+                    .map(|pem| format!("{} bytes", pem.len())),
+            )
             .finish()
     }
 }
@@ -367,6 +379,7 @@ impl ClientConfig {
             max_response_bytes: MAX_RESPONSE_BYTES_DEFAULT,
             retry: RetryPolicy::default(),
             rejection_isolation_budget: REJECTION_ISOLATION_BUDGET_DEFAULT,
+            ca_certificates_pem: None,
         }
     }
 
@@ -415,6 +428,16 @@ impl ClientConfig {
         }
         if let Some(compression) = get(OTEL_EXPORTER_DATALAYERS_COMPRESSION) {
             config.compression = compression.parse()?;
+        }
+        if let Some(path) = get(OTEL_EXPORTER_DATALAYERS_CERTIFICATE) {
+            let pem = std::fs::read(path.trim()).map_err(|_| {
+                ConfigError::invalid_value(
+                    OTEL_EXPORTER_DATALAYERS_CERTIFICATE,
+                    &path,
+                    "cannot read the PEM file",
+                )
+            })?;
+            config.ca_certificates_pem = Some(pem);
         }
         Ok(config)
     }
@@ -537,6 +560,12 @@ impl ClientConfig {
     /// Sets how many halvings may isolate the bad lines of a refused batch (`0`: none).
     pub fn with_rejection_isolation_budget(mut self, splits: usize) -> Self {
         self.rejection_isolation_budget = splits;
+        self
+    }
+
+    /// Trusts the CA certificates in `pem` (one or more PEM blocks) on top of the platform's roots.
+    pub fn with_ca_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_certificates_pem = Some(pem.into());
         self
     }
 
@@ -702,6 +731,22 @@ mod tests {
             ClientConfig::from_lookup(lookup(&[(OTEL_EXPORTER_DATALAYERS_COMPRESSION, "zstd")]))
                 .unwrap_err();
         assert!(err.to_string().contains("gzip"), "{err}");
+    }
+
+    #[test]
+    fn certificate_file_is_read_or_named() {
+        let path =
+            std::env::temp_dir().join(format!("datalayers-client-ca-{}.pem", std::process::id()));
+        std::fs::write(&path, b"-----BEGIN CERTIFICATE-----\n").unwrap();
+        let variable = [(OTEL_EXPORTER_DATALAYERS_CERTIFICATE, path.to_str().unwrap())];
+        let config = ClientConfig::from_lookup(lookup(&variable)).unwrap();
+        assert_eq!(
+            config.ca_certificates_pem.as_deref(),
+            Some(&b"-----BEGIN CERTIFICATE-----\n"[..])
+        );
+        std::fs::remove_file(&path).unwrap();
+        let err = ClientConfig::from_lookup(lookup(&variable)).unwrap_err();
+        assert!(err.to_string().contains("cannot read"), "{err}");
     }
 
     #[test]

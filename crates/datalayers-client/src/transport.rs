@@ -136,7 +136,19 @@ impl Transport {
             value.set_sensitive(true);
             headers.insert(name, value);
         }
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(pem) = &config.ca_certificates_pem {
+            let certificates = reqwest::Certificate::from_pem_bundle(pem)
+                .ok()
+                .filter(|certificates| !certificates.is_empty())
+                .ok_or(ConfigError::InvalidValue {
+                    variable: crate::config::OTEL_EXPORTER_DATALAYERS_CERTIFICATE,
+                    value: format!("{} bytes of PEM", pem.len()),
+                    reason: "no valid CA certificate in it",
+                })?;
+            builder = builder.tls_certs_merge(certificates);
+        }
+        let http = builder
             .user_agent(config.user_agent.as_str())
             .default_headers(headers)
             .connect_timeout(config.connect_timeout.min(config.timeout))
@@ -486,7 +498,11 @@ mod tests {
         let t = transport(ClientConfig::new("http://admin:s3cret@h:8361?p=s3cret"));
         let url = t.write_url("/write", &[("db", "d")]);
         assert!(!url.as_str().contains("s3cret"), "{url}");
-        assert!(!format!("{t:?}").contains("s3cret"));
+        let shown = format!("{t:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains(&base64(b"admin:s3cret")),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -501,6 +517,14 @@ mod tests {
             .err()
             .unwrap();
         assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn invalid_ca_certificates_fail_at_build() {
+        let config =
+            ClientConfig::new("https://h").with_ca_certificates_pem(b"not a certificate".to_vec());
+        let err = Transport::new(&config).unwrap_err();
+        assert!(err.to_string().contains("no valid CA certificate"), "{err}");
     }
 
     #[test]
