@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use crate::error::{LineError, NameKind};
+use crate::error::{LineError, NameError, NameKind};
 use crate::escape::{BackslashRule, NameContext, ScanError, escape_name, escape_string_value};
 use crate::float::write_float;
 use crate::lines::Lines;
@@ -224,7 +224,15 @@ impl Encoder {
             (NameKind::TagKey, TagOrder::Sorted) => &mut self.sorted_tags.text,
             _ => &mut self.buf,
         };
-        match escape_name(out, name, context, self.backslash) {
+        let reserved = what != NameKind::Measurement
+            && self.options.dialect == Dialect::InfluxDbV1
+            && name == "time";
+        let result = if reserved {
+            Err(ScanError::Invalid(NameError::Reserved))
+        } else {
+            escape_name(out, name, context, self.backslash)
+        };
+        match result {
             Ok(()) => true,
             Err(error) => {
                 self.fail(match error {

@@ -27,6 +27,10 @@ pub enum NameError {
     /// (and `\#` is no escape), so the line would silently vanish.
     #[error("starts with '#', which the server reads as a comment line")]
     LeadingHash,
+    /// The key is reserved by the dialect's server: InfluxDB 1.x refuses a tag or field key named
+    /// `time` (`400 partial write: invalid tag key`, checked against influxd 1.6.7).
+    #[error("is reserved by the server")]
+    Reserved,
 }
 
 /// Which kind of name was invalid.

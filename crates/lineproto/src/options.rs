@@ -21,6 +21,9 @@ pub enum Dialect {
     /// expressed (influxd answers 400 for such a field key and stores such a measurement under
     /// another name): it is refused with
     /// [`LineError::AmbiguousBackslash`](crate::LineError::AmbiguousBackslash).
+    ///
+    /// A tag or field key named `time` is refused by the server, so it is refused here
+    /// ([`NameError::Reserved`](crate::NameError::Reserved)).
     InfluxDbV1,
     /// InfluxDB 2.x: the same Go parser lineage and backslash rules as [`Dialect::InfluxDbV1`]
     /// (assumed, not checked against a 2.x server), and the unsigned `u` suffix is supported.

@@ -84,6 +84,15 @@ fn hostile_values_round_trip_through_influxdb_1x() {
         encoder.end_line(None),
         Err(LineError::AmbiguousBackslash { .. })
     ));
+    // The server refuses a `time` key; so does the encoder (see the last test).
+    encoder
+        .start_line(MEASUREMENT)
+        .tag("time", "v")
+        .field_i64("int", 1);
+    assert!(matches!(
+        encoder.end_line(None),
+        Err(LineError::InvalidName { .. })
+    ));
 
     encoder
         .start_line(MEASUREMENT)
@@ -199,4 +208,17 @@ fn influxdb_1x_misreads_a_backslash_before_an_escaped_byte_in_measurements_and_f
         values["results"][0]["series"][0]["values"][0][1].as_str(),
         Some("a\\,b")
     );
+}
+
+/// Why `time` is refused as a key for InfluxDB 1.x (`NameError::Reserved`).
+#[test]
+fn influxdb_1x_refuses_a_time_key() {
+    let Some(server) = InfluxServer::try_start() else {
+        return;
+    };
+    for line in [&b"m,time=x f=1i 1\n"[..], b"m time=1i 1\n"] {
+        let (status, body) = server.write(line);
+        assert_eq!(status, 400, "{body}");
+        assert!(body.contains("\\\"time\\\" on measurement"), "{body}");
+    }
 }

@@ -95,7 +95,7 @@ fn line_ops(
         })
 }
 
-/// Whether a line of `ops` must be refused by the value rules alone.
+/// Whether a line of `ops` must be refused by the value rules (or InfluxDB 1.x's `time` key).
 fn refused_for_values(options: &EncoderOptions, ops: &[Op]) -> bool {
     let values: Vec<&Value> = ops
         .iter()
@@ -115,7 +115,12 @@ fn refused_for_values(options: &EncoderOptions, ops: &[Op]) -> bool {
     let big_unsigned = values
         .iter()
         .any(|v| matches!(v, Value::U64(u) if *u > i64::MAX as u64));
-    (options.non_finite == NonFinite::Error && non_finite > 0)
+    let time_key = ops.iter().any(|op| match op {
+        Op::Tag(key, _) | Op::Field(key, _) | Op::FieldStrWith(key, _) => key == "time",
+        _ => false,
+    });
+    (options.dialect == Dialect::InfluxDbV1 && time_key)
+        || (options.non_finite == NonFinite::Error && non_finite > 0)
         || (options.non_finite == NonFinite::Skip && non_finite == fields)
         || (!options.dialect.supports_unsigned() && big_unsigned)
 }

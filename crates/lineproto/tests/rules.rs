@@ -440,6 +440,45 @@ fn influxdb_v1_and_v2_write_backslashes_raw_and_refuse_ambiguous_ones() {
 }
 
 #[test]
+fn influxdb_v1_refuses_time_as_a_tag_or_field_key() {
+    let as_tag = line(v1(), |e| {
+        e.start_line("m").tag("time", "x").field_i64("f", 1);
+    });
+    assert_eq!(
+        as_tag,
+        Err(LineError::InvalidName {
+            what: NameKind::TagKey,
+            name: "time".into(),
+            source: NameError::Reserved
+        })
+    );
+    let as_field = line(v1(), |e| {
+        e.start_line("m").field_i64("time", 1);
+    });
+    assert_eq!(
+        as_field,
+        Err(LineError::InvalidName {
+            what: NameKind::FieldKey,
+            name: "time".into(),
+            source: NameError::Reserved
+        })
+    );
+    // Only the exact key, and only for 1.x; a measurement or tag value may be "time".
+    assert!(
+        line(v1(), |e| {
+            e.start_line("time").tag("t", "time").field_i64("times", 1);
+        })
+        .is_ok()
+    );
+    assert!(
+        line(v3(), |e| {
+            e.start_line("m").tag("time", "x").field_i64("time", 1);
+        })
+        .is_ok()
+    );
+}
+
+#[test]
 fn influxdb_v3_escapes_backslashes_in_names() {
     let text = line(v3(), |e| {
         e.start_line("a\\b")
