@@ -40,10 +40,10 @@ install_influxdb() {
     # Keep the package's postinst from starting a system influxd on :8086 (its `invoke-rc.d
     # influxdb start || exit 1` would also fail the install if that port is busy). A
     # policy-rc.d that exits 101 is Debian's documented way to say "do not start services".
-    local policy=/usr/sbin/policy-rc.d
-    local own_policy=""
+    policy=/usr/sbin/policy-rc.d
     if [ ! -e "$policy" ]; then
-        own_policy=1
+        # Ours for the duration of the install only, even if the script is interrupted.
+        trap 'as_root rm -f "$policy"' EXIT
         printf '#!/bin/sh\n# Written by scripts/test.sh for one apt-get install.\nexit 101\n' | as_root tee "$policy" >/dev/null
         as_root chmod 755 "$policy"
     fi
@@ -52,9 +52,16 @@ install_influxdb() {
     if [ "$status" -eq 0 ]; then
         as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends influxdb >/dev/null || status=$?
     fi
-    [ -z "$own_policy" ] || as_root rm -f "$policy"
+    if [ -n "$(trap -p EXIT)" ]; then
+        as_root rm -f "$policy"
+        trap - EXIT
+    fi
     [ "$status" -eq 0 ] || die "apt-get failed (exit $status) while installing influxdb"
 }
+
+command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust (https://rustup.rs)"
+cargo fmt --version >/dev/null 2>&1 || die "rustfmt not found: rustup component add rustfmt"
+cargo clippy --version >/dev/null 2>&1 || die "clippy not found: rustup component add clippy"
 
 command -v influxd >/dev/null 2>&1 || install_influxdb
 command -v influxd >/dev/null 2>&1 || die "influxd is still missing after the install"
