@@ -86,7 +86,7 @@ struct TagSlot {
     prefix: u64,
     /// The raw key (sort key).
     key: Range<usize>,
-    /// The escaped `,key=value` to write.
+    /// The escaped `,key=value` to write (its start also records call order).
     segment: Range<usize>,
 }
 
@@ -117,10 +117,9 @@ impl SortedTags {
         });
         let mut written = 0;
         for (i, slot) in self.slots.iter().enumerate() {
-            let superseded = self
-                .slots
-                .get(i + 1)
-                .is_some_and(|next| text[next.key.clone()] == text[slot.key.clone()]);
+            let superseded = self.slots.get(i + 1).is_some_and(|next| {
+                next.prefix == slot.prefix && text[next.key.clone()] == text[slot.key.clone()]
+            });
             if !superseded {
                 out.extend_from_slice(&text[slot.segment.clone()]);
                 written += 1;
@@ -301,11 +300,6 @@ impl Encoder {
         } else {
             &mut self.buf
         };
-        let key_start = out.len();
-        if sorted {
-            // The raw key first, as the sort key; the escaped segment follows.
-            out.extend_from_slice(key.as_bytes());
-        }
         let segment_start = out.len();
         out.push(b',');
         if !self.write_name(key, NameKind::TagKey) {
@@ -316,6 +310,7 @@ impl Encoder {
         } else {
             &mut self.buf
         };
+        let key_end = out.len();
         out.push(b'=');
         match escape_name(out, value, NameContext::TagKeyOrValue, self.backslash) {
             Ok(()) => {}
@@ -329,14 +324,23 @@ impl Encoder {
             }
         }
         if sorted {
-            let segment_end = self.sorted_tags.text.len();
+            let text = &mut self.sorted_tags.text;
+            let segment_end = text.len();
+            // The sort key is the raw key: the one in the segment when escaping left it as is
+            // (escaping only ever adds bytes), else a copy after the segment.
+            let key_range = if key_end - (segment_start + 1) == key.len() {
+                segment_start + 1..key_end
+            } else {
+                text.extend_from_slice(key.as_bytes());
+                segment_end..text.len()
+            };
             let prefix = key
                 .bytes()
                 .take(8)
                 .fold(0u64, |acc, b| (acc << 8) | u64::from(b));
             self.sorted_tags.slots.push(TagSlot {
                 prefix: prefix.wrapping_shl(8 * (8 - key.len().min(8)) as u32),
-                key: key_start..segment_start,
+                key: key_range,
                 segment: segment_start..segment_end,
             });
         } else {

@@ -138,7 +138,7 @@ impl Sink for Discard {
 /// Validates `name` for `context` and writes it escaped into `sink`, in one pass.
 ///
 /// On error the sink may hold part of the name: the encoder rolls the whole line back.
-#[inline]
+#[inline(always)]
 pub(crate) fn escape_name<S: Sink>(
     sink: &mut S,
     name: &str,
