@@ -6,7 +6,8 @@
 # 1. Installs Debian's `influxdb` package when `influxd` is missing. The integration tests start
 #    their own throwaway influxd on free loopback ports (crates/test-support); they never use the
 #    packaged service or port 8086, so the package is installed without starting that service.
-# 2. cargo fmt --check, clippy -D warnings, the whole test suite (unit, integration, doc tests).
+# 2. cargo fmt --check, clippy -D warnings, the whole test suite (unit, integration, doc tests),
+#    and cargo doc with warnings denied (the workspace's rustdoc lints).
 # 3. cargo-deny (licenses, bans, sources, and advisories if a local database exists) when
 #    `cargo-deny` is installed; it is skipped with a notice otherwise.
 set -euo pipefail
@@ -75,6 +76,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test"
 cargo test --workspace --locked
+
+# The workspace's rustdoc lints (broken intra-doc links, bare URLs) only run under rustdoc.
+step "cargo doc (rustdoc lints)"
+RUSTDOCFLAGS="${RUSTDOCFLAGS:-} -D warnings" cargo doc --workspace --no-deps --locked
 
 if cargo deny --version >/dev/null 2>&1; then
     step "cargo deny (licenses, bans, sources)"
