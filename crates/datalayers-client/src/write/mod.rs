@@ -5,8 +5,10 @@
 //! configured deadline ([`ClientConfig::timeout`](crate::config::ClientConfig::timeout)); inside
 //! it the request is retried on 5xx, 408, 429 and transport errors with exponential back-off and
 //! full jitter, waiting exactly `Retry-After` when the server sends one. A 413 halves the request
-//! (down to one line). A 400 is never retried: its message is read line by line. Everything ends
-//! up counted in the [`WriteReport`].
+//! (down to one line). A 400 is never resent as is: its message is read line by line (InfluxDB
+//! 1.x names the lines it refused and keeps the others), and a refusal that names no line
+//! (Datalayers) is halved, within a budget, until the bad lines stand alone. Everything ends up
+//! counted in the [`WriteReport`].
 
 mod partial;
 mod report;
