@@ -189,3 +189,19 @@ fn a_builder_changed_between_builds_sends_each_exporter_to_its_own_destination()
     assert_eq!((first.requests(), second.requests()), (1, 1));
     drop(also_first);
 }
+
+#[test]
+fn compression_from_the_environment_gzips_the_body() {
+    let server = Loopback::recording(Reply::Status(204));
+    let exporter = with_vars(&[
+        ("OTEL_EXPORTER_DATALAYERS_ENDPOINT", server.url()),
+        ("OTEL_EXPORTER_DATALAYERS_DATABASE", "otel"),
+        ("OTEL_EXPORTER_DATALAYERS_COMPRESSION", "gzip"),
+    ])
+    .build_span_exporter()
+    .unwrap();
+    futures_executor::block_on(exporter.export(spans())).unwrap();
+    let bodies = server.raw_bodies();
+    assert_eq!(bodies.len(), 1);
+    assert_eq!(bodies[0][..2], [0x1f, 0x8b], "gzip magic");
+}

@@ -77,6 +77,16 @@ impl Loopback {
             .collect()
     }
 
+    /// Bodies received so far (recording servers only), as sent.
+    pub(crate) fn raw_bodies(&self) -> Vec<Vec<u8>> {
+        self.bodies
+            .as_ref()
+            .expect("a recording server")
+            .lock()
+            .unwrap()
+            .clone()
+    }
+
     fn serve(&self, stream: TcpStream, reply: Reply) {
         let mut writer = stream.try_clone().expect("clone the stream");
         let mut reader = BufReader::new(stream);
