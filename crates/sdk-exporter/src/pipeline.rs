@@ -208,6 +208,8 @@ impl Pipeline {
         }
     }
 
+    /// The reused mapper and encoder; a fresh pair when the last export panicked or was dropped
+    /// before it finished (an async-runtime processor cancelling it), which took them along.
     fn take_scratch(&self) -> Scratch {
         let taken = self
             .scratch
