@@ -357,3 +357,32 @@ fn spans_the_mapping_drops_are_counted_by_reason_and_fail_the_export() {
         "{stats}"
     );
 }
+
+#[test]
+fn an_export_dropped_mid_flight_leaves_the_exporter_working() {
+    /// Never answers the first write, answers the others at once.
+    #[derive(Debug, Default)]
+    struct HangsOnce(AtomicUsize);
+    impl LineSink for HangsOnce {
+        fn write<'a>(&'a self, lines: lineproto::Lines<'a>, _deadline: Instant) -> SinkFuture<'a> {
+            if self.0.fetch_add(1, Ordering::SeqCst) == 0 {
+                return Box::pin(std::future::pending());
+            }
+            Box::pin(std::future::ready(SinkOutcome::written(lines.len())))
+        }
+    }
+    let exporter = ExporterBuilder::new()
+        .with_env(|_| None)
+        .with_sink(HangsOnce::default())
+        .build_span_exporter()
+        .unwrap();
+    // What an async-runtime processor does when its own export timeout fires first.
+    let mut first = std::pin::pin!(exporter.export(request_spans(1)));
+    let polled = futures_executor::block_on(std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(first.as_mut().poll(cx).is_pending())
+    }));
+    assert!(polled, "the first export is still waiting on the sink");
+    drop(first);
+    futures_executor::block_on(exporter.export(request_spans(1))).unwrap();
+    assert_eq!(exporter.stats_handle().snapshot().lines_exported, 5);
+}
