@@ -263,26 +263,18 @@ impl<W: Write> Converter<'_, W> {
     /// OTLP/JSON: one request spanning the input (e.g. pretty-printed), or one request per line
     /// (JSON lines, as the collector's file exporter writes). Blank input has no request.
     fn json(&mut self, input: &[u8], signal: Option<Signal>) -> io::Result<()> {
-        if input.trim_ascii().is_empty() {
+        let Some(first) = non_blank_lines(input).next() else {
             return Ok(());
-        }
-        match serde_json::from_slice(input) {
-            Ok(document) => return self.convert(Place::Input, json_request(document, signal)),
-            Err(err) if !is_json_lines(input) => {
-                return self.convert(Place::Input, Err(json_syntax_error(&err, true)));
+        };
+        let one_per_line = first.1.len() < input.trim_ascii().len() && is_json_object(first.1);
+        if !one_per_line {
+            match json_request(input, signal, true) {
+                Err(_) if is_json_lines(input) => {}
+                request => return self.convert(Place::Input, request),
             }
-            Err(_) => {}
         }
-        for (index, line) in input.split(|b| *b == b'\n').enumerate() {
-            let line = line.trim_ascii();
-            if line.is_empty() {
-                continue;
-            }
-            let request = serde_json::from_slice(line).map_err(|e| json_syntax_error(&e, false));
-            self.convert(
-                Place::Line(index + 1),
-                request.and_then(|doc| json_request(doc, signal)),
-            )?;
+        for (number, line) in non_blank_lines(input) {
+            self.convert(Place::Line(number), json_request(line, signal, false))?;
         }
         Ok(())
     }
@@ -329,59 +321,89 @@ impl<W: Write> Converter<'_, W> {
     }
 }
 
-/// `serde_json`'s message with its position first: `invalid JSON at line L, column C: ...` for
-/// the whole input, `invalid JSON at column C: ...` for one line of JSON lines (whose number the
-/// caller reports).
-fn json_syntax_error(err: &serde_json::Error, with_line: bool) -> String {
+/// `serde_json`'s error as `at line L, column C: message`, or `at column C: message` for one line
+/// of JSON lines (whose number the caller reports).
+fn json_error(err: &serde_json::Error, with_line: bool) -> String {
     let text = err.to_string();
     let message = text
         .rsplit_once(" at line ")
         .map_or(text.as_str(), |(message, _)| message);
     if with_line {
-        format!(
-            "invalid JSON at line {}, column {}: {message}",
-            err.line(),
-            err.column()
-        )
+        format!("at line {}, column {}: {message}", err.line(), err.column())
     } else {
-        format!("invalid JSON at column {}: {message}", err.column())
+        format!("at column {}: {message}", err.column())
     }
 }
 
 /// Whether some line of `input` is a whole JSON object on its own: then the input is JSON lines
 /// (a pretty-printed request has no such line), and a bad line is reported by its number.
 fn is_json_lines(input: &[u8]) -> bool {
-    input
-        .split(|b| *b == b'\n')
-        .any(|line| serde_json::from_slice::<serde_json::Value>(line).is_ok_and(|v| v.is_object()))
+    non_blank_lines(input).any(|(_, line)| is_json_object(line))
 }
 
-/// Picks the request type from the top-level key (or `--signal`) and decodes it.
-fn json_request(document: serde_json::Value, signal: Option<Signal>) -> Result<Request, String> {
-    let serde_json::Value::Object(object) = &document else {
-        return Err("expected a JSON object (an OTLP export request)".to_owned());
-    };
-    let present: Vec<Signal> = Signal::ALL
-        .into_iter()
-        .filter(|s| object.contains_key(s.json_key()))
-        .collect();
-    let signal = match (signal, present.as_slice()) {
-        (Some(signal), _) => signal,
-        (None, [signal]) => *signal,
-        (None, []) => {
-            return Err("no resourceSpans, resourceLogs or resourceMetrics key".to_owned());
+/// Decodes one OTLP/JSON request: the signal is `--signal`, or the one top-level key among
+/// `resourceSpans`/`resourceLogs`/`resourceMetrics` (found by a byte search, so the document is
+/// parsed once, straight into its type). `with_line`: report the error's line too.
+fn json_request(text: &[u8], signal: Option<Signal>, with_line: bool) -> Result<Request, String> {
+    let signal = match signal {
+        Some(signal) => signal,
+        None => {
+            let present: Vec<Signal> = Signal::ALL
+                .into_iter()
+                .filter(|s| has_json_key(text, s.json_key()))
+                .collect();
+            match present.as_slice() {
+                [signal] => *signal,
+                [] => {
+                    // Not an OTLP request: a syntax error says more than a missing key.
+                    serde_json::from_slice::<serde_json::Value>(text)
+                        .map_err(|e| format!("invalid JSON {}", json_error(&e, with_line)))?;
+                    return Err("no resourceSpans, resourceLogs or resourceMetrics key".to_owned());
+                }
+                _ => {
+                    return Err(
+                        "more than one of resourceSpans, resourceLogs, resourceMetrics".to_owned(),
+                    );
+                }
+            }
         }
-        (None, _) => {
-            return Err("more than one of resourceSpans, resourceLogs, resourceMetrics".to_owned());
-        }
     };
-    let invalid =
-        |e: serde_json::Error| format!("invalid OTLP/JSON {} request: {e}", signal.name());
+    let invalid = |e: serde_json::Error| {
+        format!(
+            "invalid OTLP/JSON {} request {}",
+            signal.name(),
+            json_error(&e, with_line)
+        )
+    };
     Ok(match signal {
-        Signal::Traces => Request::Traces(serde_json::from_value(document).map_err(invalid)?),
-        Signal::Logs => Request::Logs(serde_json::from_value(document).map_err(invalid)?),
-        Signal::Metrics => Request::Metrics(serde_json::from_value(document).map_err(invalid)?),
+        Signal::Traces => Request::Traces(serde_json::from_slice(text).map_err(invalid)?),
+        Signal::Logs => Request::Logs(serde_json::from_slice(text).map_err(invalid)?),
+        Signal::Metrics => Request::Metrics(serde_json::from_slice(text).map_err(invalid)?),
     })
+}
+
+/// Whether `"key"` occurs as an object key (followed by `:`). A string *value* cannot be followed
+/// by `:` and quotes inside strings are escaped, so in OTLP/JSON this only matches the top-level
+/// key of the request (attribute keys are values: `{"key": "...", "value": ...}`).
+fn has_json_key(text: &[u8], key: &str) -> bool {
+    let quoted = format!("\"{key}\"");
+    text.windows(quoted.len())
+        .enumerate()
+        .filter(|(_, window)| *window == quoted.as_bytes())
+        .any(|(at, _)| text[at + quoted.len()..].trim_ascii_start().first() == Some(&b':'))
+}
+
+/// The non-blank lines, trimmed, with their 1-based numbers.
+fn non_blank_lines(input: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    input
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .map(|(index, line)| (index + 1, line.trim_ascii()))
+        .filter(|(_, line)| !line.is_empty())
+}
+
+fn is_json_object(text: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(text).is_ok_and(|v| v.is_object())
 }
 
 fn decode_proto(input: &[u8], signal: Signal) -> Result<Request, prost::DecodeError> {

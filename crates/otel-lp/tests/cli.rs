@@ -271,8 +271,9 @@ fn malformed_lines_are_reported_by_number_and_the_rest_converted() {
     assert_eq!(run.code, 1);
     assert_eq!(run.stdout, "up,job=a gauge=1i 1\nup,job=c gauge=1i 3\n");
     assert!(
-        run.stderr
-            .contains("line 2: invalid JSON at column 85: EOF while parsing a list"),
+        run.stderr.contains(
+            "line 2: invalid OTLP/JSON metrics request at column 85: EOF while parsing a list"
+        ),
         "{}",
         run.stderr
     );
@@ -297,8 +298,9 @@ fn malformed_document_reports_line_and_column() {
     );
     assert_eq!(run.code, 1);
     assert!(
-        run.stderr
-            .contains("input: invalid JSON at line 3, column 6"),
+        run.stderr.contains(
+            "input: invalid OTLP/JSON traces request at line 3, column 6: key must be a string"
+        ),
         "{}",
         run.stderr
     );
@@ -365,5 +367,31 @@ fn stable_columns_option_reaches_the_mapper() {
         spans.iter().all(|l| l.starts_with("spans,http.route=")),
         "{}",
         stable.stdout
+    );
+}
+
+#[test]
+fn signal_detection_looks_at_object_keys_only() {
+    // An attribute *named* resourceLogs is a string value, not the request's key.
+    let input = br#"{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":"up","gauge":{"dataPoints":[{"attributes":[{"key":"resourceLogs","value":{"stringValue":"\"resourceSpans\":"}}],"timeUnixNano":"1","asInt":"1"}]}}]}]}]}
+{"resourceSpans":[],"resourceLogs":[]}
+not json
+"#;
+    let run = otel_lp(&["convert", "--dialect", "influxdb-v1"], Some(input));
+    assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stdout,
+        "up,resourceLogs=\"resourceSpans\": gauge=1i 1\n"
+    );
+    assert!(
+        run.stderr
+            .contains("line 2: more than one of resourceSpans, resourceLogs, resourceMetrics"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("line 3: invalid JSON at column"),
+        "{}",
+        run.stderr
     );
 }
