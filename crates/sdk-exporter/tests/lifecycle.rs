@@ -377,7 +377,7 @@ fn an_export_dropped_mid_flight_leaves_the_exporter_working() {
         .build_span_exporter()
         .unwrap();
     // What an async-runtime processor does when its own export timeout fires first.
-    let mut first = std::pin::pin!(exporter.export(request_spans(1)));
+    let mut first = Box::pin(exporter.export(request_spans(1)));
     let polled = futures_executor::block_on(std::future::poll_fn(|cx| {
         std::task::Poll::Ready(first.as_mut().poll(cx).is_pending())
     }));
