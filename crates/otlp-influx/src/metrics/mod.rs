@@ -128,6 +128,11 @@
 //!   gives keys such as `1.0905077326652577`).
 //!
 //! `count`, `sum`, `min`, `max` and exemplars are written as for explicit histograms.
+//!
+//! The bounds follow the range of the data (and the SDK's rescaling), so under
+//! `telegraf-prometheus-v1` and `otel-v1` a new bound is a new field column. Datalayers with its
+//! default `auto_alter_table = false` refuses such lines once the table exists; prefer
+//! `telegraf-prometheus-v2` there, where bounds are `le` tag *values* on a fixed set of columns.
 
 mod exponential;
 mod keys;
