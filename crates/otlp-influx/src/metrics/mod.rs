@@ -130,9 +130,10 @@
 //! `count`, `sum`, `min`, `max` and exemplars are written as for explicit histograms.
 //!
 //! The bounds follow the range of the data (and the SDK's rescaling), so under
-//! `telegraf-prometheus-v1` and `otel-v1` a new bound is a new field column. Datalayers with its
-//! default `auto_alter_table = false` refuses such lines once the table exists; prefer
-//! `telegraf-prometheus-v2` there, where bounds are `le` tag *values* on a fixed set of columns.
+//! `telegraf-prometheus-v1` and `otel-v1` a new bound is a new field column (under
+//! `telegraf-prometheus-v2` only a new `le` value). Datalayers with its default
+//! `auto_alter_table = false` refuses lines with new columns once the table exists: enable it, or
+//! pre-create such tables with the bounds expected.
 
 mod exponential;
 mod keys;
