@@ -304,7 +304,7 @@ impl LineWriter<'_> {
                 Some(Val::Text(view)) => {
                     self.out.field_str_with(key, |w| {
                         // The caller checked that the value has a text form.
-                        let _ = view.append_as_string(&mut Chunked::new(w));
+                        let _ = view.append_as_string(w);
                     });
                 }
             }

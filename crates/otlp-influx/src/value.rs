@@ -79,6 +79,68 @@ impl<'s, S: TextSink> Chunked<'s, S> {
         }
     }
 
+    /// Writes `s` as a JSON string (see [`write_json_str`]). Short strings are escaped straight
+    /// into the buffer, byte by byte; long ones go through the run-copying writer.
+    fn push_json_str(&mut self, s: &str) {
+        let bytes = s.as_bytes();
+        // Worst case: two quotes and six bytes per input byte.
+        let worst = 2 + 6 * bytes.len();
+        if worst > CHUNK - self.len {
+            self.flush();
+            if worst > CHUNK {
+                self.push_ascii(b'"');
+                write_json_str_content(s, self);
+                self.push_ascii(b'"');
+                return;
+            }
+        }
+        let buf = &mut self.buf[self.len..self.len + worst];
+        buf[0] = b'"';
+        let mut at = 1;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            i += 1;
+            match JSON_ESCAPE[usize::from(b)] {
+                0 => {
+                    buf[at] = b;
+                    at += 1;
+                }
+                1 => {
+                    buf[at..at + 6].copy_from_slice(&[
+                        b'\\',
+                        b'u',
+                        b'0',
+                        b'0',
+                        HEX[usize::from(b >> 4)],
+                        HEX[usize::from(b & 0xf)],
+                    ]);
+                    at += 6;
+                }
+                2 => match bytes.get(i..i + 2) {
+                    // U+2028 / U+2029 (e2 80 a8 / e2 80 a9).
+                    Some(&[0x80, last @ (0xa8 | 0xa9)]) => {
+                        let digit = if last == 0xa8 { b'8' } else { b'9' };
+                        buf[at..at + 6].copy_from_slice(&[b'\\', b'u', b'2', b'0', b'2', digit]);
+                        at += 6;
+                        i += 2;
+                    }
+                    _ => {
+                        buf[at] = b;
+                        at += 1;
+                    }
+                },
+                letter => {
+                    buf[at] = b'\\';
+                    buf[at + 1] = letter;
+                    at += 2;
+                }
+            }
+        }
+        buf[at] = b'"';
+        self.len += at + 1;
+    }
+
     fn flush(&mut self) {
         if self.len > 0 {
             // The buffer only ever holds whole `&str` pieces, so this never fails.
@@ -366,7 +428,7 @@ impl<'a> ValueView<'a> {
     /// when the value holds a NaN or infinity.
     pub fn write_json(&self, out: &mut impl TextSink) -> Result<(), JsonError> {
         check_finite(self)?;
-        write_json_unchecked(*self, out);
+        write_json_unchecked(*self, &mut Chunked::new(out));
         Ok(())
     }
 }
@@ -404,21 +466,21 @@ pub fn write_json_object(
     for (_, v) in entries {
         check_finite(v)?;
     }
-    write_json_object_unchecked(entries.iter().copied(), out);
+    write_json_object_unchecked(entries.iter().copied(), &mut Chunked::new(out));
     Ok(())
 }
 
 /// [`write_json_object`] over an iterator, without the NaN check: the caller has checked.
-pub(crate) fn write_json_object_unchecked<'e>(
+pub(crate) fn write_json_object_unchecked<'e, S: TextSink>(
     entries: impl Iterator<Item = (&'e str, ValueView<'e>)>,
-    out: &mut impl TextSink,
+    out: &mut Chunked<'_, S>,
 ) {
     out.push_ascii(b'{');
     for (i, (k, v)) in entries.enumerate() {
         if i > 0 {
             out.push_ascii(b',');
         }
-        write_json_str(k, out);
+        out.push_json_str(k);
         out.push_ascii(b':');
         write_json_unchecked(v, out);
     }
@@ -473,10 +535,10 @@ pub(crate) fn sort_dedup_last_wins(entries: &mut Vec<Entry<'_>>) {
     entries.truncate(write);
 }
 
-fn write_json_unchecked(v: ValueView<'_>, out: &mut impl TextSink) {
+fn write_json_unchecked<S: TextSink>(v: ValueView<'_>, out: &mut Chunked<'_, S>) {
     match v {
         ValueView::Empty => out.push_str("null"),
-        ValueView::Str(s) => write_json_str(s, out),
+        ValueView::Str(s) => out.push_json_str(s),
         ValueView::Bool(b) => out.push_str(if b { "true" } else { "false" }),
         ValueView::Int(i) => out.push_str(itoa::Buffer::new().format(i)),
         ValueView::Double(f) => write_es6_float(f, out),
@@ -502,7 +564,7 @@ fn write_json_unchecked(v: ValueView<'_>, out: &mut impl TextSink) {
 /// Go sorts map keys at every level. Nested maps only come from logs and OTLP input; an OTLP
 /// list that is already sorted is written without any scratch, otherwise the keys are sorted in
 /// a small temporary vector (the SDK span path never has nested maps).
-fn write_json_map(m: MapView<'_>, out: &mut impl TextSink) {
+fn write_json_map<S: TextSink>(m: MapView<'_>, out: &mut Chunked<'_, S>) {
     let sorted_unique = match m {
         MapView::Proto(kvs) => kvs.windows(2).all(|w| w[0].key < w[1].key),
         MapView::SdkAny(map) => map.len() <= 1,
@@ -550,9 +612,7 @@ const JSON_ESCAPE: [u8; 256] = {
 /// `\b`, `\f`, other control bytes as `\u00XX`, `<` `>` `&` as `\u003c` `\u003e` `\u0026`,
 /// U+2028/U+2029 escaped; every other character raw. Runs of plain bytes are copied at once.
 pub fn write_json_str(s: &str, out: &mut impl TextSink) {
-    out.push_ascii(b'"');
-    write_json_str_content(s, out);
-    out.push_ascii(b'"');
+    Chunked::new(out).push_json_str(s);
 }
 
 /// The inside of a JSON string (no quotes), escaped as in [`write_json_str`].
@@ -708,6 +768,22 @@ pub fn write_es6_float(f: f64, out: &mut impl TextSink) {
 }
 
 fn format_es6(f: f64, buf: &mut [u8; 40]) -> usize {
+    // Fast path: ryu writes plain decimals for 1e-5 <= |f| < 1e16, the same digits ES6 writes
+    // there, except that ryu adds `.0` to integers.
+    let abs = f.abs();
+    if (1e-5..1e16).contains(&abs) {
+        let mut ryu_buf = ryu::Buffer::new();
+        let text = ryu_buf.format_finite(f).as_bytes();
+        if !text.contains(&b'e') {
+            let text = text.strip_suffix(b".0").unwrap_or(text);
+            buf[..text.len()].copy_from_slice(text);
+            return text.len();
+        }
+    }
+    format_es6_digits(f, buf)
+}
+
+fn format_es6_digits(f: f64, buf: &mut [u8; 40]) -> usize {
     let mut len = 0;
     let mut push = |b: u8, len: &mut usize| {
         buf[*len] = b;
@@ -844,6 +920,41 @@ mod tests {
             (-1e-7, "-1e-7"),
         ] {
             assert_eq!(es6(f), want, "{f:e}");
+        }
+    }
+
+    #[test]
+    fn es6_fast_path_agrees_with_the_digit_layout() {
+        for f in [
+            1e-5,
+            1.5e-5,
+            0.1,
+            1.0,
+            7.0,
+            123.456,
+            1e15,
+            9.999999999999998e15,
+            -3.25,
+            1e6,
+        ] {
+            let mut fast = [0; 40];
+            let mut slow = [0; 40];
+            let n = format_es6(f, &mut fast);
+            let m = format_es6_digits(f, &mut slow);
+            assert_eq!(fast[..n], slow[..m], "{f:e}");
+        }
+    }
+
+    #[test]
+    fn long_and_short_json_strings_escape_alike() {
+        for len in [1, 10, 80, 85, 86, 100, 600] {
+            let text: String = "<a\"\u{2028}\u{1}é".chars().cycle().take(len).collect();
+            let mut fast = String::new();
+            write_json_str(&text, &mut fast);
+            let mut slow = String::from("\"");
+            write_json_str_content(&text, &mut slow);
+            slow.push('"');
+            assert_eq!(fast, slow, "{len}");
         }
     }
 
