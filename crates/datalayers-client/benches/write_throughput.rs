@@ -12,8 +12,9 @@
 //! - `bare reqwest`: a loop of plain `reqwest` POSTs of the same bodies with none of the
 //!   client's bookkeeping: the floor a hand-written writer would get.
 //!
-//! The client's CPU is the process's user+system time (`/proc/self/stat`, USER_HZ = 100) over the
-//! run, so it includes the tokio/hyper threads but not `influxd`, which is another process.
+//! The client's CPU is this process's on-CPU time over the writes (every thread's
+//! `/proc/self/task/*/schedstat`, nanoseconds), so it includes the tokio/hyper threads but not
+//! `influxd`, which is another process.
 //! `influxd` shares the machine, so lines/s is mostly the server's speed; the CPU per line is
 //! the client's cost.
 
@@ -177,8 +178,21 @@ fn hash(name: &str) -> u64 {
         * 1_000
 }
 
-/// User + system CPU time of this process, from `/proc/self/stat` (Linux; zero elsewhere).
+/// CPU time of this process so far: the sum of every thread's on-CPU nanoseconds from
+/// `/proc/self/task/*/schedstat` (the tokio workers and the background client's thread live for
+/// the whole run, so none of their time is lost); falls back to `/proc/self/stat` ticks
+/// (USER_HZ = 100, 10 ms resolution), and to zero off Linux.
 fn process_cpu() -> Duration {
+    let from_schedstat = std::fs::read_dir("/proc/self/task").ok().map(|tasks| {
+        tasks
+            .flatten()
+            .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
+            .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+            .sum::<u64>()
+    });
+    if let Some(nanos) = from_schedstat.filter(|&n| n > 0) {
+        return Duration::from_nanos(nanos);
+    }
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
         return Duration::ZERO;
     };
