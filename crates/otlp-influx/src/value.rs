@@ -99,6 +99,15 @@ impl<'s, S: TextSink> Chunked<'s, S> {
         let mut at = 1;
         let mut i = 0;
         while i < bytes.len() {
+            // Clean 8-byte words are copied whole.
+            if let Some(word) = bytes.get(i..i + 8)
+                && !word_needs_json_escape(word)
+            {
+                buf[at..at + 8].copy_from_slice(word);
+                at += 8;
+                i += 8;
+                continue;
+            }
             let b = bytes[i];
             i += 1;
             match JSON_ESCAPE[usize::from(b)] {
