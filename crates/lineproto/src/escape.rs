@@ -233,8 +233,8 @@ macro_rules! block_flags_fn {
 block_flags_fn!(string_flags, is_string_escaped);
 block_flags_fn!(name_flags, needs_attention_in_name);
 
-/// Bit `i` set iff `block[i]` is flagged by `special` (what SSE2's `pmovmskb` computes): the
-/// `0xFF` flags' high bits gathered with a multiply, 8 bytes at a time.
+/// Bit `i` set iff `flags` flags `block[i]` (what SSE2's `pmovmskb` computes): the `0xFF` flags'
+/// high bits gathered with a multiply, 8 bytes at a time.
 #[inline(always)]
 fn block_mask(block: &Block, flags: fn(&Block) -> u128) -> u32 {
     const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
@@ -393,6 +393,33 @@ mod tests {
         let mut out = Vec::new();
         escape_string_value(&mut out, &value);
         assert_eq!(out, b"\\\"".repeat(33));
+    }
+
+    #[test]
+    fn the_name_prefilter_flags_every_byte_a_table_does_not_pass() {
+        for byte in 0..=255u8 {
+            for table in [&MEASUREMENT_TABLE, &KEY_OR_TAG_VALUE_TABLE] {
+                if table[usize::from(byte)] != PLAIN {
+                    assert!(needs_attention_in_name(byte), "{byte:#x}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn block_mask_has_one_bit_per_flagged_position() {
+        for pos in 0..LANES {
+            let mut block = [b'x'; LANES];
+            block[pos] = b'"';
+            assert_eq!(block_mask(&block, string_flags), 1 << pos);
+            block[LANES - 1 - pos] = b'\\';
+            assert_eq!(
+                block_mask(&block, string_flags),
+                (1 << pos) | (1 << (LANES - 1 - pos))
+            );
+        }
+        assert_eq!(block_mask(&[b'"'; LANES], string_flags), 0xffff);
+        assert_eq!(block_mask(&[0xff; LANES], string_flags), 0);
     }
 
     #[test]

@@ -18,12 +18,12 @@ fn hostile_text(max: usize) -> impl Strategy<Value = String> {
 /// Names valid in every dialect's generic rules and free of backslashes (so that the Go
 /// dialects can express them): non-empty, no control byte, no leading `#`.
 fn plain_name() -> impl Strategy<Value = String> + Clone {
-    "[a-zA-Z0-9_ ,=\"ü😀.#-]{1,12}".prop_filter("no leading #", |s| !s.starts_with('#'))
+    "[a-zA-Z0-9_ ,=\"ü😀.#-]{1,40}".prop_filter("no leading #", |s| !s.starts_with('#'))
 }
 
 /// Names with backslashes anywhere but at the end, for the IOx dialect.
 fn v3_name() -> impl Strategy<Value = String> + Clone {
-    "[a-zA-Z0-9_ ,=\"\\\\ü😀.#-]{0,11}[a-zA-Z0-9_ ,=\"ü😀.#-]"
+    "[a-zA-Z0-9_ ,=\"\\\\ü😀.#-]{0,39}[a-zA-Z0-9_ ,=\"ü😀.#-]"
         .prop_filter("no leading #", |s| !s.starts_with('#'))
 }
 
@@ -179,8 +179,8 @@ proptest! {
 
 fn arbitrary_op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        3 => hostile_text(10).prop_map(Op::Start),
-        3 => (hostile_text(8), hostile_text(8)).prop_map(|(k, v)| Op::Tag(k, v)),
+        3 => hostile_text(30).prop_map(Op::Start),
+        3 => (hostile_text(24), hostile_text(24)).prop_map(|(k, v)| Op::Tag(k, v)),
         4 => (hostile_text(8), value()).prop_map(|(k, v)| Op::Field(k, v)),
         1 => (hostile_text(8), prop::collection::vec(hostile_text(20), 0..3))
             .prop_map(|(k, p)| Op::FieldStrWith(k, p)),
