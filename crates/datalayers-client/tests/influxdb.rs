@@ -325,3 +325,32 @@ async fn unsigned_values_encoded_for_v1_are_accepted() {
     let value: Value = server.query("SELECT dropped_attributes_count FROM u");
     assert_eq!(value["results"][0]["series"][0]["values"][0][1], 7);
 }
+
+/// The exporter's path end to end: `BackgroundClient` polled by `futures_executor::block_on` on a
+/// plain thread (no runtime anywhere in this test), into the real server, read back.
+#[test]
+fn background_client_without_any_runtime_writes_and_survives_a_restart() {
+    let Some(mut server) = InfluxServer::try_start() else {
+        return;
+    };
+    let client = datalayers_client::BackgroundClient::new(
+        config(&server).with_timeout(Duration::from_secs(20)),
+    )
+    .unwrap();
+    let (body, ends) = numbered_lines("bridge", 300);
+    let body = bytes::Bytes::from(body);
+    let report = futures_executor::block_on(client.write(body.clone(), ends.clone()));
+    assert!(report.is_success(), "{report}");
+
+    server.stop();
+    let pending = client.write(body, ends);
+    std::thread::sleep(Duration::from_millis(700));
+    server.restart();
+    let report = futures_executor::block_on(pending);
+    assert!(report.is_success(), "{report}");
+    assert!(report.retries >= 1, "{report}");
+    client.shutdown(Duration::from_secs(5)).unwrap();
+    assert_eq!(client.totals().written_lines, 600);
+    // Same points twice: InfluxDB keeps one copy.
+    assert_eq!(count(&server, "v", "bridge"), 300);
+}
