@@ -137,17 +137,3 @@ fn sdk_and_proto_inputs_give_the_same_lines_for_realistic_spans() {
         "{sdk_lines}"
     );
 }
-
-#[test]
-#[ignore = "prints a sample"]
-fn print_realistic() {
-    let resource = opentelemetry_sdk::Resource::builder_empty()
-        .with_attributes([opentelemetry::KeyValue::new("service.name", "orders")])
-        .build();
-    let mut mapper = reference_mapper();
-    let prepared = mapper.prepare_resource(&resource);
-    let mut out = mapper.new_encoder();
-    let mut report = MappingReport::new();
-    mapper.map_sdk_spans(&prepared, &[realistic_sdk_span(1)], &mut out, &mut report);
-    println!("{}", text(&out));
-}
