@@ -95,7 +95,7 @@ fn bridge_every_call_has_a_deadline() {
         Instant::now() + Duration::from_millis(500),
     ));
     assert!(
-        started.elapsed() < Duration::from_millis(1500),
+        started.elapsed() < Duration::from_millis(2500),
         "{:?}",
         started.elapsed()
     );
@@ -120,7 +120,7 @@ fn bridge_shutdown_is_bounded_idempotent_and_final() {
     let started = Instant::now();
     let first = client.shutdown(Duration::from_millis(300));
     assert!(
-        started.elapsed() < Duration::from_millis(1500),
+        started.elapsed() < Duration::from_millis(2500),
         "shutdown took {:?}",
         started.elapsed()
     );

@@ -315,7 +315,7 @@ async fn protocol_5xx_retries_end_at_the_deadline() {
     let started = Instant::now();
     let report = write(&client, &body, &ends).await;
     let elapsed = started.elapsed();
-    assert!(elapsed < Duration::from_millis(1300), "{elapsed:?}");
+    assert!(elapsed < Duration::from_millis(2000), "{elapsed:?}");
     assert_eq!(report.failed_lines, 2, "{report}");
     assert!(report.retries >= 2, "{report}");
     assert_eq!(report.requests, report.retries + 1);
@@ -537,7 +537,7 @@ async fn protocol_hung_server_is_cut_at_the_deadline() {
     let started = Instant::now();
     let report = write(&client, &body, &ends).await;
     assert!(
-        started.elapsed() < Duration::from_millis(1500),
+        started.elapsed() < Duration::from_millis(2500),
         "{:?}",
         started.elapsed()
     );
