@@ -14,18 +14,21 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
+#[path = "../tests/support/counting.rs"]
+mod counting_allocator;
+
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use counting_allocator::allocations as allocations_so_far;
 use criterion::{BatchSize, Criterion, Throughput};
 use opentelemetry::KeyValue;
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
-use sdk_exporter::{ExporterBuilder, LineSink, Protocol, SinkFuture, SinkOutcome};
+use sdk_exporter::{ExporterBuilder, Protocol};
+use support::discard::Discard;
 use support::loopback::{Loopback, Reply};
 
 const BATCH: usize = 512;
@@ -37,30 +40,6 @@ const SERVER_ENV: &str = "SDK_EXPORTER_BENCH_SERVER";
 const ONLY_ENV: &str = "SDK_EXPORTER_BENCH_ONLY";
 /// Exports exactly this many batches in the CPU/allocation report instead of ~2 s worth.
 const BATCHES_ENV: &str = "SDK_EXPORTER_BENCH_BATCHES";
-
-/// Counts allocations of the whole process.
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// The one unsafe block: a counting allocator has to implement `GlobalAlloc`, which is unsafe.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 fn main() {
     if std::env::var_os(SERVER_ENV).is_some() {
@@ -149,16 +128,6 @@ fn main() {
     let _ = child.wait();
 }
 
-/// Accepts every line and does nothing with it.
-#[derive(Debug)]
-struct Discard;
-
-impl LineSink for Discard {
-    fn write<'a>(&'a self, lines: lineproto::Lines<'a>, _deadline: Instant) -> SinkFuture<'a> {
-        Box::pin(std::future::ready(SinkOutcome::written(lines.len())))
-    }
-}
-
 fn export<E: SpanExporter>(exporter: &E, batch: Vec<SpanData>) {
     futures_executor::block_on(exporter.export(batch)).expect("export");
 }
@@ -176,12 +145,12 @@ fn measure(export: &ExportFn, spans: &[SpanData]) -> (u64, u64, u64) {
     let started = Instant::now();
     loop {
         let batches: Vec<Vec<SpanData>> = (0..rounds).map(|_| spans.to_vec()).collect();
-        let (cpu_before, allocs_before) = (process_cpu_ns(), ALLOCATIONS.load(Ordering::Relaxed));
+        let (cpu_before, allocs_before) = (process_cpu_ns(), allocations_so_far());
         for batch in batches {
             export(batch);
         }
         cpu += process_cpu_ns() - cpu_before;
-        allocations += ALLOCATIONS.load(Ordering::Relaxed) - allocs_before;
+        allocations += allocations_so_far() - allocs_before;
         done += (rounds * spans.len()) as u64;
         if fixed.is_some() || started.elapsed() >= Duration::from_secs(2) {
             return (cpu, allocations, done);

@@ -4,47 +4,16 @@
 
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+// Only this binary replaces the global allocator.
+#[path = "support/counting.rs"]
+mod counting_allocator;
 
+use counting_allocator::allocations;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanExporter as _;
-use sdk_exporter::{ExporterBuilder, LineSink, SinkFuture, SinkOutcome};
-
-struct Counting;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-// A counting allocator has to implement `GlobalAlloc`, which is unsafe; it only forwards.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Takes the lines and does nothing with them.
-#[derive(Debug)]
-struct Discard;
-
-impl LineSink for Discard {
-    fn write<'a>(&'a self, lines: lineproto::Lines<'a>, _deadline: Instant) -> SinkFuture<'a> {
-        Box::pin(std::future::ready(SinkOutcome::written(lines.len())))
-    }
-}
+use sdk_exporter::ExporterBuilder;
+use support::discard::Discard;
 
 #[test]
 fn allocations_per_export_do_not_grow_with_the_batch() {
@@ -65,9 +34,9 @@ fn allocations_per_export_do_not_grow_with_the_batch() {
             .collect();
         let mut counts = Vec::new();
         for batch in batches {
-            let before = ALLOCATIONS.load(Ordering::SeqCst);
+            let before = allocations();
             futures_executor::block_on(exporter.export(batch)).unwrap();
-            counts.push(ALLOCATIONS.load(Ordering::SeqCst) - before);
+            counts.push(allocations() - before);
         }
         // The first export of a bigger batch may grow the buffers; after that, steady state.
         per_export.push((traces * 3, counts[3]));
