@@ -185,3 +185,13 @@ fn bridge_empty_writes_and_bad_offsets_are_reported_not_panicked() {
     assert!(server.requests().is_empty());
     runtime.shutdown_background();
 }
+
+#[test]
+fn bridge_types_can_live_in_exporters() {
+    // The SDK's exporters must be Send + Sync and their futures Send.
+    fn send_sync<T: Send + Sync + 'static>() {}
+    fn send<T: Send + 'static>() {}
+    send_sync::<BackgroundClient>();
+    send::<datalayers_client::WriteFuture>();
+    send_sync::<datalayers_client::Client>();
+}
