@@ -195,3 +195,10 @@ fn bridge_types_can_live_in_exporters() {
     send::<datalayers_client::WriteFuture>();
     send_sync::<datalayers_client::Client>();
 }
+
+/// Compiles only if `Client::write_lines` can be `tokio::spawn`ed (its future is Send).
+#[allow(dead_code)]
+fn write_lines_future_is_send(client: &datalayers_client::Client, lines: lineproto::Lines<'_>) {
+    fn send<T: Send>(_: T) {}
+    send(client.write_lines(lines));
+}
