@@ -55,11 +55,7 @@ fn main() {
     let spans = support::spans::request_spans(BATCH / 3 + 1)[..BATCH].to_vec();
     let mut exporters: Vec<(&str, Box<ExportFn>)> = Vec::new();
 
-    let mut ours = ExporterBuilder::new()
-        .with_env(|_| None)
-        .with_endpoint(url.clone())
-        .with_database("otel")
-        .with_protocol(Protocol::InfluxDbV1)
+    let mut ours = support::http_builder(&url, Duration::from_secs(10))
         .build_span_exporter()
         .expect("our exporter");
     ours.set_resource(&resource);

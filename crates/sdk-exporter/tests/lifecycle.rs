@@ -11,7 +11,7 @@ use opentelemetry_sdk::error::OTelSdkError;
 use opentelemetry_sdk::logs::LogExporter as _;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter as _;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter as _};
-use sdk_exporter::{ExporterBuilder, LineSink, MemorySink, Protocol, SinkFuture, SinkOutcome};
+use sdk_exporter::{ExporterBuilder, LineSink, MemorySink, SinkFuture, SinkOutcome};
 use support::loopback::{Loopback, Reply};
 use support::spans::request_spans;
 
@@ -22,12 +22,7 @@ fn memory(sink: &MemorySink) -> ExporterBuilder {
 }
 
 fn http(server: &Loopback, timeout: Duration) -> ExporterBuilder {
-    ExporterBuilder::new()
-        .with_env(|_| None)
-        .with_endpoint(server.url())
-        .with_database("otel")
-        .with_protocol(Protocol::InfluxDbV1)
-        .with_timeout(timeout)
+    support::http_builder(server.url(), timeout)
 }
 
 /// A sink whose writes never complete.

@@ -14,17 +14,12 @@ use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::runtime;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter as _};
-use sdk_exporter::{ExporterBuilder, Protocol};
+use sdk_exporter::ExporterBuilder;
 use support::loopback::{Loopback, Reply};
 
 /// A builder that ignores the process environment and writes to `server` as InfluxDB 1.x.
 fn builder(server: &Loopback) -> ExporterBuilder {
-    ExporterBuilder::new()
-        .with_env(|_| None)
-        .with_endpoint(server.url())
-        .with_database("otel")
-        .with_protocol(Protocol::InfluxDbV1)
-        .with_timeout(Duration::from_secs(5))
+    support::http_builder(server.url(), Duration::from_secs(5))
 }
 
 /// Emits one span per name through `provider`.
