@@ -635,3 +635,39 @@ async fn protocol_every_line_is_counted_exactly_once_whatever_the_server_says() 
         );
     }
 }
+
+/// A server that stays down costs one deadline per write call, not one per batch: once a batch
+/// has exhausted its retries, the rest of the call is counted as failed without waiting.
+#[tokio::test]
+async fn protocol_unavailable_server_costs_one_deadline_per_call() {
+    let server = ScriptedServer::always(Reply::error(503, "unavailable")).await;
+    let config = datalayers(&server)
+        .with_payload_max_lines(10)
+        .with_timeout(Duration::from_millis(300))
+        .with_retry(fast_retries());
+    let client = Client::new(config).unwrap();
+    let (body, ends) = numbered_lines("spans", 100);
+    let started = Instant::now();
+    let report = write(&client, &body, &ends).await;
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        (report.written_lines, report.failed_lines),
+        (0, 100),
+        "{report}"
+    );
+    assert!(
+        server.requests().iter().all(|r| r.body == body[..ends[9]]),
+        "only the first batch was tried"
+    );
+    assert!(
+        report
+            .errors
+            .iter()
+            .any(|e| e.message.contains("not sent") && e.lines == 90),
+        "{report:?}"
+    );
+}

@@ -119,10 +119,21 @@ impl Client {
             let (batch, tail) = rest.split_at(count);
             let batch_deadline = Instant::now() + self.config().timeout;
             let batch_deadline = deadline.map_or(batch_deadline, |d| d.min(batch_deadline));
-            self.write_batch(url, batch, first_index, owner, batch_deadline, &mut report)
+            let gave_up = self
+                .write_batch(url, batch, first_index, owner, batch_deadline, &mut report)
                 .await;
             rest = tail;
             first_index += count;
+            if gave_up && !rest.is_empty() {
+                // Do not spend a whole deadline on every remaining batch of an unavailable server.
+                report.record(exhausted(
+                    rest.len() as u64,
+                    "not sent: an earlier request of this write exhausted its retries (the server \
+                     looks unavailable)"
+                        .into(),
+                ));
+                break;
+            }
         }
         report
     }
@@ -142,7 +153,8 @@ impl Client {
         count
     }
 
-    /// Sends one batch, splitting it on 413; every line ends up in `report`.
+    /// Sends one batch, splitting it on 413; every line ends up in `report`. Returns whether a
+    /// retryable failure outlasted the deadline (the server looks unavailable).
     async fn write_batch(
         &self,
         url: &reqwest::Url,
@@ -151,28 +163,33 @@ impl Client {
         owner: Option<&Bytes>,
         deadline: Instant,
         report: &mut WriteReport,
-    ) {
+    ) -> bool {
         // Depth-first, first half first, so lines arrive in order.
         let mut pending = vec![(batch, first_index)];
         let mut isolation_left = self.config().rejection_isolation_budget;
+        let mut gave_up = false;
         while let Some((piece, first)) = pending.pop() {
             let may_isolate = isolation_left > 0;
-            if let Some(split) = self
+            match self
                 .send_piece(url, piece, first, owner, deadline, may_isolate, report)
                 .await
             {
-                if split == Split::Isolate {
-                    isolation_left -= 1;
+                Outcome::Counted => {}
+                Outcome::GaveUp => gave_up = true,
+                Outcome::Split(split) => {
+                    if split == Split::Isolate {
+                        isolation_left -= 1;
+                    }
+                    let (head, tail) = piece.split_at(piece.len() / 2);
+                    pending.push((tail, first + head.len()));
+                    pending.push((head, first));
                 }
-                let (head, tail) = piece.split_at(piece.len() / 2);
-                pending.push((tail, first + head.len()));
-                pending.push((head, first));
             }
         }
+        gave_up
     }
 
-    /// Sends `piece` with retries. Returns `Some(_)` when the piece (of more than one line) must
-    /// be split in halves and the halves sent; otherwise every line of the piece was counted.
+    /// Sends `piece` with retries; see [`Outcome`].
     #[allow(clippy::too_many_arguments)]
     async fn send_piece(
         &self,
@@ -183,7 +200,7 @@ impl Client {
         deadline: Instant,
         may_isolate: bool,
         report: &mut WriteReport,
-    ) -> Option<Split> {
+    ) -> Outcome {
         let config = self.config();
         let n = piece.len() as u64;
         let (body, encoding) = match encode_body(piece.bytes(), owner, config.compression) {
@@ -193,7 +210,7 @@ impl Client {
                     piece.len(),
                     format!("cannot compress the body: {err}"),
                 ));
-                return None;
+                return Outcome::Counted;
             }
         };
         let mut attempt = 0u32;
@@ -210,7 +227,7 @@ impl Client {
                     n,
                     "the deadline passed before the request could be sent".into(),
                 ));
-                return None;
+                return Outcome::GaveUp;
             };
             report.requests += 1;
             report.retries += u64::from(attempt > 0);
@@ -228,10 +245,10 @@ impl Client {
             let (reason, retry_after) = match self.inner.transport.execute(request).await {
                 Ok(response) if response.is_success() => {
                     report.written_lines += n;
-                    return None;
+                    return Outcome::Counted;
                 }
                 Ok(response) => match response.status {
-                    413 if piece.len() > 1 => return Some(Split::TooLarge),
+                    413 if piece.len() > 1 => return Outcome::Split(Split::TooLarge),
                     413 => {
                         let reason = format!(
                             "request too large for the server (413): {}",
@@ -244,7 +261,7 @@ impl Client {
                             message: reason,
                             lines: 1,
                         });
-                        return None;
+                        return Outcome::Counted;
                     }
                     400 => {
                         let message = response.error_message();
@@ -254,10 +271,10 @@ impl Client {
                         let unexplained =
                             !parsed.partial && parsed.named.is_empty() && parsed.unmatched == 0;
                         if unexplained && may_isolate && piece.len() > 1 {
-                            return Some(Split::Isolate);
+                            return Outcome::Split(Split::Isolate);
                         }
                         Self::record_bad_request(&parsed, piece, first, report);
-                        return None;
+                        return Outcome::Counted;
                     }
                     408 | 429 | 500..=599 => (
                         format!("HTTP {}: {}", response.status, response.error_message()),
@@ -265,13 +282,13 @@ impl Client {
                     ),
                     _ => {
                         report.record(self.permanent_error(&response, n));
-                        return None;
+                        return Outcome::Counted;
                     }
                 },
                 Err(err) if err.is_retryable() => (err.to_string(), None),
                 Err(err) => {
                     report.record(client_error(piece.len(), err.to_string()));
-                    return None;
+                    return Outcome::Counted;
                 }
             };
             let first_reason = first_reason.get_or_insert_with(|| reason.clone());
@@ -285,7 +302,7 @@ impl Client {
                     n,
                     format!("gave up after {} attempts; {history}", attempt + 1),
                 ));
-                return None;
+                return Outcome::GaveUp;
             }
             let wait = retry_after
                 .unwrap_or_else(|| crate::retry::jittered_backoff(&config.retry, attempt));
@@ -300,7 +317,7 @@ impl Client {
                     n,
                     format!("{why} after {} attempts; {history}", attempt + 1),
                 ));
-                return None;
+                return Outcome::GaveUp;
             }
             tokio::time::sleep(wait).await;
             attempt += 1;
@@ -423,6 +440,17 @@ fn not_found_advice(
             config.effective_bucket().unwrap_or("<bucket>")
         ),
     }
+}
+
+/// How sending one piece ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    /// Every line of the piece was counted (written, rejected or failed for good).
+    Counted,
+    /// Counted as failed after retryable errors outlasted the deadline or the retry budget.
+    GaveUp,
+    /// The piece (of more than one line) must be halved and the halves sent.
+    Split(Split),
 }
 
 /// Why a piece is halved.
