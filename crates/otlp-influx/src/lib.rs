@@ -217,6 +217,8 @@ pub struct OtlpMapper {
     entries: Vec<value::Entry<'static>>,
     /// Which span dimensions were seen on the span being mapped.
     seen_dimensions: Vec<bool>,
+    /// Tag, field and bucket scratch of the metric mappers.
+    metric_writer: metrics::MetricWriter,
 }
 
 /// The line plans of the trace and log measurements, fixed by the configuration.
@@ -290,10 +292,11 @@ impl OtlpMapper {
         config.validate()?;
         Ok(Self {
             plans: Plans::new(&config),
-            config,
             line_scratch: lines::LineScratch::default(),
             entries: Vec::new(),
             seen_dimensions: Vec::new(),
+            metric_writer: metrics::MetricWriter::new(config.metrics_schema),
+            config,
         })
     }
 

@@ -325,6 +325,18 @@ fn val_text<'t>(val: Val<'t>, text: &'t mut String) -> Option<&'t str> {
     Some(text.as_str())
 }
 
+/// The two lowercase hex digits of every byte: one lookup per byte.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [[0; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = [HEX[i >> 4], HEX[i & 0xf]];
+        i += 1;
+    }
+    t
+};
+
 /// Lowercase hex of an id, on the stack.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct HexId<const N: usize> {
@@ -333,11 +345,9 @@ pub(crate) struct HexId<const N: usize> {
 
 impl<const N: usize> HexId<N> {
     pub(crate) fn new(id: &[u8]) -> Self {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut buf = [b'0'; N];
-        for (i, b) in id.iter().take(N / 2).enumerate() {
-            buf[2 * i] = HEX[(b >> 4) as usize];
-            buf[2 * i + 1] = HEX[(b & 0xf) as usize];
+        for (pair, b) in buf.chunks_exact_mut(2).zip(id) {
+            pair.copy_from_slice(&HEX_PAIRS[usize::from(*b)]);
         }
         Self { buf }
     }

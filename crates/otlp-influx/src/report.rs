@@ -102,6 +102,10 @@ pub const MAX_MESSAGES: usize = 8;
 pub struct MappingReport {
     /// Lines written.
     pub lines: u64,
+    /// Lines written under a measurement name rewritten to satisfy Datalayers' naming rule
+    /// (metric names such as `http/server:requests`). Not a drop: the line was written, with
+    /// the new name.
+    pub renamed_measurements: u64,
     dropped: [u64; DropReason::ALL.len()],
     messages: Vec<String>,
 }
@@ -115,6 +119,12 @@ impl MappingReport {
     /// Counts one written line.
     pub fn record_line(&mut self) {
         self.lines += 1;
+    }
+
+    /// Counts one line written under a measurement name rewritten for Datalayers (see
+    /// [`MappingReport::renamed_measurements`]).
+    pub fn record_renamed_measurement(&mut self) {
+        self.renamed_measurements += 1;
     }
 
     /// Counts one drop; `message` is called only while fewer than [`MAX_MESSAGES`] are kept.
@@ -157,6 +167,7 @@ impl MappingReport {
     /// Adds `other`'s counts (and as many of its messages as fit).
     pub fn merge(&mut self, other: &Self) {
         self.lines += other.lines;
+        self.renamed_measurements += other.renamed_measurements;
         for (mine, theirs) in self.dropped.iter_mut().zip(other.dropped) {
             *mine += theirs;
         }
@@ -168,13 +179,15 @@ impl MappingReport {
     /// Resets every counter and message (keeps the message capacity).
     pub fn clear(&mut self) {
         self.lines = 0;
+        self.renamed_measurements = 0;
         self.dropped = Default::default();
         self.messages.clear();
     }
 }
 
 impl fmt::Display for MappingReport {
-    /// `3 lines written, 2 dropped (empty_event: 1, line_rejected: 1)`.
+    /// `3 lines written, 2 dropped (empty_event: 1, line_rejected: 1)`, plus
+    /// `, 1 measurement renamed for Datalayers` when there were renames.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -188,6 +201,11 @@ impl fmt::Display for MappingReport {
         }
         if !self.is_clean() {
             f.write_str(")")?;
+        }
+        let renamed = self.renamed_measurements;
+        if renamed > 0 {
+            let plural = if renamed == 1 { "" } else { "s" };
+            write!(f, ", {renamed} measurement{plural} renamed for Datalayers")?;
         }
         Ok(())
     }
@@ -219,6 +237,26 @@ mod tests {
         a.clear();
         assert!(a.is_clean());
         assert_eq!(a.to_string(), "0 lines written, 0 dropped");
+
+        // A rename is counted and shown, but is not a drop.
+        let mut renamed = MappingReport::new();
+        renamed.record_line();
+        renamed.record_renamed_measurement();
+        a.merge(&renamed);
+        a.merge(&renamed);
+        assert_eq!(a.renamed_measurements, 2);
+        assert!(a.is_clean());
+        assert_eq!(
+            a.to_string(),
+            "2 lines written, 0 dropped, 2 measurements renamed for Datalayers"
+        );
+        a.record_drop(DropReason::EmptyPoint, || "x".into());
+        assert_eq!(
+            a.to_string(),
+            "2 lines written, 1 dropped (empty_point: 1), 2 measurements renamed for Datalayers"
+        );
+        a.clear();
+        assert_eq!(a.renamed_measurements, 0);
     }
 
     #[test]

@@ -527,15 +527,25 @@ impl<'a> Entry<'a> {
 /// Sorts entries by key; of entries with the same key only the last one (highest `seq`) stays.
 /// In place and allocation-free (`sort_unstable_by` never allocates).
 pub(crate) fn sort_dedup_last_wins(entries: &mut Vec<Entry<'_>>) {
-    entries.sort_unstable_by(|a, b| {
+    let order = |a: &Entry<'_>, b: &Entry<'_>| {
         a.prefix
             .cmp(&b.prefix)
             .then_with(|| a.key.cmp(b.key))
             .then(a.seq.cmp(&b.seq))
-    });
-    let mut write = 0;
-    for read in 0..entries.len() {
-        let last_of_run = read + 1 == entries.len() || entries[read + 1].key != entries[read].key;
+    };
+    // Input that is already in order (a sorted OTLP list, a presorted level) costs one pass.
+    if !entries.is_sorted_by(|a, b| order(a, b).is_le()) {
+        entries.sort_unstable_by(order);
+    }
+    let same_key = |a: &Entry<'_>, b: &Entry<'_>| a.prefix == b.prefix && a.key == b.key;
+    // Most attribute lists have no duplicate: nothing to move then.
+    let Some(first_dup) = entries.windows(2).position(|w| same_key(&w[0], &w[1])) else {
+        return;
+    };
+    let mut write = first_dup;
+    for read in first_dup..entries.len() {
+        let last_of_run =
+            read + 1 == entries.len() || !same_key(&entries[read + 1], &entries[read]);
         if last_of_run {
             entries.swap(write, read);
             write += 1;

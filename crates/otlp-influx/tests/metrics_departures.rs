@@ -355,8 +355,17 @@ fn datalayers_measurement_names_are_rewritten_into_its_rule() {
     assert_eq!(names[2].len(), 63);
     assert!(names[2].starts_with("app.segmentsegment"));
     assert!(report.is_clean());
+    // Each rename is counted (not as a drop) and shown.
+    assert_eq!(report.renamed_measurements, 3);
+    assert!(
+        report
+            .to_string()
+            .ends_with(", 3 measurements renamed for Datalayers"),
+        "{report}"
+    );
     // Other dialects keep the names.
-    let (text, _) = map_with(V1, reference_options(), &request);
+    let (text, report) = map_with(V1, reference_options(), &request);
+    assert_eq!(report.renamed_measurements, 0);
     assert!(
         text.starts_with("http/server:requests,k=v gauge=1 1\n"),
         "{text}"

@@ -1,6 +1,7 @@
 //! Proof of "no heap allocation per span in steady state" on the SDK span path, attributes JSON
 //! included: a counting global allocator counts this thread's allocations while realistic spans
-//! (10 attributes, an event, a link, an error status) are mapped again and again.
+//! (10 attributes, an event, a link, an error status) are mapped again and again. The same for
+//! SDK metrics (gauge, sum, histogram points), which reuse the mapper's metric scratch.
 
 // The counting allocator must implement `GlobalAlloc`, an unsafe trait; it only delegates to
 // `System` and bumps a thread-local counter.
@@ -134,4 +135,98 @@ fn stable_columns_mode_does_not_allocate_either() {
         ],
         ..MappingConfig::default()
     });
+}
+
+/// A metric exporter that maps what it is given again and again, counting the allocations of
+/// the steady-state rounds (on the exporting thread, where the counter is thread-local).
+#[derive(Clone, Default)]
+struct CountingMetricExporter {
+    /// (allocations in the counted rounds, points per round, text of the last round).
+    result: std::sync::Arc<std::sync::Mutex<Option<(u64, u64, String)>>>,
+}
+
+impl opentelemetry_sdk::metrics::exporter::PushMetricExporter for CountingMetricExporter {
+    async fn export(
+        &self,
+        metrics: &opentelemetry_sdk::metrics::data::ResourceMetrics,
+    ) -> opentelemetry_sdk::error::OTelSdkResult {
+        if self.result.lock().unwrap().is_some() {
+            return Ok(()); // shutdown exports again: the first export is the measurement
+        }
+        let mut mapper = OtlpMapper::new(MappingConfig::default()).unwrap();
+        let mut out = mapper.new_encoder();
+        let mut report = MappingReport::new();
+        let mut round = |out: &mut lineproto::Encoder, report: &mut MappingReport| {
+            out.clear();
+            report.clear();
+            mapper.map_sdk_metrics(metrics, out, report);
+        };
+        // Warm-up: the scratch and the buffer grow to their steady size.
+        for _ in 0..3 {
+            round(&mut out, &mut report);
+        }
+        let before = allocations();
+        for _ in 0..20 {
+            round(&mut out, &mut report);
+        }
+        let allocated = allocations() - before;
+        assert!(report.is_clean(), "{report}");
+        let text = String::from_utf8(out.as_bytes().to_vec()).unwrap();
+        *self.result.lock().unwrap() = Some((allocated, report.lines, text));
+        Ok(())
+    }
+    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+    fn shutdown_with_timeout(
+        &self,
+        _: std::time::Duration,
+    ) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+    fn temporality(&self) -> opentelemetry_sdk::metrics::Temporality {
+        opentelemetry_sdk::metrics::Temporality::Cumulative
+    }
+}
+
+#[test]
+fn sdk_metrics_map_without_allocating_in_steady_state() {
+    use opentelemetry::{KeyValue, metrics::MeterProvider as _};
+    let exporter = CountingMetricExporter::default();
+    let provider = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+        .with_resource(
+            opentelemetry_sdk::Resource::builder_empty()
+                .with_attributes([
+                    KeyValue::new("service.name", "orders"),
+                    KeyValue::new("host.name", "node-1"),
+                ])
+                .build(),
+        )
+        .with_reader(opentelemetry_sdk::metrics::PeriodicReader::builder(exporter.clone()).build())
+        .build();
+    let meter = provider.meter("shop");
+    let requests = meter.u64_counter("http_requests_total").build();
+    let temperature = meter.f64_gauge("temperature").build();
+    let latency = meter.f64_histogram("latency").build();
+    for code in [200, 404, 500] {
+        requests.add(3, &[KeyValue::new("code", code)]);
+        temperature.record(21.5, &[KeyValue::new("room", code.to_string())]);
+        latency.record(0.7, &[KeyValue::new("route", format!("/r{code}"))]);
+    }
+    provider.force_flush().unwrap();
+    provider.shutdown().unwrap();
+
+    let (allocated, lines, text) = exporter.result.lock().unwrap().take().expect("exported");
+    // 3 counter, 3 gauge and 3 histogram points, one line each (telegraf-prometheus-v1).
+    assert_eq!(lines, 9, "{text}");
+    assert_eq!(
+        allocated, 0,
+        "{allocated} allocations for 20 rounds of {lines} points"
+    );
+    // Every kind really was written (a test that cannot fail is worse than none).
+    assert!(text.contains("http_requests_total,code=200,"), "{text}");
+    assert!(text.contains(" counter=3"), "{text}");
+    assert!(text.contains("temperature,host.name=node-1,"), "{text}");
+    assert!(text.contains("latency,host.name=node-1,"), "{text}");
+    assert!(text.contains(",count=1,"), "{text}");
 }

@@ -444,14 +444,14 @@ fn write_line(
     }
     let datalayers = out.encoder.options().dialect == Dialect::Datalayers;
     // An empty name stays empty: the encoder refuses it, as the reference does.
-    let measurement =
-        if datalayers && !measurement.is_empty() && !is_datalayers_measurement(measurement) {
-            sanitized.clear();
-            push_datalayers_measurement(sanitized, measurement);
-            sanitized.as_str()
-        } else {
-            measurement
-        };
+    let renamed = datalayers && !measurement.is_empty() && !is_datalayers_measurement(measurement);
+    let measurement = if renamed {
+        sanitized.clear();
+        push_datalayers_measurement(sanitized, measurement);
+        sanitized.as_str()
+    } else {
+        measurement
+    };
     let encoder = &mut *out.encoder;
     encoder.start_line(measurement);
     let mut tag_count = 0usize;
@@ -486,7 +486,9 @@ fn write_line(
     }
     fields.clear();
     // The reference writes uint64 timestamps cast to int64.
-    crate::finish_line(encoder, time as i64, out.report, || measurement.to_owned());
+    if crate::finish_line(encoder, time as i64, out.report, || measurement.to_owned()) && renamed {
+        out.report.record_renamed_measurement();
+    }
 }
 
 /// `<prefix>_<name>` (v2: `<metric>_count`, also for an empty metric name, as the reference), or
