@@ -1,0 +1,586 @@
+//! Fuzzes the text forms of `otlp_influx::value`: the Go `encoding/json` writer (`write_json`,
+//! `write_json_object`, `write_json_str`, `write_json_str_lossy`), pdata `AsString`
+//! (`append_as_string`), ES6 float text and base64.
+//!
+//! Values are arbitrary nested trees (strings full of escapes, long strings that cross the
+//! writer's word and chunk boundaries, bytes, doubles, duplicate and unsorted map keys) seen
+//! through each source type: OTLP `AnyValue`, SDK logs `AnyValue` (hash maps) and SDK arrays.
+//! Checked against a plain reference writer in this file (Go's escaping, keys sorted, the last
+//! duplicate winning) byte for byte, and by `serde_json`: the output is valid JSON whose strings
+//! and numbers are exactly the input (invalid UTF-8 as U+FFFD). NaN/infinity anywhere in a
+//! container writes nothing and names the value.
+
+#![no_main]
+
+use std::collections::HashMap;
+
+use libfuzzer_sys::arbitrary::{Result, Unstructured};
+use libfuzzer_sys::fuzz_target;
+use opentelemetry::logs::AnyValue as SdkAnyValue;
+use opentelemetry::{Key, StringValue};
+use opentelemetry_proto::tonic::common::v1::{
+    AnyValue as ProtoAnyValue, ArrayValue, KeyValue, KeyValueList, any_value::Value as ProtoValue,
+};
+use otlp_influx::value::{
+    ArrayView, AttributeValue, JsonError, ValueView, write_base64, write_es6_float,
+    write_json_object, write_json_str, write_json_str_lossy,
+};
+use serde_json::Value as Json;
+
+/// An attribute value tree, the model every view is checked against.
+#[derive(Debug, Clone)]
+enum Node {
+    Empty,
+    Str(String),
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+    Bytes(Vec<u8>),
+    Array(Vec<Node>),
+    /// Entries in source order, duplicates included.
+    Map(Vec<(String, Node)>),
+}
+
+/// Characters that hit every escaping branch (Go's HTML escapes, U+2028/9 and their neighbours
+/// sharing the 0xE2 lead byte, the short escapes, raw DEL and non-ASCII).
+const ALPHABET: &[char] = &[
+    'a', 'Z', '0', ' ', '"', '\\', '/', '<', '>', '&', '\n', '\r', '\t', '\u{8}', '\u{c}', '\0',
+    '\u{1}', '\u{1f}', '\u{7f}', '\u{2028}', '\u{2029}', '\u{2027}', '\u{202a}', '\u{20ac}', 'é',
+    '😀', '\u{fffd}',
+];
+
+fn text(u: &mut Unstructured<'_>) -> Result<String> {
+    if u.ratio(1, 8)? {
+        return u.arbitrary();
+    }
+    let len = u.int_in_range(0..=20)?;
+    let mut out: String = (0..len)
+        .map(|_| u.choose(ALPHABET).copied())
+        .collect::<Result<_>>()?;
+    // Sometimes long: many 8-byte words, and past the 512-byte chunk of the writer.
+    if u.ratio(1, 16)? {
+        out = out.repeat(u.int_in_range(2..=120)?);
+    }
+    Ok(out)
+}
+
+fn double(u: &mut Unstructured<'_>) -> Result<f64> {
+    Ok(match u.int_in_range(0..=3)? {
+        0 => *u.choose(&[
+            0.0,
+            -0.0,
+            1e21,
+            1e-6,
+            1e-7,
+            9.999999999999999e20,
+            1e16,
+            1e-5,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            0.1,
+            123456789.0,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ])?,
+        _ => u.arbitrary()?,
+    })
+}
+
+fn node(u: &mut Unstructured<'_>, depth: u32) -> Result<Node> {
+    Ok(match u.int_in_range(0..=9)? {
+        0 => Node::Empty,
+        1 => Node::Bool(u.arbitrary()?),
+        2 => Node::Int(u.arbitrary()?),
+        3 => Node::Double(double(u)?),
+        4 => Node::Bytes(u.arbitrary()?),
+        5 if depth < 6 => Node::Array(
+            (0..u.int_in_range(0..=4)?)
+                .map(|_| node(u, depth + 1))
+                .collect::<Result<_>>()?,
+        ),
+        6 if depth < 6 => Node::Map(entries(u, depth + 1)?),
+        _ => Node::Str(text(u)?),
+    })
+}
+
+/// Map entries: keys from a small set, so that duplicates and unsorted orders are common.
+fn entries(u: &mut Unstructured<'_>, depth: u32) -> Result<Vec<(String, Node)>> {
+    (0..u.int_in_range(0..=5)?)
+        .map(|_| {
+            let key = if u.ratio(2, 3)? {
+                (*u.choose(&[
+                    "a",
+                    "b",
+                    "ab",
+                    "a<",
+                    "",
+                    "é",
+                    "service.name",
+                    "abcdefgh1",
+                    "abcdefgh0",
+                ])?)
+                .to_owned()
+            } else {
+                text(u)?
+            };
+            Ok((key, node(u, depth)?))
+        })
+        .collect()
+}
+
+fn to_proto(n: &Node) -> ProtoAnyValue {
+    let value = match n {
+        Node::Empty => None,
+        Node::Str(s) => Some(ProtoValue::StringValue(s.clone())),
+        Node::Bool(b) => Some(ProtoValue::BoolValue(*b)),
+        Node::Int(i) => Some(ProtoValue::IntValue(*i)),
+        Node::Double(f) => Some(ProtoValue::DoubleValue(*f)),
+        Node::Bytes(b) => Some(ProtoValue::BytesValue(b.clone())),
+        Node::Array(items) => Some(ProtoValue::ArrayValue(ArrayValue {
+            values: items.iter().map(to_proto).collect(),
+        })),
+        Node::Map(entries) => Some(ProtoValue::KvlistValue(KeyValueList {
+            values: entries
+                .iter()
+                .map(|(k, v)| KeyValue {
+                    key: k.clone(),
+                    value: Some(to_proto(v)),
+                    ..Default::default()
+                })
+                .collect(),
+        })),
+    };
+    ProtoAnyValue { value }
+}
+
+/// The SDK logs form, or `None` for what it cannot hold (an empty value).
+fn to_sdk(n: &Node) -> Option<SdkAnyValue> {
+    Some(match n {
+        Node::Empty => return None,
+        Node::Str(s) => SdkAnyValue::String(s.clone().into()),
+        Node::Bool(b) => SdkAnyValue::Boolean(*b),
+        Node::Int(i) => SdkAnyValue::Int(*i),
+        Node::Double(f) => SdkAnyValue::Double(*f),
+        Node::Bytes(b) => SdkAnyValue::Bytes(Box::new(b.clone())),
+        Node::Array(items) => {
+            SdkAnyValue::ListAny(Box::new(items.iter().map(to_sdk).collect::<Option<_>>()?))
+        }
+        Node::Map(entries) => {
+            let mut map = HashMap::new();
+            for (k, v) in entries {
+                map.insert(Key::from(k.clone()), to_sdk(v)?);
+            }
+            SdkAnyValue::Map(Box::new(map))
+        }
+    })
+}
+
+/// Keys sorted, the last of each duplicate kept (what Go's map and pdata `AsRaw` give).
+fn sorted_unique(entries: &[(String, Node)]) -> Vec<(&str, &Node)> {
+    let mut out: Vec<(&str, &Node)> = Vec::new();
+    for (k, v) in entries {
+        match out.iter_mut().find(|(key, _)| *key == k.as_str()) {
+            Some(slot) => slot.1 = v,
+            None => out.push((k, v)),
+        }
+    }
+    out.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    out
+}
+
+/// The first NaN/infinity that Go would meet: in a map only the last of duplicate keys counts
+/// (pdata `AsRaw` builds a Go map), in key order.
+fn first_non_finite(n: &Node) -> Option<f64> {
+    match n {
+        Node::Double(f) if !f.is_finite() => Some(*f),
+        Node::Array(items) => items.iter().find_map(first_non_finite),
+        Node::Map(entries) => sorted_unique(entries)
+            .iter()
+            .find_map(|(_, v)| first_non_finite(v)),
+        _ => None,
+    }
+}
+
+/// Every NaN/infinity in the tree, shadowed duplicates included.
+fn any_non_finite(n: &Node, found: &mut Vec<&'static str>) {
+    match n {
+        Node::Double(f) if !f.is_finite() => found.push(go_name(*f)),
+        Node::Array(items) => items.iter().for_each(|v| any_non_finite(v, found)),
+        Node::Map(entries) => entries.iter().for_each(|(_, v)| any_non_finite(v, found)),
+        _ => {}
+    }
+}
+
+/// Known departure, reported to the owner of `otlp_influx::value` (see the fuzz report): a map
+/// whose NaN/infinity sits only under a key repeated later (so Go never sees it) is still
+/// refused as non-finite. While this is `true` such trees are not checked; set it to `false`
+/// once `ValueView::has_non_finite` looks only at the entries that are written.
+const SKIP_SHADOWED_NON_FINITE: bool = true;
+
+fn shadowed_non_finite(n: &Node) -> bool {
+    let mut all = Vec::new();
+    any_non_finite(n, &mut all);
+    !all.is_empty() && first_non_finite(n).is_none()
+}
+
+fn go_name(f: f64) -> &'static str {
+    if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "+Inf"
+    } else {
+        "-Inf"
+    }
+}
+
+/// Go `encoding/json` string escaping, one character at a time.
+fn ref_json_str(s: &str, out: &mut String) {
+    out.push('"');
+    ref_json_str_content(s, out);
+    out.push('"');
+}
+
+fn ref_json_str_content(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '<' | '>' | '&' | '\u{0}'..='\u{1f}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const TABLE: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for group in bytes.chunks(3) {
+        let n = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= group.len() {
+                out.push(char::from(TABLE[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// ES6 number text from the standard library's shortest round-trip digits (`{:e}`).
+fn ref_es6(f: f64) -> String {
+    if f == 0.0 {
+        return if f.is_sign_negative() { "-0" } else { "0" }.to_owned();
+    }
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exp) = sci.split_once('e').expect("`{:e}` has an exponent");
+    let exp: i32 = exp.parse().expect("exponent");
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let sign = if f < 0.0 { "-" } else { "" };
+    if !(1e-6..1e21).contains(&f.abs()) {
+        let rest = if digits.len() > 1 {
+            format!(".{}", &digits[1..])
+        } else {
+            String::new()
+        };
+        let exp_sign = if exp < 0 { '-' } else { '+' };
+        return format!(
+            "{sign}{}{rest}e{exp_sign}{}",
+            &digits[..1],
+            exp.unsigned_abs()
+        );
+    }
+    if exp < 0 {
+        return format!("{sign}0.{}{digits}", "0".repeat((-exp - 1) as usize));
+    }
+    let int_len = exp as usize + 1;
+    if digits.len() <= int_len {
+        format!("{sign}{digits}{}", "0".repeat(int_len - digits.len()))
+    } else {
+        format!("{sign}{}.{}", &digits[..int_len], &digits[int_len..])
+    }
+}
+
+/// The reference JSON of a finite tree.
+fn ref_json(n: &Node, out: &mut String) {
+    match n {
+        Node::Empty => out.push_str("null"),
+        Node::Str(s) => ref_json_str(s, out),
+        Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Node::Int(i) => out.push_str(&i.to_string()),
+        Node::Double(f) => out.push_str(&ref_es6(*f)),
+        Node::Bytes(b) => {
+            out.push('"');
+            out.push_str(&base64(b));
+            out.push('"');
+        }
+        Node::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                ref_json(item, out);
+            }
+            out.push(']');
+        }
+        Node::Map(entries) => ref_object(&sorted_unique(entries), out),
+    }
+}
+
+fn ref_object(entries: &[(&str, &Node)], out: &mut String) {
+    out.push('{');
+    for (i, (k, v)) in entries.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        ref_json_str(k, out);
+        out.push(':');
+        ref_json(v, out);
+    }
+    out.push('}');
+}
+
+/// `json` (parsed by serde_json) holds exactly the value of `n`.
+fn same(json: &Json, n: &Node) -> bool {
+    match (json, n) {
+        (Json::Null, Node::Empty) => true,
+        (Json::String(s), Node::Str(t)) => s == t,
+        (Json::Bool(a), Node::Bool(b)) => a == b,
+        (Json::Number(x), Node::Int(i)) => x.as_i64() == Some(*i),
+        (Json::Number(x), Node::Double(f)) => x.as_f64() == Some(*f),
+        (Json::String(s), Node::Bytes(b)) => *s == base64(b),
+        (Json::Array(a), Node::Array(items)) => {
+            a.len() == items.len() && a.iter().zip(items).all(|(j, n)| same(j, n))
+        }
+        (Json::Object(map), Node::Map(entries)) => {
+            let unique = sorted_unique(entries);
+            map.len() == unique.len()
+                && unique
+                    .iter()
+                    .all(|(k, v)| map.get(*k).is_some_and(|j| same(j, v)))
+        }
+        _ => false,
+    }
+}
+
+fn parse(text: &str) -> Json {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("invalid JSON ({e}): {text:?}"))
+}
+
+/// `write_json` of `view` against the model `n`: byte for byte, and through serde_json.
+fn check_json(view: ValueView<'_>, n: &Node) {
+    let mut out = String::from("prefix");
+    match first_non_finite(n) {
+        Some(f) => {
+            let err = view
+                .write_json(&mut out)
+                .expect_err("a non-finite double has no JSON");
+            let _ = f;
+            let mut names = Vec::new();
+            any_non_finite(n, &mut names);
+            let JsonError::NonFinite(name) = err;
+            assert!(names.contains(&name), "{name} is not in {n:?}");
+            assert_eq!(out, "prefix", "nothing written on error");
+            let err = view.append_as_string(&mut out);
+            if matches!(n, Node::Array(_) | Node::Map(_)) {
+                assert!(err.is_err());
+                assert_eq!(out, "prefix", "nothing written on error");
+            }
+        }
+        None => {
+            view.write_json(&mut out).expect("finite values have JSON");
+            let json = &out["prefix".len()..];
+            let mut want = String::new();
+            ref_json(n, &mut want);
+            assert_eq!(json, want);
+            let parsed = parse(json);
+            assert!(same(&parsed, n), "{json:?} is not {n:?}");
+        }
+    }
+}
+
+/// pdata `AsString` of `view` against the model.
+fn check_as_string(view: ValueView<'_>, n: &Node) {
+    let mut out = String::new();
+    let result = view.append_as_string(&mut out);
+    match n {
+        Node::Empty => assert_eq!(out, ""),
+        Node::Str(s) => assert_eq!(&out, s),
+        Node::Bool(b) => assert_eq!(out, b.to_string()),
+        Node::Int(i) => assert_eq!(out, i.to_string()),
+        Node::Double(f) if f.is_nan() => assert_eq!(out, "NaN"),
+        Node::Double(f) if f.is_infinite() => {
+            assert_eq!(out, if *f > 0.0 { "Infinity" } else { "-Infinity" })
+        }
+        Node::Double(f) => {
+            assert_eq!(out, ref_es6(*f));
+            assert_eq!(out.parse::<f64>().ok(), Some(*f), "{out}");
+        }
+        Node::Bytes(b) => assert_eq!(out, base64(b)),
+        Node::Array(_) | Node::Map(_) => match first_non_finite(n) {
+            Some(_) => assert!(result.is_err() && out.is_empty()),
+            None => {
+                let mut want = String::new();
+                ref_json(n, &mut want);
+                assert_eq!(out, want);
+            }
+        },
+    }
+    if !matches!(n, Node::Array(_) | Node::Map(_)) {
+        assert!(result.is_ok());
+    }
+}
+
+fn run(data: &[u8]) -> Result<()> {
+    let mut u = Unstructured::new(data);
+
+    // Strings and raw bytes as JSON strings.
+    let s = text(&mut u)?;
+    let mut out = String::new();
+    write_json_str(&s, &mut out);
+    let mut want = String::new();
+    ref_json_str(&s, &mut want);
+    assert_eq!(out, want);
+    assert_eq!(parse(&out), Json::String(s));
+    let raw: Vec<u8> = if u.ratio(1, 2)? {
+        u.arbitrary()?
+    } else {
+        // Mostly valid UTF-8 with a few bad bytes spliced in.
+        let mut raw = text(&mut u)?.into_bytes();
+        for _ in 0..u.int_in_range(0..=3)? {
+            let at = u.int_in_range(0..=raw.len())?;
+            raw.insert(
+                at,
+                *u.choose(&[0x80, 0xbf, 0xc0, 0xe2, 0xed, 0xf0, 0xf4, 0xff])?,
+            );
+        }
+        raw
+    };
+    let mut out = String::new();
+    write_json_str_lossy(&raw, &mut out);
+    // Each invalid sequence (as `from_utf8_lossy` groups them) becomes the escape `\ufffd`.
+    let mut want = String::from("\"");
+    for chunk in raw.utf8_chunks() {
+        ref_json_str_content(chunk.valid(), &mut want);
+        if !chunk.invalid().is_empty() {
+            want.push_str("\\ufffd");
+        }
+    }
+    want.push('"');
+    assert_eq!(out, want);
+    assert_eq!(
+        parse(&out),
+        Json::String(String::from_utf8_lossy(&raw).into_owned())
+    );
+
+    // Numbers and bytes on their own.
+    let f = double(&mut u)?;
+    if f.is_finite() {
+        let mut out = String::new();
+        write_es6_float(f, &mut out);
+        assert_eq!(out, ref_es6(f), "{f:e}");
+    }
+    let bytes: Vec<u8> = u.arbitrary()?;
+    let mut out = String::new();
+    write_base64(&bytes, &mut out);
+    assert_eq!(out, base64(&bytes));
+
+    // A whole tree, through the OTLP view (map order kept as given) and the SDK view.
+    let n = node(&mut u, 0)?;
+    if SKIP_SHADOWED_NON_FINITE && shadowed_non_finite(&n) {
+        return Ok(());
+    }
+    let proto = to_proto(&n);
+    check_json(proto.view(), &n);
+    check_as_string(proto.view(), &n);
+    if let Some(sdk) = to_sdk(&n) {
+        // Hash maps iterate in any order; the writer must sort their keys all the same.
+        check_json(sdk.view(), &n);
+        check_as_string(sdk.view(), &n);
+    }
+
+    // SDK homogeneous arrays.
+    let len = u.int_in_range(0..=6)?;
+    let ints: Vec<i64> = (0..len).map(|_| u.arbitrary()).collect::<Result<_>>()?;
+    let doubles: Vec<f64> = (0..len).map(|_| double(&mut u)).collect::<Result<_>>()?;
+    let bools: Vec<bool> = (0..len).map(|_| u.arbitrary()).collect::<Result<_>>()?;
+    let strs: Vec<String> = (0..len).map(|_| text(&mut u)).collect::<Result<_>>()?;
+    let svs: Vec<StringValue> = strs.iter().cloned().map(StringValue::from).collect();
+    for (view, model) in [
+        (
+            ArrayView::Int(&ints),
+            Node::Array(ints.iter().map(|&i| Node::Int(i)).collect()),
+        ),
+        (
+            ArrayView::Double(&doubles),
+            Node::Array(doubles.iter().map(|&f| Node::Double(f)).collect()),
+        ),
+        (
+            ArrayView::Bool(&bools),
+            Node::Array(bools.iter().map(|&b| Node::Bool(b)).collect()),
+        ),
+        (
+            ArrayView::Str(&svs),
+            Node::Array(strs.iter().cloned().map(Node::Str).collect()),
+        ),
+    ] {
+        check_json(ValueView::Array(view), &model);
+        check_as_string(ValueView::Array(view), &model);
+    }
+
+    // A top-level object from sorted, unique entries (what the span mapper hands in).
+    let object = entries(&mut u, 1)?;
+    let unique = sorted_unique(&object);
+    let protos: Vec<ProtoAnyValue> = unique.iter().map(|(_, v)| to_proto(v)).collect();
+    let views: Vec<(&str, ValueView<'_>)> = unique
+        .iter()
+        .zip(&protos)
+        .map(|((k, _), p)| (*k, p.view()))
+        .collect();
+    let mut out = String::from("prefix");
+    let result = write_json_object(&views, &mut out);
+    let model = Node::Map(
+        unique
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).clone()))
+            .collect(),
+    );
+    if SKIP_SHADOWED_NON_FINITE && shadowed_non_finite(&model) {
+        return Ok(());
+    }
+    match first_non_finite(&model) {
+        Some(_) => {
+            let Err(JsonError::NonFinite(name)) = result else {
+                panic!("{result:?}")
+            };
+            let mut names = Vec::new();
+            any_non_finite(&model, &mut names);
+            assert!(names.contains(&name));
+            assert_eq!(out, "prefix");
+        }
+        None => {
+            assert!(result.is_ok());
+            let mut want = String::from("prefix");
+            ref_object(&unique, &mut want);
+            assert_eq!(out, want);
+            assert!(same(&parse(&out["prefix".len()..]), &model), "{out:?}");
+        }
+    }
+    Ok(())
+}
+
+fuzz_target!(|data: &[u8]| {
+    let _ = run(data);
+});
