@@ -248,19 +248,6 @@ fn block_mask(block: &Block, flags: fn(&Block) -> u128) -> u32 {
     half(&flags[..8]) | (half(&flags[8..]) << 8)
 }
 
-/// `bytes[..LANES]` as a block, or the short tail padded with a byte no context flags.
-#[inline(always)]
-fn block_at(bytes: &[u8]) -> Block {
-    match bytes.first_chunk::<LANES>() {
-        Some(block) => *block,
-        None => {
-            let mut block = [b'a'; LANES];
-            block[..bytes.len()].copy_from_slice(bytes);
-            block
-        }
-    }
-}
-
 /// Whether any byte of `bytes` is flagged by `special`: whole blocks, then one last block that
 /// overlaps them (no padding), or a plain loop when there is less than one block.
 #[inline(always)]
@@ -291,33 +278,35 @@ fn is_string_escaped(byte: u8) -> bool {
     (byte == STRING_ESCAPED[0]) | (byte == STRING_ESCAPED[1])
 }
 
-/// Writes the first `len` bytes of `block` escaped at `dst[at..]`, returns the new end.
+/// A block and at least the block after it: "the rest of the block from `pos`" is one
+/// fixed-size load, read from the input itself (a copy would be stored and reloaded at once,
+/// which stalls the CPU on every escape).
+type Window = [u8; 2 * LANES];
+
+/// Writes the first `len` bytes of the window's first block escaped at `dst[at..]`, returns
+/// the new end.
 ///
 /// The whole block is stored at once; each escape then stores a backslash and the rest of the
 /// block again, one byte further, so the work is per escape, not per byte. `dst` needs
 /// `LANES + 1` bytes of slack after the output.
 #[inline(always)]
-fn escape_block(dst: &mut [u8], mut at: usize, block: Block, len: usize) -> usize {
-    dst[at..at + LANES].copy_from_slice(&block);
-    let mut mask = block_mask(&block, string_flags);
-    if mask == 0 {
-        return at + len;
-    }
-    // The block and zeros after it, so "the rest of the block from `pos`" is one fixed-size copy.
-    let mut padded = [0u8; 2 * LANES];
-    padded[..LANES].copy_from_slice(&block);
-    // `dst[at]` holds `block[done]`.
-    let mut done = 0;
+fn escape_block(dst: &mut [u8], at: usize, window: &Window, len: usize) -> usize {
+    let block = window
+        .first_chunk::<LANES>()
+        .expect("a window holds a block");
+    dst[at..at + LANES].copy_from_slice(block);
+    let mut mask = block_mask(block, string_flags);
+    // `block[pos]` lands at `at + pos` plus the escapes before it.
+    let mut end = at;
     while mask != 0 {
         let pos = mask.trailing_zeros() as usize;
-        at += pos - done;
-        dst[at] = b'\\';
-        dst[at + 1..at + 1 + LANES].copy_from_slice(&padded[pos..pos + LANES]);
-        at += 1;
-        done = pos;
+        let to = end + pos;
+        dst[to] = b'\\';
+        dst[to + 1..to + 1 + LANES].copy_from_slice(&window[pos..pos + LANES]);
+        end += 1;
         mask &= mask - 1;
     }
-    at + (len - done)
+    end + len
 }
 
 /// Appends `value` escaped for a string field (without the surrounding quotes).
@@ -342,8 +331,24 @@ pub(crate) fn escape_string_value(out: &mut Vec<u8>, value: &[u8]) {
     out.resize(start + 2 * rest.len() + 2 * LANES, 0);
     let dst = &mut out[start..];
     let mut at = 0;
-    for chunk in rest.chunks(LANES) {
-        at = escape_block(dst, at, block_at(chunk), chunk.len());
+    let mut offset = 0;
+    // Blocks with a whole block after them read the rest of the block from the input...
+    while let Some(window) = rest
+        .get(offset..)
+        .and_then(|r| r.first_chunk::<{ 2 * LANES }>())
+    {
+        at = escape_block(dst, at, window, LANES);
+        offset += LANES;
+    }
+    // ... the last one or two from a padded copy.
+    let tail = &rest[offset..];
+    let mut padded = [0u8; 3 * LANES];
+    padded[..tail.len()].copy_from_slice(tail);
+    for (i, chunk) in tail.chunks(LANES).enumerate() {
+        let window = padded[i * LANES..]
+            .first_chunk::<{ 2 * LANES }>()
+            .expect("48 bytes hold two windows");
+        at = escape_block(dst, at, window, chunk.len());
     }
     out.truncate(start + at);
 }
