@@ -101,7 +101,8 @@ impl Pipeline {
         self.stats.record_mapping(&report);
         if let Err(panic) = mapped {
             // The scratch may hold a half-built line: drop it, the next export builds a fresh one.
-            self.stats.record_failed_export(false);
+            // What was mapped before the panic is not sent either: the whole batch is lost.
+            self.stats.record_mapping_panic(items);
             return Err(OTelSdkError::InternalFailure(format!(
                 "mapping {items} items panicked: {panic}"
             )));
@@ -226,5 +227,54 @@ impl Scratch {
             OtlpMapper::new(mapping.clone()).expect("the builder validated the mapping config");
         let encoder = mapper.new_encoder();
         Self { mapper, encoder }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MemorySink;
+
+    fn pipeline(sink: Arc<MemorySink>) -> Pipeline {
+        Pipeline::new(
+            MappingConfig::default(),
+            sink,
+            StatsHandle::default(),
+            Duration::from_secs(5),
+        )
+    }
+
+    #[test]
+    fn a_mapping_panic_counts_the_whole_batch_as_lost_and_the_next_export_works() {
+        let sink = Arc::new(MemorySink::new());
+        let pipeline = pipeline(Arc::clone(&sink));
+        let result =
+            futures_executor::block_on(pipeline.export(Signal::Spans, 7, |_, _, encoder, _| {
+                encoder.start_line("spans").tag("k", "v").field_i64("f", 1);
+                encoder.end_line(Some(1)).unwrap();
+                panic!("mapper bug");
+            }));
+        assert!(
+            matches!(result, Err(OTelSdkError::InternalFailure(ref m)) if m.contains("mapper bug"))
+        );
+        let stats = pipeline.stats().snapshot();
+        assert_eq!(
+            (stats.mapping_panicked, stats.failed_exports, stats.lost()),
+            (7, 1, 7),
+            "{stats}"
+        );
+        assert!(
+            sink.lines().is_empty(),
+            "nothing of a panicked batch is sent"
+        );
+
+        let result =
+            futures_executor::block_on(pipeline.export(Signal::Spans, 1, |_, _, encoder, _| {
+                encoder.start_line("spans").tag("k", "v").field_i64("f", 2);
+                encoder.end_line(Some(2)).unwrap();
+            }));
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(sink.lines(), vec!["spans,k=v f=2i 2".to_owned()]);
+        assert_eq!(pipeline.stats().snapshot().lost(), 7);
     }
 }

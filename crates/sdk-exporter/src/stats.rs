@@ -28,6 +28,7 @@ struct Counters {
     lines_failed: AtomicU64,
     retries: AtomicU64,
     mapping_dropped: AtomicU64,
+    mapping_panicked: AtomicU64,
     mapping: Mutex<MappingReport>,
 }
 
@@ -59,6 +60,9 @@ pub struct ExportStats {
     /// Items (spans, events, links, records, data points, attributes) the mapping dropped;
     /// `mapping` says why.
     pub mapping_dropped: u64,
+    /// Items (spans, log records, metric streams) of exports whose mapping panicked: the whole
+    /// batch is lost, and it is counted here rather than in `mapping`.
+    pub mapping_panicked: u64,
     /// Every mapping drop, by reason, accumulated over all exports.
     pub mapping: MappingReport,
 }
@@ -80,6 +84,7 @@ impl StatsHandle {
             lines_failed: load(&c.lines_failed),
             retries: load(&c.retries),
             mapping_dropped: load(&c.mapping_dropped),
+            mapping_panicked: load(&c.mapping_panicked),
             mapping: c
                 .mapping
                 .lock()
@@ -113,6 +118,14 @@ impl StatsHandle {
         }
     }
 
+    /// The mapping of a whole batch of `items` panicked: every item is lost.
+    pub(crate) fn record_mapping_panic(&self, items: u64) {
+        self.counters
+            .mapping_panicked
+            .fetch_add(items, Ordering::Relaxed);
+        self.record_failed_export(false);
+    }
+
     pub(crate) fn record_outcome(&self, outcome: &SinkOutcome) {
         let c = &*self.counters;
         c.lines_exported
@@ -142,9 +155,10 @@ pub(crate) enum Signal {
 }
 
 impl ExportStats {
-    /// Items and lines lost for any reason: mapping drops, rejected and failed lines.
+    /// Items and lines lost for any reason: mapping drops, batches whose mapping panicked,
+    /// rejected and failed lines.
     pub fn lost(&self) -> u64 {
-        self.mapping_dropped + self.lines_rejected + self.lines_failed
+        self.mapping_dropped + self.mapping_panicked + self.lines_rejected + self.lines_failed
     }
 }
 
@@ -154,7 +168,7 @@ impl fmt::Display for ExportStats {
             f,
             "{} lines exported from {} spans, {} log records and {} metric streams in {} exports; \
              {} lines rejected, {} lines failed, {} retries, {} failed exports ({} timed out), \
-             {} items dropped in mapping",
+             {} items dropped in mapping, {} items lost to mapping panics",
             self.lines_exported,
             self.spans,
             self.log_records,
@@ -166,6 +180,7 @@ impl fmt::Display for ExportStats {
             self.failed_exports,
             self.timed_out_exports,
             self.mapping_dropped,
+            self.mapping_panicked,
         )?;
         if self.mapping_dropped > 0 {
             write!(f, " ({})", self.mapping)?;
