@@ -212,8 +212,10 @@ impl Encoder {
         self.error.get_or_insert(error);
     }
 
-    /// Writes a name escaped; maps a scan error to the line error for `what`.
-    fn write_name(&mut self, name: &str, what: NameKind) -> bool {
+    /// Writes a name escaped; maps a scan error to the line error for `what`. A name known to be
+    /// plain ([`AsName::is_plain`]) is copied as is.
+    #[inline]
+    fn write_name(&mut self, name: &str, plain: bool, what: NameKind) -> bool {
         let context = match what {
             NameKind::Measurement => NameContext::Measurement,
             NameKind::TagKey => NameContext::TagKeyOrValue,
@@ -228,6 +230,9 @@ impl Encoder {
             && name == "time";
         let result = if reserved {
             Err(ScanError::Invalid(NameError::Reserved))
+        } else if plain {
+            out.extend_from_slice(name.as_bytes());
+            return true;
         } else {
             escape_name(out, name, context, self.backslash)
         };
@@ -262,13 +267,14 @@ impl Encoder {
                 return self;
             }
         }
+        let plain = measurement.is_plain();
         let measurement = measurement.name_str();
         self.line_start = self.buf.len();
         self.tags_on_line = 0;
         self.fields_on_line = 0;
         self.sorted_tags.clear();
         self.section = Section::Tags;
-        if self.write_name(measurement, NameKind::Measurement)
+        if self.write_name(measurement, plain, NameKind::Measurement)
             && self.options.dialect == Dialect::Datalayers
             && !is_datalayers_table_name(measurement)
         {
@@ -293,6 +299,7 @@ impl Encoder {
                 return self;
             }
         }
+        let plain = key.is_plain();
         let key = key.name_str();
         let sorted = self.options.tag_order == TagOrder::Sorted;
         let out = if sorted {
@@ -302,7 +309,7 @@ impl Encoder {
         };
         let segment_start = out.len();
         out.push(b',');
-        if !self.write_name(key, NameKind::TagKey) {
+        if !self.write_name(key, plain, NameKind::TagKey) {
             return self;
         }
         let out = if sorted {
@@ -384,11 +391,11 @@ impl Encoder {
 
     /// Writes the separator, the escaped key and `=`. False if the key is invalid.
     #[inline]
-    fn write_field_key(&mut self, key: &str) -> bool {
+    fn write_field_key(&mut self, key: &str, plain: bool) -> bool {
         self.buf
             .push(if self.fields_on_line == 0 { b' ' } else { b',' });
         self.fields_on_line += 1;
-        let ok = self.write_name(key, NameKind::FieldKey);
+        let ok = self.write_name(key, plain, NameKind::FieldKey);
         self.buf.push(b'=');
         ok
     }
@@ -401,6 +408,7 @@ impl Encoder {
         if !self.enter_fields() {
             return self;
         }
+        let plain = key.is_plain();
         let key = key.name_str();
         let dialect = self.options.dialect;
         match value {
@@ -424,7 +432,7 @@ impl Encoder {
             }
             _ => {}
         }
-        if !self.write_field_key(key) {
+        if !self.write_field_key(key, plain) {
             return self;
         }
         let buf = &mut self.buf;
@@ -509,8 +517,9 @@ impl Encoder {
         if !self.enter_fields() {
             return self;
         }
+        let plain = key.is_plain();
         let key = key.name_str();
-        if !self.write_field_key(key) {
+        if !self.write_field_key(key, plain) {
             return self;
         }
         self.buf.push(b'"');

@@ -97,6 +97,66 @@ impl BackslashRule {
     }
 }
 
+/// `0x01` in every byte.
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// `0x80` in every byte.
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any byte of `word` is zero (exact as a yes/no answer: a borrow only propagates past
+/// a byte that is zero itself).
+const fn has_zero_byte(word: u64) -> bool {
+    word.wrapping_sub(ONES) & !word & HIGHS != 0
+}
+
+/// Whether any byte of `word` needs attention in a name in some context: a control byte, space,
+/// `,`, `=`, `\` or DEL (the bytes [`needs_attention_in_name`] flags), eight bytes at a time.
+const fn word_needs_attention(word: u64) -> bool {
+    // Bytes below `!` (controls and space): subtracting borrows into the high bit, which a byte
+    // that had it set (>= 0x80) does not count.
+    let below_bang = word.wrapping_sub(ONES * 0x21) & !word & HIGHS != 0;
+    below_bang
+        | has_zero_byte(word ^ (ONES * 0x7f))
+        | has_zero_byte(word ^ (ONES * b'\\' as u64))
+        | has_zero_byte(word ^ (ONES * b',' as u64))
+        | has_zero_byte(word ^ (ONES * b'=' as u64))
+}
+
+/// The 8 bytes of `bytes` from `at` as a little-endian word.
+const fn word_at(bytes: &[u8], at: usize) -> u64 {
+    match bytes.split_at(at).1.first_chunk::<8>() {
+        Some(chunk) => u64::from_le_bytes(*chunk),
+        None => panic!("8 bytes from `at`"),
+    }
+}
+
+/// Whether `bytes` is a name every context writes as is, with no rule to check: not empty and
+/// without a byte that needs attention (a leading `#` is the caller's to check, it only matters
+/// for measurements). A `const fn`, so static names get the answer at compile time.
+#[inline]
+pub(crate) const fn is_plain_name(bytes: &[u8]) -> bool {
+    let len = bytes.len();
+    // Short names as one word of overlapping pieces that cover every byte.
+    let word = if len >= 8 {
+        let mut at = 0;
+        while at + 8 < len {
+            if word_needs_attention(word_at(bytes, at)) {
+                return false;
+            }
+            at += 8;
+        }
+        // The last word overlaps the ones before: no padding needed.
+        word_at(bytes, len - 8)
+    } else if let (Some(first), Some(last)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        u32::from_le_bytes(*first) as u64 | ((u32::from_le_bytes(*last) as u64) << 32)
+    } else if len > 0 {
+        u64::from_le_bytes([bytes[0], bytes[len / 2], bytes[len - 1], 0, 0, 0, 0, 0])
+            | ((ONES << 24) * b'a' as u64)
+    } else {
+        return false;
+    };
+    !word_needs_attention(word)
+}
+
 /// Why a name could not be written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ScanError {
@@ -409,6 +469,27 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn plain_names_are_exactly_those_without_a_byte_needing_attention() {
+        // Every byte value at every position of names of every length the word code handles
+        // differently (padded, two halves, whole words plus an overlapping last one).
+        for len in 1..=25 {
+            for pos in 0..len {
+                for byte in 0..=255u8 {
+                    let mut name = vec![b'k'; len];
+                    name[pos] = byte;
+                    assert_eq!(
+                        is_plain_name(&name),
+                        !needs_attention_in_name(byte),
+                        "len {len} pos {pos} byte {byte:#x}"
+                    );
+                }
+            }
+        }
+        assert!(!is_plain_name(b""));
+        const { assert!(is_plain_name(b"service.name")) };
     }
 
     #[test]

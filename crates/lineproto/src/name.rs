@@ -1,7 +1,11 @@
 //! Validated names: [`Measurement`], [`Key`] and the [`AsName`] trait the encoder takes.
 
 use crate::error::NameError;
-use crate::escape::{BackslashRule, Discard, NameContext, ScanError, escape_name};
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+use crate::escape::{BackslashRule, Discard, NameContext, ScanError, escape_name, is_plain_name};
 
 fn validate(name: &str, context: NameContext) -> Result<(), NameError> {
     escape_name(&mut Discard, name, context, BackslashRule::Any).map_err(|error| match error {
@@ -23,24 +27,33 @@ fn validate(name: &str, context: NameContext) -> Result<(), NameError> {
 /// assert_eq!(SPANS.as_str(), "spans");
 /// assert!(Measurement::new("").is_err());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Measurement<'a>(&'a str);
+#[derive(Clone, Copy)]
+pub struct Measurement<'a> {
+    name: &'a str,
+    /// Computed once here instead of on every line: see [`AsName::is_plain`].
+    plain: bool,
+}
 
 impl<'a> Measurement<'a> {
     /// Checks `name`.
     pub fn new(name: &'a str) -> Result<Self, NameError> {
-        validate(name, NameContext::Measurement).map(|()| Self(name))
+        validate(name, NameContext::Measurement).map(|()| Self::new_unchecked(name))
     }
 
     /// Wraps a known-good name (for `const` static names). An invalid name is still caught when
     /// written: the line fails, nothing malformed is emitted.
     pub const fn new_unchecked(name: &'a str) -> Self {
-        Self(name)
+        let bytes = name.as_bytes();
+        Self {
+            name,
+            // A leading `#` would make the line a comment.
+            plain: is_plain_name(bytes) && bytes[0] != b'#',
+        }
     }
 
     /// The name.
     pub const fn as_str(&self) -> &'a str {
-        self.0
+        self.name
     }
 }
 
@@ -53,24 +66,31 @@ impl<'a> Measurement<'a> {
 /// assert_eq!(TRACE_ID.as_str(), "trace_id");
 /// assert_eq!(Key::new("a\\"), Err(NameError::TrailingBackslash));
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Key<'a>(&'a str);
+#[derive(Clone, Copy)]
+pub struct Key<'a> {
+    name: &'a str,
+    /// Computed once here instead of on every write: see [`AsName::is_plain`].
+    plain: bool,
+}
 
 impl<'a> Key<'a> {
     /// Checks `name`.
     pub fn new(name: &'a str) -> Result<Self, NameError> {
-        validate(name, NameContext::FieldKey).map(|()| Self(name))
+        validate(name, NameContext::FieldKey).map(|()| Self::new_unchecked(name))
     }
 
     /// Wraps a known-good key (for `const` static keys). An invalid key is still caught when
     /// written: the line fails, nothing malformed is emitted.
     pub const fn new_unchecked(name: &'a str) -> Self {
-        Self(name)
+        Self {
+            name,
+            plain: is_plain_name(name.as_bytes()),
+        }
     }
 
     /// The key.
     pub const fn as_str(&self) -> &'a str {
-        self.0
+        self.name
     }
 }
 
@@ -79,6 +99,15 @@ impl<'a> Key<'a> {
 pub trait AsName<'a>: Copy {
     /// The name's text.
     fn name_str(self) -> &'a str;
+
+    /// Whether the name is known to be written as is in every context: not empty, no byte to
+    /// escape or check (so only dialect rules such as reserved names remain). [`Measurement`]
+    /// and [`Key`] know it from construction; the default `false` means "check when written".
+    #[doc(hidden)]
+    #[inline]
+    fn is_plain(self) -> bool {
+        false
+    }
 }
 
 impl<'a> AsName<'a> for &'a str {
@@ -95,19 +124,57 @@ impl<'a> AsName<'a> for &'a String {
     }
 }
 
-impl<'a> AsName<'a> for Measurement<'a> {
-    #[inline]
-    fn name_str(self) -> &'a str {
-        self.0
-    }
+/// Equality, order, hash and `Debug` as the name alone (the cached fact follows from it).
+macro_rules! name_traits {
+    ($name:ident) => {
+        impl<'a> AsName<'a> for $name<'a> {
+            #[inline]
+            fn name_str(self) -> &'a str {
+                self.name
+            }
+
+            #[inline]
+            fn is_plain(self) -> bool {
+                self.plain
+            }
+        }
+
+        impl fmt::Debug for $name<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_tuple(stringify!($name)).field(&self.name).finish()
+            }
+        }
+
+        impl PartialEq for $name<'_> {
+            fn eq(&self, other: &Self) -> bool {
+                self.name == other.name
+            }
+        }
+
+        impl Eq for $name<'_> {}
+
+        impl PartialOrd for $name<'_> {
+            fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl Ord for $name<'_> {
+            fn cmp(&self, other: &Self) -> Ordering {
+                self.name.cmp(other.name)
+            }
+        }
+
+        impl Hash for $name<'_> {
+            fn hash<H: Hasher>(&self, state: &mut H) {
+                self.name.hash(state);
+            }
+        }
+    };
 }
 
-impl<'a> AsName<'a> for Key<'a> {
-    #[inline]
-    fn name_str(self) -> &'a str {
-        self.0
-    }
-}
+name_traits!(Measurement);
+name_traits!(Key);
 
 #[cfg(test)]
 mod tests {
@@ -136,6 +203,22 @@ mod tests {
         for ok in ["m", "a b,c=d", "a\\b", "m#", "ünï"] {
             assert_eq!(Measurement::new(ok).map(|m| m.as_str()), Ok(ok));
         }
+    }
+
+    #[test]
+    fn plain_is_known_from_construction_and_invisible_otherwise() {
+        const PLAIN: Key<'static> = Key::new_unchecked("service.name");
+        assert!(PLAIN.is_plain());
+        for escaped in ["a b", "a,b", "a=b", "a\\b", "a\tb", ""] {
+            assert!(!Key::new_unchecked(escaped).is_plain(), "{escaped:?}");
+        }
+        assert!(Measurement::new("m").unwrap().is_plain());
+        assert!(!Measurement::new_unchecked("#m").is_plain());
+        assert!(Key::new_unchecked("#k").is_plain());
+        // Equality, order, hash and Debug see the name only, as before.
+        assert_eq!(format!("{PLAIN:?}"), "Key(\"service.name\")");
+        assert_eq!(Key::new("a").unwrap(), Key::new_unchecked("a"));
+        assert!(Key::new_unchecked("a") < Key::new_unchecked("b"));
     }
 
     #[test]
