@@ -80,11 +80,12 @@ impl<'s, S: TextSink> Chunked<'s, S> {
     }
 
     /// Writes `s` as a JSON string (see [`write_json_str`]). Short strings are escaped straight
-    /// into the buffer, byte by byte; long ones go through the run-copying writer.
+    /// into the buffer a word at a time; long ones go through the run-copying writer.
     fn push_json_str(&mut self, s: &str) {
         let bytes = s.as_bytes();
-        // Worst case: two quotes and six bytes per input byte.
-        let worst = 2 + 6 * bytes.len();
+        // Worst case: two quotes and six bytes per input byte, plus the slack of a whole-word
+        // store at the end.
+        let worst = 2 + 6 * bytes.len() + 8;
         if worst > CHUNK - self.len {
             self.flush();
             if worst > CHUNK {
@@ -98,52 +99,39 @@ impl<'s, S: TextSink> Chunked<'s, S> {
         buf[0] = b'"';
         let mut at = 1;
         let mut i = 0;
-        while i < bytes.len() {
-            // Clean 8-byte words are copied whole.
-            if let Some(word) = bytes.get(i..i + 8)
-                && !word_needs_json_escape(word)
-            {
+        // Clean 8-byte words are copied whole; a word with something to escape goes byte by byte.
+        while let Some(word) = bytes.get(i..i + 8) {
+            if word_needs_json_escape(word) {
+                let end = i + 8;
+                while i < end {
+                    escape_json_byte(bytes, &mut i, buf, &mut at);
+                }
+            } else {
                 buf[at..at + 8].copy_from_slice(word);
                 at += 8;
                 i += 8;
-                continue;
             }
-            let b = bytes[i];
-            i += 1;
-            match JSON_ESCAPE[usize::from(b)] {
-                0 => {
-                    buf[at] = b;
-                    at += 1;
+        }
+        // The last 0-7 bytes, padded with a plain byte, are checked and stored as one word (the
+        // bytes stored past the end are overwritten by what comes next).
+        let rest = bytes.len() - i;
+        if rest > 0 {
+            let tail = match bytes.last_chunk::<8>() {
+                // The last word, shifted so that the bytes not written yet come first.
+                Some(last) => u64::from_le_bytes(*last) >> (8 * (8 - rest)),
+                None => bytes
+                    .iter()
+                    .rev()
+                    .fold(0, |acc, &b| (acc << 8) | u64::from(b)),
+            };
+            let word = tail | (u64::from_le_bytes([b'a'; 8]) << (8 * rest));
+            if u64_needs_json_escape(word) {
+                while i < bytes.len() {
+                    escape_json_byte(bytes, &mut i, buf, &mut at);
                 }
-                1 => {
-                    buf[at..at + 6].copy_from_slice(&[
-                        b'\\',
-                        b'u',
-                        b'0',
-                        b'0',
-                        HEX[usize::from(b >> 4)],
-                        HEX[usize::from(b & 0xf)],
-                    ]);
-                    at += 6;
-                }
-                2 => match bytes.get(i..i + 2) {
-                    // U+2028 / U+2029 (e2 80 a8 / e2 80 a9).
-                    Some(&[0x80, last @ (0xa8 | 0xa9)]) => {
-                        let digit = if last == 0xa8 { b'8' } else { b'9' };
-                        buf[at..at + 6].copy_from_slice(&[b'\\', b'u', b'2', b'0', b'2', digit]);
-                        at += 6;
-                        i += 2;
-                    }
-                    _ => {
-                        buf[at] = b;
-                        at += 1;
-                    }
-                },
-                letter => {
-                    buf[at] = b'\\';
-                    buf[at + 1] = letter;
-                    at += 2;
-                }
+            } else {
+                buf[at..at + 8].copy_from_slice(&word.to_le_bytes());
+                at += rest;
             }
         }
         buf[at] = b'"';
@@ -700,20 +688,74 @@ fn write_json_str_content(s: &str, out: &mut impl TextSink) {
     out.push_str(&s[run_start..]);
 }
 
+/// Escapes `bytes[*i]` (with U+2028/U+2029, the two bytes after it) into `buf[*at..]`, advancing
+/// both positions. `buf` has room for the worst case (six bytes).
+#[inline(always)]
+fn escape_json_byte(bytes: &[u8], i: &mut usize, buf: &mut [u8], at: &mut usize) {
+    let b = bytes[*i];
+    *i += 1;
+    match JSON_ESCAPE[usize::from(b)] {
+        0 => {
+            buf[*at] = b;
+            *at += 1;
+        }
+        1 => {
+            buf[*at..*at + 6].copy_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ]);
+            *at += 6;
+        }
+        2 => match bytes.get(*i..*i + 2) {
+            // U+2028 / U+2029 (e2 80 a8 / e2 80 a9).
+            Some(&[0x80, last @ (0xa8 | 0xa9)]) => {
+                let digit = if last == 0xa8 { b'8' } else { b'9' };
+                buf[*at..*at + 6].copy_from_slice(&[b'\\', b'u', b'2', b'0', b'2', digit]);
+                *at += 6;
+                *i += 2;
+            }
+            _ => {
+                buf[*at] = b;
+                *at += 1;
+            }
+        },
+        letter => {
+            buf[*at] = b'\\';
+            buf[*at + 1] = letter;
+            *at += 2;
+        }
+    }
+}
+
 /// Whether an 8-byte word holds a byte that [`JSON_ESCAPE`] does not class as plain (SWAR: the
 /// classic "has a zero byte" test on `word ^ broadcast(byte)`, and "has a byte < 0x20"). Exact
 /// as a yes/no answer.
 #[inline]
 fn word_needs_json_escape(word: &[u8]) -> bool {
+    u64_needs_json_escape(u64::from_le_bytes(word.try_into().unwrap_or([0; 8])))
+}
+
+/// [`word_needs_json_escape`] of a word loaded little-endian.
+#[inline]
+fn u64_needs_json_escape(v: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let v = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
     let has = |b: u8| {
         let x = v ^ (ONES * u64::from(b));
         x.wrapping_sub(ONES) & !x & HIGHS
     };
+    // A zero byte in `(v ^ a) & !(a ^ b)` means a byte equal to `a` or `b` when they differ in
+    // one bit: `"`/`&` (0x22/0x26) and `<`/`>` (0x3c/0x3e) take one test each.
+    let has_either = |a: u8, b: u8| {
+        let x = (v ^ (ONES * u64::from(a))) & !(ONES * u64::from(a ^ b));
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
     let below_space = v.wrapping_sub(ONES * 0x20) & !v & HIGHS;
-    (below_space | has(b'"') | has(b'\\') | has(b'<') | has(b'>') | has(b'&') | has(0xe2)) != 0
+    (below_space | has_either(b'"', b'&') | has_either(b'<', b'>') | has(b'\\') | has(0xe2)) != 0
 }
 
 /// Writes raw bytes as a Go `encoding/json` string: like [`write_json_str`], with each invalid
@@ -966,7 +1008,7 @@ mod tests {
 
     #[test]
     fn long_and_short_json_strings_escape_alike() {
-        for len in [1, 10, 80, 85, 86, 100, 600] {
+        for len in (0..=40).chain([80, 85, 86, 100, 600]) {
             let text: String = "<a\"\u{2028}\u{1}é".chars().cycle().take(len).collect();
             let mut fast = String::new();
             write_json_str(&text, &mut fast);
@@ -1017,6 +1059,21 @@ mod tests {
             assert_eq!(got, want);
         }
         assert_eq!(json_str("0123456\u{2028}9"), r#""0123456\u20289""#);
+        // Every special byte at every position of short strings (the padded last word).
+        for len in 1..=20 {
+            for pos in 0..len {
+                for special in [
+                    "\"", "&", "<", ">", "\\", "\n", "\u{1f}", "\u{2028}", "\u{2027}",
+                ] {
+                    let mut text = "y".repeat(len);
+                    text.replace_range(pos..pos + 1, special);
+                    let mut slow = String::from("\"");
+                    write_json_str_content(&text, &mut slow);
+                    slow.push('"');
+                    assert_eq!(json_str(&text), slow, "{text:?}");
+                }
+            }
+        }
     }
 
     #[test]
