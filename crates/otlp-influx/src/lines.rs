@@ -24,6 +24,9 @@ pub(crate) enum TagSource {
 #[derive(Debug, Clone)]
 pub(crate) struct TagSlot {
     pub(crate) key: String,
+    /// The key as a name the encoder writes without checking it again, for the schema's own
+    /// (static) keys; configured dimension keys are checked when written.
+    static_key: Option<lineproto::Key<'static>>,
     pub(crate) source: TagSource,
     /// The field with the same key, if any (collision rule; stable-columns fallback value).
     field: Option<usize>,
@@ -33,10 +36,14 @@ pub(crate) struct TagSlot {
 #[derive(Debug, Clone)]
 pub(crate) struct LinePlan {
     pub(crate) measurement: &'static str,
+    /// `measurement`, checked once here (the encoder then copies it as is).
+    measurement_name: lineproto::Measurement<'static>,
     /// Sorted by key, unique.
     pub(crate) slots: Vec<TagSlot>,
     /// Sorted by key.
     pub(crate) fields: &'static [(&'static str, FieldType)],
+    /// The keys of `fields`, checked once here.
+    field_keys: Vec<lineproto::Key<'static>>,
     /// For each field, the slot with the same key.
     field_slot: Vec<Option<usize>>,
     /// Index of `dropped_attributes_count` in `fields`.
@@ -48,18 +55,27 @@ impl LinePlan {
     pub(crate) fn new(
         measurement: &'static str,
         fields: &'static [(&'static str, FieldType)],
-        ids: &[(&str, TagSource)],
+        ids: &[(&'static str, TagSource)],
         dimensions: &[String],
     ) -> Self {
         let mut slots: Vec<TagSlot> = dimensions
             .iter()
             .filter(|d| !ids.iter().any(|(id, _)| id == d))
-            .map(|d| (d.as_str(), TagSource::Dimension))
-            .chain(ids.iter().copied())
-            .map(|(key, source)| TagSlot {
+            .map(|d| TagSlot {
+                key: d.clone(),
+                static_key: None,
+                source: TagSource::Dimension,
+                field: None,
+            })
+            .chain(ids.iter().map(|&(key, source)| TagSlot {
                 key: key.to_owned(),
+                static_key: Some(lineproto::Key::new_unchecked(key)),
                 source,
-                field: fields.iter().position(|(f, _)| *f == key),
+                field: None,
+            }))
+            .map(|slot| TagSlot {
+                field: fields.iter().position(|(f, _)| *f == slot.key),
+                ..slot
             })
             .collect();
         slots.sort_by(|a, b| a.key.cmp(&b.key));
@@ -69,8 +85,13 @@ impl LinePlan {
             .collect();
         Self {
             measurement,
+            measurement_name: lineproto::Measurement::new_unchecked(measurement),
             slots,
             fields,
+            field_keys: fields
+                .iter()
+                .map(|(f, _)| lineproto::Key::new_unchecked(f))
+                .collect(),
             field_slot,
             dropped_attributes: fields
                 .iter()
@@ -173,8 +194,7 @@ impl LineWriter<'_> {
         vals: &[Option<Val<'a>>],
     ) {
         let dialect = self.out.options().dialect;
-        self.out
-            .start_line(lineproto::Measurement::new_unchecked(plan.measurement));
+        self.out.start_line(plan.measurement_name);
         self.scratch.slots.clear();
         for slot in &plan.slots {
             let text = &mut self.scratch.text;
@@ -230,7 +250,10 @@ impl LineWriter<'_> {
                 }
             }
             if let Some(v) = value {
-                self.out.tag(lineproto::Key::new_unchecked(&slot.key), v);
+                match slot.static_key {
+                    Some(key) => self.out.tag(key, v),
+                    None => self.out.tag(&slot.key, v),
+                };
             }
             self.scratch.slots.push(state);
         }
@@ -276,8 +299,7 @@ impl LineWriter<'_> {
                 *val = None;
             }
         }
-        for ((key, _), val) in plan.fields.iter().zip(vals.iter()) {
-            let key = lineproto::Key::new_unchecked(key);
+        for (&key, val) in plan.field_keys.iter().zip(vals.iter()) {
             match *val {
                 None => {}
                 Some(Val::Str(s)) => {
