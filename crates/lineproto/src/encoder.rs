@@ -1,5 +1,6 @@
 //! The [`Encoder`]: appends validated, escaped lines to a reused buffer.
 
+use std::cmp::Ordering;
 use std::ops::Range;
 
 use crate::error::{LineError, NameError, NameKind};
@@ -90,17 +91,67 @@ struct TagSlot {
     segment: Range<usize>,
 }
 
+/// A key's first 8 bytes, big-endian, zero-padded (see [`TagSlot::prefix`]).
+fn key_prefix(key: &[u8]) -> u64 {
+    let mut padded = [0u8; 8];
+    let len = key.len().min(8);
+    padded[..len].copy_from_slice(&key[..len]);
+    u64::from_be_bytes(padded)
+}
+
 /// Reused scratch space for sorting tags; it only grows, so steady state never allocates.
+///
+/// Tags are written straight into the line at their place in key order (few and short: moving a
+/// new one before the ones that sort after it is a small rotate, and none at all when they come
+/// sorted, the usual case); only their offsets are noted, in `in_line`. A key that needs escaping
+/// moves them all here (its raw key is the sort key), and sorting takes over.
 #[derive(Debug, Default)]
 struct SortedTags {
     text: Vec<u8>,
     slots: Vec<TagSlot>,
+    /// Whether the line's tags so far are in the line itself, sorted (else in `text`).
+    in_order: bool,
+    /// For each tag written into the line: where its `,` and its key's end are, relative to the
+    /// line's start (so `Encoder::clear` moving the open line does not invalidate them).
+    in_line: Vec<(usize, usize)>,
 }
 
 impl SortedTags {
     fn clear(&mut self) {
         self.text.clear();
         self.slots.clear();
+        self.in_line.clear();
+        self.in_order = true;
+    }
+
+    /// Moves the tags written into the line (from `line_start` in `buf`) to `text` as slots.
+    #[cold]
+    fn take_from_line(&mut self, buf: &mut Vec<u8>, line_start: usize) {
+        self.in_order = false;
+        let Some(&(first, _)) = self.in_line.first() else {
+            return;
+        };
+        let first = line_start + first;
+        self.text.extend_from_slice(&buf[first..]);
+        for (i, &(start, key_end)) in self.in_line.iter().enumerate() {
+            let end = self
+                .in_line
+                .get(i + 1)
+                .map_or(buf.len(), |&(next, _)| line_start + next);
+            let (start, key_end, end) = (
+                line_start + start - first,
+                line_start + key_end - first,
+                end - first,
+            );
+            // Keys in the line were written unescaped: the key in the segment is the raw key.
+            let key = start + 1..key_end;
+            self.slots.push(TagSlot {
+                prefix: key_prefix(&self.text[key.clone()]),
+                key,
+                segment: start..end,
+            });
+        }
+        buf.truncate(first);
     }
 
     /// Sorts by key (stable, so for equal keys the later one comes last), writes each key's last
@@ -222,7 +273,9 @@ impl Encoder {
             NameKind::FieldKey => NameContext::FieldKey,
         };
         let out = match (what, self.options.tag_order) {
-            (NameKind::TagKey, TagOrder::Sorted) => &mut self.sorted_tags.text,
+            (NameKind::TagKey, TagOrder::Sorted) if !self.sorted_tags.in_order => {
+                &mut self.sorted_tags.text
+            }
             _ => &mut self.buf,
         };
         let reserved = what != NameKind::Measurement
@@ -302,6 +355,13 @@ impl Encoder {
         let plain = key.is_plain();
         let key = key.name_str();
         let sorted = self.options.tag_order == TagOrder::Sorted;
+        if sorted && self.sorted_tags.in_order {
+            if self.tag_in_line(key, plain, value) {
+                return self;
+            }
+            self.sorted_tags
+                .take_from_line(&mut self.buf, self.line_start);
+        }
         let out = if sorted {
             &mut self.sorted_tags.text
         } else {
@@ -319,16 +379,8 @@ impl Encoder {
         };
         let key_end = out.len();
         out.push(b'=');
-        match escape_name(out, value, NameContext::TagKeyOrValue, self.backslash) {
-            Ok(()) => {}
-            Err(error) => {
-                let key = key.to_owned();
-                self.fail(match error {
-                    ScanError::Invalid(reason) => LineError::InvalidTagValue { key, reason },
-                    ScanError::AmbiguousBackslash => LineError::AmbiguousBackslash { key },
-                });
-                return self;
-            }
+        if !self.write_tag_value(key, value) {
+            return self;
         }
         if sorted {
             let text = &mut self.sorted_tags.text;
@@ -341,12 +393,8 @@ impl Encoder {
                 text.extend_from_slice(key.as_bytes());
                 segment_end..text.len()
             };
-            let prefix = key
-                .bytes()
-                .take(8)
-                .fold(0u64, |acc, b| (acc << 8) | u64::from(b));
             self.sorted_tags.slots.push(TagSlot {
-                prefix: prefix.wrapping_shl(8 * (8 - key.len().min(8)) as u32),
+                prefix: key_prefix(key.as_bytes()),
                 key: key_range,
                 segment: segment_start..segment_end,
             });
@@ -356,9 +404,94 @@ impl Encoder {
         self
     }
 
+    /// Writes a tag of a [`TagOrder::Sorted`] line straight into the line, at its place in key
+    /// order (a later tag with the same key replaces the earlier one). True if done (or the line
+    /// failed), false if the key needs escaping: such tags go through the scratch space, where
+    /// the raw key is kept for sorting.
+    fn tag_in_line(&mut self, key: &str, plain: bool, value: &str) -> bool {
+        let line_start = self.line_start;
+        // Usually the new key sorts last: one comparison.
+        let in_line = &self.sorted_tags.in_line;
+        let mut index = in_line.len();
+        let mut replaces = false;
+        while let Some(&(start, key_end)) = index.checked_sub(1).and_then(|i| in_line.get(i)) {
+            match self.buf[line_start + start + 1..line_start + key_end].cmp(key.as_bytes()) {
+                Ordering::Less => break,
+                Ordering::Equal => {
+                    replaces = true;
+                    index -= 1;
+                    break;
+                }
+                Ordering::Greater => index -= 1,
+            }
+        }
+        let segment_start = self.buf.len();
+        self.buf.push(b',');
+        if !self.write_name(key, plain, NameKind::TagKey) {
+            return true;
+        }
+        if self.buf.len() - (segment_start + 1) != key.len() {
+            self.buf.truncate(segment_start);
+            return false;
+        }
+        self.buf.push(b'=');
+        if !self.write_tag_value(key, value) {
+            return true;
+        }
+        let in_line = &mut self.sorted_tags.in_line;
+        let Some(&(at, _)) = in_line.get(index) else {
+            in_line.push((
+                segment_start - line_start,
+                segment_start - line_start + 1 + key.len(),
+            ));
+            return true;
+        };
+        // Move the new segment before the tags that sort after it (few, short: a small rotate).
+        let new_len = self.buf.len() - segment_start;
+        let old_len = if replaces {
+            let old_end = in_line
+                .get(index + 1)
+                .map_or(segment_start - line_start, |&(next, _)| next);
+            self.buf.drain(line_start + at..line_start + old_end);
+            in_line.remove(index);
+            old_end - at
+        } else {
+            0
+        };
+        self.buf[line_start + at..].rotate_right(new_len);
+        for entry in &mut in_line[index..] {
+            entry.0 = entry.0 + new_len - old_len;
+            entry.1 = entry.1 + new_len - old_len;
+        }
+        in_line.insert(index, (at, at + 1 + key.len()));
+        true
+    }
+
+    /// Writes a tag value escaped into the current tag destination; false if it failed the line.
+    fn write_tag_value(&mut self, key: &str, value: &str) -> bool {
+        let out = if self.options.tag_order == TagOrder::Sorted && !self.sorted_tags.in_order {
+            &mut self.sorted_tags.text
+        } else {
+            &mut self.buf
+        };
+        match escape_name(out, value, NameContext::TagKeyOrValue, self.backslash) {
+            Ok(()) => true,
+            Err(error) => {
+                let key = key.to_owned();
+                self.fail(match error {
+                    ScanError::Invalid(reason) => LineError::InvalidTagValue { key, reason },
+                    ScanError::AmbiguousBackslash => LineError::AmbiguousBackslash { key },
+                });
+                false
+            }
+        }
+    }
+
     /// Leaves the tag section: writes buffered tags, checks the dialect's tag requirement.
     fn finish_tags(&mut self) -> bool {
-        if self.options.tag_order == TagOrder::Sorted {
+        if self.options.tag_order == TagOrder::Sorted && self.sorted_tags.in_order {
+            self.tags_on_line = self.sorted_tags.in_line.len();
+        } else if self.options.tag_order == TagOrder::Sorted {
             self.tags_on_line = self.sorted_tags.write_sorted(&mut self.buf);
         }
         if self.tags_on_line == 0 && self.options.dialect == Dialect::Datalayers {

@@ -665,6 +665,43 @@ fn sorted_tags_are_ordered_by_raw_key_bytes_and_deduplicated_last_wins() {
 }
 
 #[test]
+fn sorted_tags_placed_in_the_line_match_sorting_in_every_call_order() {
+    // Tags sorted as they come (inserted at the front, in the middle, replaced with longer and
+    // shorter values), with committed lines before them that `clear` drops mid-line.
+    let tags = [
+        ("c", "3"),
+        ("a", "1"),
+        ("b", "22"),
+        ("d", "4"),
+        ("b", "2"),
+        ("a", "111"),
+    ];
+    let mut e = encoder(Dialect::InfluxDbV1);
+    e.start_line("first").field_i64("f", 0);
+    e.end_line(None).unwrap();
+    e.start_line("m");
+    for (i, (key, value)) in tags.iter().enumerate() {
+        e.tag(*key, value);
+        if i == 2 {
+            e.clear();
+        }
+    }
+    e.field_i64("f", 1);
+    e.end_line(None).unwrap();
+    assert_eq!(e.as_bytes(), b"m,a=111,b=2,c=3,d=4 f=1i\n");
+    // A key that needs escaping after some tags were placed: the same order.
+    let text = line(v1(), |e| {
+        e.start_line("m")
+            .tag("b", "1")
+            .tag("d", "2")
+            .tag("c d", "3")
+            .tag("a", "4")
+            .field_i64("f", 1);
+    });
+    assert_eq!(text.unwrap(), "m,a=4,b=1,c\\ d=3,d=2 f=1i 1\n");
+}
+
+#[test]
 fn as_given_tags_keep_their_order() {
     let text = line(v1().with_tag_order(TagOrder::AsGiven), |e| {
         e.start_line("m")
