@@ -278,15 +278,39 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// Mantissa digits and exponent of `{:e}` text.
+fn split_sci(sci: &str) -> (String, i32) {
+    let (mantissa, exp) = sci.split_once('e').expect("`{:e}` has an exponent");
+    let digits = mantissa.chars().filter(|c| *c != '.').collect();
+    (digits, exp.parse().expect("exponent"))
+}
+
+/// The shortest round-trip digits of a positive finite `f` and the exponent of the first one.
+/// The standard library's (`{:e}`), except that where two candidates are exactly as close to
+/// the value, the even one is taken, as Go's `strconv` and ryu do (the standard library rounds
+/// such a tie up: 0.00166034698486328125 gives ...813, Go ...812).
+fn shortest_digits(f: f64) -> (String, i32) {
+    let (digits, exp) = split_sci(&format!("{f:e}"));
+    // The exact decimal expansion (every double has at most 767 significant digits).
+    let (exact, exact_exp) = split_sci(&format!("{f:.800e}"));
+    let n = digits.len();
+    if exact_exp == exp && exact.len() > n {
+        let (head, tail) = exact.split_at(n);
+        let tie = tail.starts_with('5') && tail[1..].bytes().all(|b| b == b'0');
+        let head_even = head.bytes().last().is_some_and(|d| (d - b'0') % 2 == 0);
+        if tie && head_even && head != digits {
+            return (head.to_owned(), exp);
+        }
+    }
+    (digits, exp)
+}
+
 /// ES6 number text from the standard library's shortest round-trip digits (`{:e}`).
 fn ref_es6(f: f64) -> String {
     if f == 0.0 {
         return if f.is_sign_negative() { "-0" } else { "0" }.to_owned();
     }
-    let sci = format!("{:e}", f.abs());
-    let (mantissa, exp) = sci.split_once('e').expect("`{:e}` has an exponent");
-    let exp: i32 = exp.parse().expect("exponent");
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let (digits, exp) = shortest_digits(f.abs());
     let sign = if f < 0.0 { "-" } else { "" };
     if !(1e-6..1e21).contains(&f.abs()) {
         let rest = if digits.len() > 1 {

@@ -549,6 +549,32 @@ fn check(out: &lineproto::Encoder, report: &MappingReport, dialect: Dialect) {
     }
 }
 
+/// Known bug, reported to the owner of `otlp_influx::metrics` (`exponential.rs`): exponential
+/// histogram counts are summed with `+` (buckets past the largest double, the zero bucket), which
+/// panics in debug builds and wraps in release when the input's counts add up past `u64::MAX`.
+/// While this is `true` such requests are not mapped; set it to `false` once the sums saturate.
+const SKIP_EXPONENTIAL_COUNT_OVERFLOW: bool = true;
+
+fn exponential_counts_overflow(request: &ExportMetricsServiceRequest) -> bool {
+    let points = request
+        .resource_metrics
+        .iter()
+        .flat_map(|r| &r.scope_metrics)
+        .flat_map(|s| &s.metrics)
+        .filter_map(|m| match &m.data {
+            Some(metric::Data::ExponentialHistogram(h)) => Some(&h.data_points),
+            _ => None,
+        })
+        .flatten();
+    points.into_iter().any(|p| {
+        let sides = [&p.positive, &p.negative];
+        let mut counts = sides.into_iter().flatten().flat_map(|b| &b.bucket_counts);
+        counts
+            .try_fold(p.zero_count, |sum, &c| sum.checked_add(c))
+            .is_none()
+    })
+}
+
 fn run(data: &[u8]) -> Result<()> {
     let mut u = Unstructured::new(data);
     let config = config(&mut u)?;
@@ -591,6 +617,12 @@ fn run(data: &[u8]) -> Result<()> {
             ),
         }
     };
+    if let Request::Metrics(r) = &request
+        && SKIP_EXPONENTIAL_COUNT_OVERFLOW
+        && exponential_counts_overflow(r)
+    {
+        return Ok(());
+    }
     let (first, report) = map(&mut mapper, &request);
     check(&first, &report, dialect);
     let (second, again) = map(&mut mapper, &request);

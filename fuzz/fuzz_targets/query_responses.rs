@@ -3,8 +3,9 @@
 //!
 //! Bodies are raw bytes, or JSON in the documented shapes with arbitrary columns, type names and
 //! cells, so that the decoders get past `serde_json`. Nothing may panic; a decoded table is
-//! rectangular, has one type per column, and no cell contradicts its declared type (a cell that
-//! does not fit is an error, never a silently wrong value); InfluxQL `time` cells are instants.
+//! rectangular, has one type per column, and no cell contradicts a type the server declared (a
+//! cell that does not fit is an error, never a silently wrong value); InfluxQL `time` cells are
+//! instants.
 
 #![no_main]
 
@@ -209,8 +210,11 @@ fn influxql_body(u: &mut Unstructured<'_>) -> Result<Json> {
     Ok(json!({ "results": results }))
 }
 
-/// The invariants of every decoded table.
-fn check_table(result: &QueryResult) {
+/// The invariants of every decoded table. `declared`: the types came from the server (SQL); for
+/// InfluxQL they are inferred from each column's first non-null cell, and later cells may differ
+/// (InfluxDB's JSON mixes integers and floats in one column, and a field's type may change
+/// between shards).
+fn check_table(result: &QueryResult, declared: bool) {
     assert_eq!(result.types.len(), result.columns.len(), "{result:?}");
     for row in &result.rows {
         assert_eq!(row.len(), result.columns.len(), "{result:?}");
@@ -222,7 +226,7 @@ fn check_table(result: &QueryResult) {
                 ColumnType::Float => matches!(value, Value::Float(_) | Value::Null),
                 ColumnType::Timestamp { .. } => matches!(value, Value::Timestamp(_) | Value::Null),
                 _ => true,
-            };
+            } || !declared;
             assert!(fits, "{value:?} in a {ty:?} column: {result:?}");
             let _ = (
                 value.to_string(),
@@ -267,7 +271,7 @@ fn run(data: &[u8]) -> Result<()> {
         match parse_sql_response(status, &body) {
             Ok(result) => {
                 assert!((200..300).contains(&status));
-                check_table(&result);
+                check_table(&result, true);
                 if let Ok(summaries) = summaries_from_sql(&result) {
                     let _ = render_trace_list(&summaries);
                 }
@@ -282,7 +286,7 @@ fn run(data: &[u8]) -> Result<()> {
             Ok(series) => {
                 assert!((200..300).contains(&status));
                 for one in &series {
-                    check_table(one);
+                    check_table(one, false);
                     if let Some(c) = one.column_index("time") {
                         for row in &one.rows {
                             assert!(
