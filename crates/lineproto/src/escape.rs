@@ -4,8 +4,8 @@
 //! the next byte that needs attention, and the run before it is copied with one
 //! `extend_from_slice`. The same scan validates (control bytes, backslash rules), so a valid name
 //! costs one pass. String field values can be long and dense with quotes (JSON), so they are
-//! escaped 16 bytes at a time: a compare mask the compiler turns into SIMD, and fixed-size stores
-//! that need no branch per byte.
+//! escaped 8 bytes at a time: a word-wide test that yields the escape positions as bits, and
+//! fixed-size stores that need no branch per byte.
 
 use crate::error::NameError;
 use crate::options::Dialect;
@@ -290,23 +290,7 @@ macro_rules! block_flags_fn {
     };
 }
 
-block_flags_fn!(string_flags, is_string_escaped);
 block_flags_fn!(name_flags, needs_attention_in_name);
-
-/// Bit `i` set iff `flags` flags `block[i]` (what SSE2's `pmovmskb` computes): the `0xFF` flags'
-/// high bits gathered with a multiply, 8 bytes at a time.
-#[inline(always)]
-fn block_mask(block: &Block, flags: fn(&Block) -> u128) -> u32 {
-    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
-    /// Moves bit `8i + 7` to bit `56 + i`.
-    const GATHER: u64 = 0x0002_0408_1020_4081;
-    let flags = flags(block).to_le_bytes();
-    let half = |bytes: &[u8]| {
-        let word = u64::from_le_bytes(bytes.try_into().expect("8 bytes"));
-        ((word & HIGH_BITS).wrapping_mul(GATHER) >> 56) as u32
-    };
-    half(&flags[..8]) | (half(&flags[8..]) << 8)
-}
 
 /// Whether any byte of `bytes` is flagged by `special`: whole blocks, then one last block that
 /// overlaps them (no padding), or a plain loop when there is less than one block.
@@ -338,31 +322,43 @@ fn is_string_escaped(byte: u8) -> bool {
     (byte == STRING_ESCAPED[0]) | (byte == STRING_ESCAPED[1])
 }
 
-/// A block and at least the block after it: "the rest of the block from `pos`" is one
-/// fixed-size load, read from the input itself (a copy would be stored and reloaded at once,
-/// which stalls the CPU on every escape).
-type Window = [u8; 2 * LANES];
+/// Bytes handled per step of the string escaper: one `u64`.
+const WORD: usize = 8;
 
-/// Writes the first `len` bytes of the window's first block escaped at `dst[at..]`, returns
-/// the new end.
-///
-/// The whole block is stored at once; each escape then stores a backslash and the rest of the
-/// block again, one byte further, so the work is per escape, not per byte. `dst` needs
-/// `LANES + 1` bytes of slack after the output.
+/// A word and at least the word after it: "the rest of the word from `pos`" is one fixed-size
+/// load, read from the input itself (a copy would be stored and reloaded at once, which stalls
+/// the CPU on every escape).
+type Window = [u8; 2 * WORD];
+
+/// The high bit of each byte of `word` that is `"` or `\\`, exactly (no borrow between bytes).
 #[inline(always)]
-fn escape_block(dst: &mut [u8], at: usize, window: &Window, len: usize) -> usize {
-    let block = window
-        .first_chunk::<LANES>()
-        .expect("a window holds a block");
-    dst[at..at + LANES].copy_from_slice(block);
-    let mut mask = block_mask(block, string_flags);
-    // `block[pos]` lands at `at + pos` plus the escapes before it.
+const fn string_escape_bits(word: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    /// High bit set in exactly the zero bytes of `v`.
+    const fn zero_bytes(v: u64) -> u64 {
+        !(((v & LOW7).wrapping_add(LOW7)) | v | LOW7)
+    }
+    zero_bytes(word ^ (ONES * b'"' as u64)) | zero_bytes(word ^ (ONES * b'\\' as u64))
+}
+
+/// Writes the first `len` bytes of the window's first word escaped at `dst[at..]`, returns the
+/// new end.
+///
+/// The whole word is stored at once; each escape then stores a backslash and the rest of the
+/// word again, one byte further, so the work is per escape, not per byte. `dst` needs
+/// `WORD + 1` bytes of slack after the output.
+#[inline(always)]
+fn escape_word(dst: &mut [u8], at: usize, window: &Window, len: usize) -> usize {
+    let word = window.first_chunk::<WORD>().expect("a window holds a word");
+    dst[at..at + WORD].copy_from_slice(word);
+    let mut mask = string_escape_bits(u64::from_le_bytes(*word));
+    // `word[pos]` lands at `at + pos` plus the escapes before it.
     let mut end = at;
     while mask != 0 {
-        let pos = mask.trailing_zeros() as usize;
+        let pos = (mask.trailing_zeros() / 8) as usize;
         let to = end + pos;
         dst[to] = b'\\';
-        dst[to + 1..to + 1 + LANES].copy_from_slice(&window[pos..pos + LANES]);
+        dst[to + 1..to + 1 + WORD].copy_from_slice(&window[pos..pos + WORD]);
         end += 1;
         mask &= mask - 1;
     }
@@ -371,16 +367,14 @@ fn escape_block(dst: &mut [u8], at: usize, window: &Window, len: usize) -> usize
 
 /// Appends `value` escaped for a string field (without the surrounding quotes).
 pub(crate) fn escape_string_value(out: &mut Vec<u8>, value: &[u8]) {
-    // Clean blocks are copied in one go; escaping starts at the first block that needs it.
-    let (blocks, _) = value.as_chunks::<LANES>();
-    let clean_blocks = blocks
+    // Clean words are copied in one go; escaping starts at the first word that needs it.
+    let (words, tail) = value.as_chunks::<WORD>();
+    let clean_words = words
         .iter()
-        .take_while(|block| string_flags(block) == 0)
+        .take_while(|word| string_escape_bits(u64::from_le_bytes(**word)) == 0)
         .count();
-    let clean = clean_blocks * LANES;
-    if clean_blocks == blocks.len()
-        && !any_flagged(&value[clean..], is_string_escaped, string_flags)
-    {
+    let clean = clean_words * WORD;
+    if clean_words == words.len() && !tail.iter().any(|&byte| is_string_escaped(byte)) {
         out.extend_from_slice(value);
         return;
     }
@@ -388,27 +382,27 @@ pub(crate) fn escape_string_value(out: &mut Vec<u8>, value: &[u8]) {
     let rest = &value[clean..];
     let start = out.len();
     // Worst case every byte is escaped, plus slack for the fixed-size stores; trimmed below.
-    out.resize(start + 2 * rest.len() + 2 * LANES, 0);
+    out.resize(start + 2 * rest.len() + 2 * WORD, 0);
     let dst = &mut out[start..];
     let mut at = 0;
     let mut offset = 0;
-    // Blocks with a whole block after them read the rest of the block from the input...
+    // Words with a whole word after them read the rest of the word from the input...
     while let Some(window) = rest
         .get(offset..)
-        .and_then(|r| r.first_chunk::<{ 2 * LANES }>())
+        .and_then(|r| r.first_chunk::<{ 2 * WORD }>())
     {
-        at = escape_block(dst, at, window, LANES);
-        offset += LANES;
+        at = escape_word(dst, at, window, WORD);
+        offset += WORD;
     }
     // ... the last one or two from a padded copy.
     let tail = &rest[offset..];
-    let mut padded = [0u8; 3 * LANES];
+    let mut padded = [0u8; 3 * WORD];
     padded[..tail.len()].copy_from_slice(tail);
-    for (i, chunk) in tail.chunks(LANES).enumerate() {
-        let window = padded[i * LANES..]
-            .first_chunk::<{ 2 * LANES }>()
-            .expect("48 bytes hold two windows");
-        at = escape_block(dst, at, window, chunk.len());
+    for (i, chunk) in tail.chunks(WORD).enumerate() {
+        let window = padded[i * WORD..]
+            .first_chunk::<{ 2 * WORD }>()
+            .expect("24 bytes hold two windows");
+        at = escape_word(dst, at, window, chunk.len());
     }
     out.truncate(start + at);
 }
@@ -493,19 +487,21 @@ mod tests {
     }
 
     #[test]
-    fn block_mask_has_one_bit_per_flagged_position() {
-        for pos in 0..LANES {
-            let mut block = [b'x'; LANES];
-            block[pos] = b'"';
-            assert_eq!(block_mask(&block, string_flags), 1 << pos);
-            block[LANES - 1 - pos] = b'\\';
-            assert_eq!(
-                block_mask(&block, string_flags),
-                (1 << pos) | (1 << (LANES - 1 - pos))
-            );
+    fn string_escape_bits_flag_exactly_the_escaped_bytes() {
+        // Every byte value at every position, next to quotes, backslashes and zero bytes (the
+        // neighbours a borrowing zero-byte test would get wrong).
+        for pos in 0..WORD {
+            for byte in 0..=255u8 {
+                for fill in [b'x', b'"', b'\\', 0, 0xff] {
+                    let mut word = [fill; WORD];
+                    word[pos] = byte;
+                    let expected = word.iter().enumerate().fold(0u64, |bits, (i, &b)| {
+                        bits | (u64::from(is_string_escaped(b)) << (8 * i + 7))
+                    });
+                    assert_eq!(string_escape_bits(u64::from_le_bytes(word)), expected);
+                }
+            }
         }
-        assert_eq!(block_mask(&[b'"'; LANES], string_flags), 0xffff);
-        assert_eq!(block_mask(&[0xff; LANES], string_flags), 0);
     }
 
     #[test]
