@@ -215,6 +215,12 @@ pub(crate) fn escape_name<S: Sink>(
     if first == b'#' && context == NameContext::Measurement {
         return Err(ScanError::Invalid(NameError::LeadingHash));
     }
+    if is_plain_name(bytes) {
+        // The common case, decided a word at a time (more instructions than the table loop
+        // below, but no branch per byte: measurably faster).
+        sink.copy(bytes);
+        return Ok(());
+    }
     let table = context.table();
     if !any_flagged(bytes, |byte| table[usize::from(byte)] != PLAIN, name_flags) {
         // The common case: nothing to escape, nothing to check.
