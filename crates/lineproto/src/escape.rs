@@ -104,6 +104,7 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// Whether any byte of `word` is zero (exact as a yes/no answer: a borrow only propagates past
 /// a byte that is zero itself).
+#[inline(always)]
 const fn has_zero_byte(word: u64) -> bool {
     word.wrapping_sub(ONES) & !word & HIGHS != 0
 }
@@ -122,6 +123,7 @@ const fn word_needs_attention(word: u64) -> bool {
 }
 
 /// The 8 bytes of `bytes` from `at` as a little-endian word.
+#[inline(always)]
 const fn word_at(bytes: &[u8], at: usize) -> u64 {
     match bytes.split_at(at).1.first_chunk::<8>() {
         Some(chunk) => u64::from_le_bytes(*chunk),
