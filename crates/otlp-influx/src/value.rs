@@ -831,17 +831,22 @@ pub fn write_es6_float(f: f64, out: &mut impl TextSink) {
 fn format_es6(f: f64, buf: &mut [u8; 40]) -> usize {
     // Fast path: ryu writes plain decimals for 1e-5 <= |f| < 1e16, the same digits ES6 writes
     // there, except that ryu adds `.0` to integers.
-    let abs = f.abs();
-    if (1e-5..1e16).contains(&abs) {
-        let mut ryu_buf = ryu::Buffer::new();
-        let text = ryu_buf.format_finite(f).as_bytes();
-        if !text.contains(&b'e') {
-            let text = text.strip_suffix(b".0").unwrap_or(text);
-            buf[..text.len()].copy_from_slice(text);
-            return text.len();
-        }
+    if let Some(text) = plain_shortest_decimal(f, &mut ryu::Buffer::new()) {
+        buf[..text.len()].copy_from_slice(text.as_bytes());
+        return text.len();
     }
     format_es6_digits(f, buf)
+}
+
+/// The shortest round-trip digits of `f` in plain decimal notation, where ryu writes them so
+/// (`1e-5 <= |f| < 1e16`, integers without ryu's `.0`): there this is both the ES6 text and Go's
+/// `strconv.FormatFloat(f, 'f', -1, 64)`. `None` elsewhere (the callers' slower general path).
+pub(crate) fn plain_shortest_decimal(f: f64, buf: &mut ryu::Buffer) -> Option<&str> {
+    if !(1e-5..1e16).contains(&f.abs()) {
+        return None;
+    }
+    let text = buf.format_finite(f);
+    (!text.contains('e')).then(|| text.strip_suffix(".0").unwrap_or(text))
 }
 
 fn format_es6_digits(f: f64, buf: &mut [u8; 40]) -> usize {

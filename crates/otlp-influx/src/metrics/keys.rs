@@ -7,8 +7,12 @@ use std::fmt::Write as _;
 /// round-trip, in plain decimal notation (never an exponent), `+Inf`, `-Inf` or `NaN` for the
 /// non-finite values. This is the text of the reference's bucket (`le`) and quantile keys.
 ///
-/// Rust's `Display` for `f64` already prints the shortest round-trip digits without an exponent
-/// (`1e-7` -> `0.0000001`, `-0.0` -> `-0`), so only the non-finite spellings differ from Go.
+/// Go picks the shortest digits with Ryū and takes the even last digit when two shortest
+/// candidates are exactly as close (`ryuDigits32` in Go's `strconv/ftoaryu.go`); the `ryu` crate
+/// does the same, and is used where it writes plain decimals (`1e-5 <= |v| < 1e16`, every usual
+/// bound and quantile). Elsewhere Rust's `Display` writes the same shortest digits without an
+/// exponent (`1e-21` -> `0.000000000000000000001`, `-0.0` -> `-0`), except that it rounds such an
+/// exact tie up (the last digit can then differ from Go's).
 pub(crate) fn push_go_decimal(out: &mut String, value: f64) {
     if value.is_nan() {
         out.push_str("NaN");
@@ -16,6 +20,10 @@ pub(crate) fn push_go_decimal(out: &mut String, value: f64) {
         out.push_str("+Inf");
     } else if value == f64::NEG_INFINITY {
         out.push_str("-Inf");
+    } else if let Some(text) = crate::value::plain_shortest_decimal(value, &mut ryu::Buffer::new())
+    {
+        // The common bounds and quantiles: ryu, much cheaper than `Display`, same digits.
+        out.push_str(text);
     } else {
         // Writing to a String cannot fail.
         let _ = write!(out, "{value}");
@@ -100,6 +108,9 @@ mod tests {
             (-2.5, "-2.5"),
             (1e21, "1000000000000000000000"),
             (0.1 + 0.2, "0.30000000000000004"),
+            // An exact tie between ...049.2 and ...049.3 (the value is ...049.25): Go takes the
+            // even digit (Rust's `Display` writes ...049.3).
+            (872_624_002_757_049.0 + 0.25, "872624002757049.2"),
             (f64::INFINITY, "+Inf"),
             (f64::NEG_INFINITY, "-Inf"),
             (f64::NAN, "NaN"),
@@ -176,7 +187,19 @@ mod properties {
             push_go_decimal(&mut text, value);
             prop_assert!(!text.contains(['e', 'E']), "{}", text);
             prop_assert_eq!(text.parse::<f64>().unwrap().to_bits(), value.to_bits());
+            assert_display_or_even_tie(&text, value)?;
         }
+
+        /// The same over the ryu range, where random bit patterns rarely land.
+        #[test]
+        fn go_decimal_fast_path_is_display(mantissa in 1u64..(1 << 53), exp in -17i32..16) {
+            let value = mantissa as f64 * 10f64.powi(exp - 15);
+            let mut text = String::new();
+            push_go_decimal(&mut text, value);
+            prop_assert_eq!(text.parse::<f64>().unwrap().to_bits(), value.to_bits());
+            assert_display_or_even_tie(&text, value)?;
+        }
+
 
         /// Any name becomes a valid Datalayers measurement, valid names stay as they are, and the
         /// rewrite is stable.
@@ -192,5 +215,24 @@ mod properties {
                 prop_assert_eq!(&once, &name);
             }
         }
+    }
+
+    /// `text` is `Display`'s text, or, on an exact tie, the same digits with the even last digit
+    /// where `Display` rounded up (Go's choice).
+    fn assert_display_or_even_tie(text: &str, value: f64) -> Result<(), TestCaseError> {
+        let display = value.to_string();
+        if text != display {
+            let (ours, theirs) = (text.as_bytes(), display.as_bytes());
+            prop_assert_eq!(ours.len(), theirs.len(), "{} vs {}", text, display);
+            let last = ours.len() - 1;
+            prop_assert_eq!(&ours[..last], &theirs[..last], "{} vs {}", text, display);
+            prop_assert!(
+                ours[last] % 2 == 0 && theirs[last] == ours[last] + 1,
+                "{} vs {}",
+                text,
+                display
+            );
+        }
+        Ok(())
     }
 }

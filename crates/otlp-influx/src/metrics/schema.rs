@@ -4,7 +4,7 @@ use lineproto::{Dialect, Encoder};
 
 use super::exponential::ExplicitBuckets;
 use super::keys::{is_datalayers_measurement, push_datalayers_measurement, push_go_decimal};
-use super::scratch::{FieldNumber, FieldSet, TagSet};
+use super::scratch::{BoundKeys, FieldNumber, FieldSet, TagSet};
 use super::view::{
     ExemplarView, HistogramPointView, MetricDesc, MetricKind, Number, NumberPointView, PointView,
     SummaryPointView, Temporality,
@@ -32,6 +32,8 @@ pub(crate) struct MetricWriter {
     exemplar_tags: TagSet,
     fields: FieldSet,
     buckets: ExplicitBuckets,
+    /// Text of the last histogram's bounds (the points of a metric share them).
+    bound_keys: BoundKeys,
     /// Measurement name or schema-derived key being built.
     name: String,
     /// Extra tag value (`le`, `quantile`).
@@ -48,6 +50,7 @@ impl MetricWriter {
             exemplar_tags: TagSet::default(),
             fields: FieldSet::default(),
             buckets: ExplicitBuckets::default(),
+            bound_keys: BoundKeys::default(),
             name: String::new(),
             extra: String::new(),
             sanitized: String::new(),
@@ -173,6 +176,7 @@ impl MetricWriter {
         let time = point.time_unix_nano();
         self.begin_point(point);
         self.name.clear();
+        self.bound_keys.set(bounds);
         match self.schema {
             MetricsSchema::TelegrafPrometheusV1 => {
                 self.name.push_str(metric.name);
@@ -180,9 +184,8 @@ impl MetricWriter {
                 let mut cumulative = 0u64;
                 for (i, count) in counts.iter().enumerate() {
                     cumulative = cumulative.saturating_add(*count);
-                    let bound = bounds.get(i).copied().unwrap_or(f64::INFINITY);
                     self.fields.push_with(
-                        |key| push_go_decimal(key, bound),
+                        |key| key.push_str(self.bound_keys.key(i)),
                         FieldNumber::F64(cumulative as f64),
                     );
                 }
@@ -197,9 +200,8 @@ impl MetricWriter {
                 let mut cumulative = 0u64;
                 for (i, count) in counts.iter().enumerate() {
                     cumulative = cumulative.saturating_add(*count);
-                    let bound = bounds.get(i).copied().unwrap_or(f64::INFINITY);
                     self.extra.clear();
-                    push_go_decimal(&mut self.extra, bound);
+                    self.extra.push_str(self.bound_keys.key(i));
                     self.fields.push_with(
                         |key| {
                             key.push_str(metric.name);
@@ -216,12 +218,12 @@ impl MetricWriter {
                     MetricKind::Histogram(t) | MetricKind::ExponentialHistogram(t) => t,
                     _ => Temporality::Unspecified,
                 };
-                for (bound, count) in bounds.iter().zip(counts) {
+                for (i, count) in counts.iter().take(bounds.len()).enumerate() {
                     self.fields.push_with(
                         |key| {
                             key.push_str(temporality.lowercase());
                             key.push('_');
-                            push_go_decimal(key, *bound);
+                            key.push_str(self.bound_keys.key(i));
                         },
                         FieldNumber::U64(*count),
                     );

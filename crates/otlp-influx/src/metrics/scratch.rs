@@ -1,6 +1,7 @@
 //! Reused tag and field sets with the reference's map semantics: a later entry with the same key
 //! replaces an earlier one, and the line gets the survivors in byte order of the key.
 
+use super::keys::push_go_decimal;
 use crate::value::AttributeValue;
 use crate::view::Attr;
 
@@ -103,6 +104,48 @@ impl TagSet {
     }
 }
 
+/// The Go decimal text ([`push_go_decimal`]) of a histogram's bounds, kept while the bounds stay
+/// the same: every point of a metric repeats them, so they are formatted once per metric.
+#[derive(Debug, Default)]
+pub(crate) struct BoundKeys {
+    /// Bit patterns of the bounds the text is for.
+    bounds: Vec<u64>,
+    text: String,
+    /// End of each bound's text in `text`.
+    ends: Vec<usize>,
+}
+
+impl BoundKeys {
+    /// Makes the keys those of `bounds` (a no-op when they already are).
+    pub(crate) fn set(&mut self, bounds: &[f64]) {
+        let same = self.bounds.len() == bounds.len()
+            && self
+                .bounds
+                .iter()
+                .zip(bounds)
+                .all(|(b, f)| *b == f.to_bits());
+        if same {
+            return;
+        }
+        self.bounds.clear();
+        self.text.clear();
+        self.ends.clear();
+        for bound in bounds {
+            self.bounds.push(bound.to_bits());
+            push_go_decimal(&mut self.text, *bound);
+            self.ends.push(self.text.len());
+        }
+    }
+
+    /// The key of bucket `i`: its upper bound, `+Inf` past the last bound (the overflow bucket).
+    pub(crate) fn key(&self, i: usize) -> &str {
+        match self.ends.get(i) {
+            Some(&end) => &self.text[if i == 0 { 0 } else { self.ends[i - 1] }..end],
+            None => "+Inf",
+        }
+    }
+}
+
 /// A typed field value as the schemas produce it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum FieldNumber {
@@ -120,6 +163,10 @@ pub(crate) struct FieldSet {
     keys: String,
     entries: Vec<(usize, usize, FieldNumber)>,
     order: Vec<usize>,
+    /// The keys (text and spans) that `order` was computed for: the points of one metric have
+    /// the same keys (a histogram's bucket keys, ...), so their order is sorted once.
+    order_keys: String,
+    order_spans: Vec<(usize, usize)>,
 }
 
 impl FieldSet {
@@ -160,11 +207,24 @@ impl FieldSet {
             keys,
             entries,
             order,
+            order_keys,
+            order_spans,
         } = self;
-        order.clear();
-        order.extend(0..entries.len());
-        let key = |i: &usize| &keys[entries[*i].0..entries[*i].1];
-        order.sort_by(|a, b| key(a).cmp(key(b)));
+        let same_keys = *order_keys == *keys
+            && order_spans.len() == entries.len()
+            && order_spans
+                .iter()
+                .zip(entries.iter())
+                .all(|(&(start, end), e)| start == e.0 && end == e.1);
+        if !same_keys {
+            order.clear();
+            order.extend(0..entries.len());
+            let key = |i: &usize| &keys[entries[*i].0..entries[*i].1];
+            order.sort_by(|a, b| key(a).cmp(key(b)));
+            order_keys.clone_from(keys);
+            order_spans.clear();
+            order_spans.extend(entries.iter().map(|e| (e.0, e.1)));
+        }
         let keys: &String = keys;
         let entries: &Vec<_> = entries;
         let order: &Vec<usize> = order;
@@ -230,5 +290,58 @@ mod tests {
                 ("sum".to_owned(), FieldNumber::F64(1.0)),
             ]
         );
+    }
+
+    #[test]
+    fn bound_keys_follow_the_bounds() {
+        let mut keys = BoundKeys::default();
+        keys.set(&[0.5, 1.0, 1e-7]);
+        let all = |keys: &BoundKeys| (0..4).map(|i| keys.key(i).to_owned()).collect::<Vec<_>>();
+        assert_eq!(all(&keys), ["0.5", "1", "0.0000001", "+Inf"]);
+        keys.set(&[0.5, 1.0, 1e-7]);
+        assert_eq!(all(&keys), ["0.5", "1", "0.0000001", "+Inf"]);
+        // Same values but one: reformatted; -0.0 is not 0.0 (its key is `-0`).
+        keys.set(&[0.5, 2.0, 1e-7]);
+        assert_eq!(all(&keys), ["0.5", "2", "0.0000001", "+Inf"]);
+        keys.set(&[-0.0]);
+        assert_eq!(all(&keys)[..2], ["-0", "+Inf"]);
+        keys.set(&[0.0]);
+        assert_eq!(all(&keys)[..2], ["0", "+Inf"]);
+        keys.set(&[]);
+        assert_eq!(keys.key(0), "+Inf");
+    }
+
+    #[test]
+    fn the_order_is_reused_only_for_the_same_keys() {
+        let mut fields = FieldSet::default();
+        let sorted = |fields: &mut FieldSet, pushes: &[(&str, f64)]| {
+            fields.clear();
+            for (key, value) in pushes {
+                fields.push(key, FieldNumber::F64(*value));
+            }
+            let got: Vec<_> = fields.sorted().map(|(k, v)| (k.to_owned(), v)).collect();
+            got
+        };
+        let f = |k: &str, v: f64| (k.to_owned(), FieldNumber::F64(v));
+        assert_eq!(
+            sorted(&mut fields, &[("b", 1.0), ("a", 2.0)]),
+            [f("a", 2.0), f("b", 1.0)]
+        );
+        // Same keys, new values: the cached order, the new values.
+        assert_eq!(
+            sorted(&mut fields, &[("b", 3.0), ("a", 4.0)]),
+            [f("a", 4.0), f("b", 3.0)]
+        );
+        // Same key text, split differently ("ab" + "c" vs "a" + "bc"): sorted again.
+        assert_eq!(
+            sorted(&mut fields, &[("c", 1.0), ("ab", 2.0)]),
+            [f("ab", 2.0), f("c", 1.0)]
+        );
+        assert_eq!(
+            sorted(&mut fields, &[("ca", 1.0), ("b", 2.0)]),
+            [f("b", 2.0), f("ca", 1.0)]
+        );
+        // Fewer keys.
+        assert_eq!(sorted(&mut fields, &[("ca", 5.0)]), [f("ca", 5.0)]);
     }
 }
