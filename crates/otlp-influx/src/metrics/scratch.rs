@@ -16,6 +16,11 @@ pub(crate) struct TagSet {
     base: (usize, usize),
     /// Indices into `entries` of the tags to write, sorted by key: last value per key, non-empty.
     resolved: Vec<usize>,
+    /// The base entries sorted by key, last value per key (empty values kept): resolved once
+    /// per base, then merged with each point's own tags.
+    base_sorted: Vec<usize>,
+    /// The same for the point's own entries.
+    own_sorted: Vec<usize>,
 }
 
 impl TagSet {
@@ -25,11 +30,21 @@ impl TagSet {
         self.entries.clear();
         self.base = (0, 0);
         self.resolved.clear();
+        self.base_sorted.clear();
     }
 
     /// Makes the current entries the base that [`TagSet::truncate_to_base`] goes back to.
     pub(crate) fn mark_base(&mut self) {
         self.base = (self.entries.len(), self.text.len());
+        let Self {
+            text,
+            entries,
+            base_sorted,
+            ..
+        } = self;
+        sort_dedup_last_wins(base_sorted, 0..entries.len(), |i| {
+            &text[entries[i].0..entries[i].1]
+        });
     }
 
     /// Drops the entries added after the last [`TagSet::mark_base`].
@@ -68,30 +83,31 @@ impl TagSet {
     }
 
     /// Computes the tags to write from the current entries; call after the last push of a point.
+    /// Only the point's own tags are sorted (few, often already in order); the base was sorted
+    /// once in [`TagSet::mark_base`], and the two are merged, the point's value winning.
     pub(crate) fn resolve(&mut self) {
         let Self {
             text,
             entries,
+            base,
             resolved,
-            ..
+            base_sorted,
+            own_sorted,
         } = self;
+        let key = |i: usize| &text[entries[i].0..entries[i].1];
+        sort_dedup_last_wins(own_sorted, base.0..entries.len(), key);
         resolved.clear();
-        resolved.extend(0..entries.len());
-        let key = |i: &usize| &text[entries[*i].0..entries[*i].1];
-        // Stable: equal keys stay in push order, so the last of each run is the winner.
-        resolved.sort_by(|a, b| key(a).cmp(key(b)));
-        let mut write = 0;
-        for read in 0..resolved.len() {
-            let index = resolved[read];
-            let last_of_run = resolved
-                .get(read + 1)
-                .is_none_or(|next| key(next) != key(&index));
-            if last_of_run {
-                resolved[write] = index;
-                write += 1;
+        let mut from_base = base_sorted.iter().copied().peekable();
+        for &i in own_sorted.iter() {
+            while let Some(b) = from_base.next_if(|&b| key(b) <= key(i)) {
+                // A base tag of the same key is replaced by the point's.
+                if key(b) != key(i) {
+                    resolved.push(b);
+                }
             }
+            resolved.push(i);
         }
-        resolved.truncate(write);
+        resolved.extend(from_base);
         resolved.retain(|i| entries[*i].1 < entries[*i].2);
     }
 
@@ -102,6 +118,30 @@ impl TagSet {
             (&self.text[k..v], &self.text[v..end])
         })
     }
+}
+
+/// Fills `out` with `indices` sorted by `key`, keeping only the last index of each key (stable
+/// sort: equal keys stay in index order).
+fn sort_dedup_last_wins<'t>(
+    out: &mut Vec<usize>,
+    indices: std::ops::Range<usize>,
+    key: impl Fn(usize) -> &'t str,
+) {
+    out.clear();
+    out.extend(indices);
+    out.sort_by(|a, b| key(*a).cmp(key(*b)));
+    let mut write = 0;
+    for read in 0..out.len() {
+        let index = out[read];
+        let last_of_run = out
+            .get(read + 1)
+            .is_none_or(|next| key(*next) != key(index));
+        if last_of_run {
+            out[write] = index;
+            write += 1;
+        }
+    }
+    out.truncate(write);
 }
 
 /// The Go decimal text ([`push_go_decimal`]) of a histogram's bounds, kept while the bounds stay
@@ -343,5 +383,50 @@ mod tests {
         );
         // Fewer keys.
         assert_eq!(sorted(&mut fields, &[("ca", 5.0)]), [f("ca", 5.0)]);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::value::ValueView;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn kvs() -> impl Strategy<Value = Vec<(String, String)>> {
+        prop::collection::vec(("[a-d]{1,2}", "[xy]{0,1}"), 0..6)
+    }
+
+    proptest! {
+        /// Base and point tags, in order or not, with repeated keys or not: the tags are those of
+        /// a map written in push order, empty values left out, in key order.
+        #[test]
+        fn resolve_is_a_map_in_push_order(base in kvs(), point in kvs(), sort_point: bool) {
+            let mut point = point;
+            if sort_point {
+                point.sort();
+                point.dedup_by(|a, b| a.0 == b.0);
+            }
+            let mut tags = TagSet::default();
+            for (k, v) in &base {
+                tags.push(k, &ValueView::Str(v));
+            }
+            tags.mark_base();
+            for round in 0..2 {
+                tags.truncate_to_base();
+                for (k, v) in &point {
+                    tags.push(k, &ValueView::Str(v));
+                }
+                tags.resolve();
+                let mut model = BTreeMap::new();
+                for (k, v) in base.iter().chain(&point) {
+                    model.insert(k.as_str(), v.as_str());
+                }
+                model.retain(|_, v| !v.is_empty());
+                let got: Vec<_> = tags.resolved().collect();
+                let want: Vec<_> = model.into_iter().collect();
+                prop_assert_eq!(got, want, "round {}", round);
+            }
+        }
     }
 }
