@@ -409,9 +409,18 @@ impl<'a> ValueView<'a> {
     }
 
     /// True when this value, or anything nested in it, is a NaN or infinite double.
+    #[inline]
     pub fn has_non_finite(&self) -> bool {
         match *self {
             Self::Double(f) => !f.is_finite(),
+            // Lists and maps (rare) out of line, so that the scalar test inlines.
+            Self::Array(_) | Self::Map(_) => self.nested_has_non_finite(),
+            _ => false,
+        }
+    }
+
+    fn nested_has_non_finite(&self) -> bool {
+        match *self {
             Self::Array(ArrayView::Double(v)) => v.iter().any(|f| !f.is_finite()),
             Self::Array(a @ (ArrayView::SdkAny(_) | ArrayView::Proto(_))) => {
                 a.iter().any(|v| v.has_non_finite())
