@@ -44,8 +44,8 @@ pub(crate) struct LinePlan {
     pub(crate) fields: &'static [(&'static str, FieldType)],
     /// The keys of `fields`, checked once here.
     field_keys: Vec<lineproto::Key<'static>>,
-    /// For each field, the slot with the same key.
-    field_slot: Vec<Option<usize>>,
+    /// (field, slot) for each field that has a tag slot with the same key (usually none or one).
+    field_slots: Vec<(usize, usize)>,
     /// Index of `dropped_attributes_count` in `fields`.
     pub(crate) dropped_attributes: Option<usize>,
 }
@@ -79,9 +79,10 @@ impl LinePlan {
             })
             .collect();
         slots.sort_by(|a, b| a.key.cmp(&b.key));
-        let field_slot = fields
+        let field_slots = fields
             .iter()
-            .map(|(f, _)| slots.iter().position(|s| s.key == *f))
+            .enumerate()
+            .filter_map(|(i, (f, _))| Some((i, slots.iter().position(|s| s.key == *f)?)))
             .collect();
         Self {
             measurement,
@@ -92,7 +93,7 @@ impl LinePlan {
                 .iter()
                 .map(|(f, _)| lineproto::Key::new_unchecked(f))
                 .collect(),
-            field_slot,
+            field_slots,
             dropped_attributes: fields
                 .iter()
                 .position(|(f, _)| *f == schema::DROPPED_ATTRIBUTES_COUNT),
@@ -272,10 +273,10 @@ impl LineWriter<'_> {
         what: impl FnOnce() -> String,
     ) -> bool {
         let slots = &self.scratch.slots;
-        let tag_of = |i: usize| plan.field_slot[i].map(|s| slots[s].origin);
         let mut lost = 0u64;
-        for (i, (key, _)) in plan.fields.iter().enumerate() {
-            if vals[i].is_some() && tag_of(i) == Some(TagOrigin::Attribute) {
+        for &(i, slot) in &plan.field_slots {
+            if vals[i].is_some() && slots[slot].origin == TagOrigin::Attribute {
+                let key = plan.fields[i].0;
                 lost += 1;
                 self.report.record_drop(DropReason::TagFieldCollision, || {
                     format!(
@@ -294,9 +295,9 @@ impl LineWriter<'_> {
             };
             vals[i] = Some(Val::U64(base + lost));
         }
-        for (i, val) in vals.iter_mut().enumerate() {
-            if tag_of(i).is_some_and(|origin| origin != TagOrigin::None) {
-                *val = None;
+        for &(i, slot) in &plan.field_slots {
+            if slots[slot].origin != TagOrigin::None {
+                vals[i] = None;
             }
         }
         for (&key, val) in plan.field_keys.iter().zip(vals.iter()) {
@@ -444,10 +445,7 @@ mod tests {
                 ("trace_id", TagSource::TraceId),
             ]
         );
-        assert_eq!(
-            plan.field_slot[plan.field_index(schema::SPAN_NAME)],
-            Some(1)
-        );
+        assert_eq!(plan.field_slots, [(plan.field_index(schema::SPAN_NAME), 1)]);
         assert_eq!(
             plan.slots[1].field,
             Some(plan.field_index(schema::SPAN_NAME))
