@@ -168,7 +168,7 @@ impl fmt::Display for ExportStats {
             f,
             "{} lines exported from {} spans, {} log records and {} metric streams in {} exports; \
              {} lines rejected, {} lines failed, {} retries, {} failed exports ({} timed out), \
-             {} items dropped in mapping, {} items lost to mapping panics",
+             {} items dropped in mapping",
             self.lines_exported,
             self.spans,
             self.log_records,
@@ -180,10 +180,16 @@ impl fmt::Display for ExportStats {
             self.failed_exports,
             self.timed_out_exports,
             self.mapping_dropped,
-            self.mapping_panicked,
         )?;
         if self.mapping_dropped > 0 {
             write!(f, " ({})", self.mapping)?;
+        }
+        if self.mapping_panicked > 0 {
+            write!(
+                f,
+                ", {} items lost to mapping panics",
+                self.mapping_panicked
+            )?;
         }
         Ok(())
     }
