@@ -553,7 +553,7 @@ fn check(out: &lineproto::Encoder, report: &MappingReport, dialect: Dialect) {
 /// histogram counts are summed with `+` (buckets past the largest double, the zero bucket), which
 /// panics in debug builds and wraps in release when the input's counts add up past `u64::MAX`.
 /// While this is `true` such requests are not mapped; set it to `false` once the sums saturate.
-const SKIP_EXPONENTIAL_COUNT_OVERFLOW: bool = true;
+const SKIP_EXPONENTIAL_COUNT_OVERFLOW: bool = false;
 
 fn exponential_counts_overflow(request: &ExportMetricsServiceRequest) -> bool {
     let points = request

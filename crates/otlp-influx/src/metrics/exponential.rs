@@ -68,33 +68,34 @@ impl ExplicitBuckets {
         }
         self.bounds[negative_start..].reverse();
         self.counts[negative_start..].reverse();
-        // Drop bounds that overflowed to -inf, carrying their counts up to the next bound.
-        let mut carry = 0;
+        // Drop bounds that overflowed to -inf, carrying their counts up to the next bound. Counts come
+        // from the sender: sums saturate rather than overflow (a debug panic, a wrapped count).
+        let mut carry = 0u64;
         let mut kept = negative_start;
         for i in negative_start..self.bounds.len() {
             if self.bounds[i].is_finite() {
                 self.bounds[kept] = self.bounds[i];
-                self.counts[kept] = self.counts[i] + carry;
+                self.counts[kept] = self.counts[i].saturating_add(carry);
                 carry = 0;
                 kept += 1;
             } else {
-                carry += self.counts[i];
+                carry = carry.saturating_add(self.counts[i]);
             }
         }
         self.bounds.truncate(kept);
         self.counts.truncate(kept);
 
         self.bounds.push(zero_threshold);
-        self.counts.push(zero_count + carry);
+        self.counts.push(zero_count.saturating_add(carry));
 
-        let mut overflow = 0;
+        let mut overflow = 0u64;
         for (k, count) in positive.counts.enumerate() {
             let upper = lower_boundary(i64::from(positive.offset) + k as i64 + 1, scale);
             if upper.is_finite() {
                 self.bounds.push(upper);
                 self.counts.push(count);
             } else {
-                overflow += count;
+                overflow = overflow.saturating_add(count);
             }
         }
         self.counts.push(overflow);
@@ -171,6 +172,20 @@ mod tests {
             "negative overflow carried to zero, positive to +Inf"
         );
         assert_eq!(b.counts.iter().sum::<u64>(), 6, "no count lost");
+    }
+
+    #[test]
+    fn folded_counts_saturate_instead_of_overflowing() {
+        // Counts come from the sender; folding huge ones into one bucket must not panic or wrap.
+        let b = convert(
+            0,
+            u64::MAX,
+            0.0,
+            (1023, &[u64::MAX, u64::MAX]),
+            (1024, &[u64::MAX, u64::MAX]),
+        );
+        assert_eq!(b.bounds, [0.0]);
+        assert_eq!(b.counts, [u64::MAX, u64::MAX]);
     }
 
     #[test]
