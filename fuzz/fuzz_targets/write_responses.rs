@@ -62,7 +62,7 @@ struct BodySpec {
 /// panic in debug builds; in release the sum wraps and the refused lines count as written).
 /// While this is `true` messages carry no `dropped=` count above `u32::MAX`; set it to `false`
 /// once the sum saturates.
-const SKIP_HUGE_DROPPED: bool = true;
+const SKIP_HUGE_DROPPED: bool = false;
 
 fn huge_dropped(text: &str) -> bool {
     text.match_indices("dropped=").any(|(at, _)| {

@@ -198,6 +198,34 @@ async fn protocol_datalayers_401_is_permanent_and_names_the_settings_not_the_pas
 }
 
 #[tokio::test]
+async fn protocol_a_huge_dropped_count_in_a_partial_write_cannot_overflow_the_accounting() {
+    // The count is the server's text: a broken or hostile answer must not panic (debug) or wrap
+    // (release) the line accounting. Found by the `write_responses` fuzz target.
+    let message = format!(
+        "partial write: unable to parse 'spans,n=0 x=\\': bad field dropped={}",
+        u64::MAX
+    );
+    let server = ScriptedServer::always(Reply::error(400, &message)).await;
+    let client = Client::new(
+        ClientConfig::new(&server.base_url)
+            .with_protocol(Protocol::InfluxDbV1)
+            .with_database("otel"),
+    )
+    .unwrap();
+    let (body, ends) = numbered_lines("spans", 3);
+    let report = write(&client, &body, &ends).await;
+    assert_eq!(
+        (
+            report.written_lines,
+            report.rejected_lines,
+            report.failed_lines
+        ),
+        (0, 3, 0),
+        "every line counted once: {report:?}"
+    );
+}
+
+#[tokio::test]
 async fn protocol_datalayers_404_says_how_to_create_the_database() {
     let server = ScriptedServer::always(Reply::error(404, "database not found: otel")).await;
     let client = Client::new(datalayers(&server)).unwrap();

@@ -347,9 +347,10 @@ impl Client {
         }
         let n = piece.len() as u64;
         // Lines refused without a name: on a partial write only `dropped` (+ cut entries) of them,
-        // otherwise every line not named (the server wrote nothing).
+        // otherwise every line not named (the server wrote nothing). `dropped` is the server's
+        // number, not ours: saturate rather than overflow on a hostile or broken answer.
         let unnamed = if parsed.partial {
-            (parsed.dropped + parsed.unmatched).min(n - named_count)
+            (parsed.dropped.saturating_add(parsed.unmatched)).min(n - named_count)
         } else {
             n - named_count
         };
