@@ -1,61 +1,13 @@
 //! Proof of "zero heap allocations per line in steady state": a counting global allocator
 //! counts the allocations of this thread while lines are encoded.
 
-// The counting allocator must implement `GlobalAlloc`, an unsafe trait; it only delegates to
-// `System` and bumps a thread-local counter.
-#![allow(unsafe_code)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::fmt::Write as _;
 
 use lineproto::{Dialect, Encoder, EncoderOptions, FloatFormat, Key, Measurement};
-
-struct CountingAllocator;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn count() {
-    // `try_with`: the thread-local may already be gone while a thread shuts down.
-    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use test_support::alloc::{CountingAllocator, count_on_this_thread};
 
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
-
-fn allocations_during(work: impl FnOnce()) -> u64 {
-    let before = ALLOCATIONS.with(Cell::get);
-    work();
-    ALLOCATIONS.with(Cell::get) - before
-}
+static GLOBAL: CountingAllocator = CountingAllocator::new();
 
 const SPANS: Measurement<'static> = Measurement::new_unchecked("spans");
 const TRACE_ID: Key<'static> = Key::new_unchecked("trace_id");
@@ -91,7 +43,7 @@ fn encode_span(encoder: &mut Encoder, i: u32) {
 #[test]
 fn steady_state_lines_do_not_allocate() {
     // Sanity: the counter sees allocations on this thread, so a zero below means something.
-    assert!(allocations_during(|| drop(std::hint::black_box(vec![1u8; 10]))) >= 1);
+    assert!(count_on_this_thread(|| drop(std::hint::black_box(vec![1u8; 10]))) >= 1);
 
     for float_format in [FloatFormat::Shortest, FloatFormat::GoStrconv] {
         for dialect in [
@@ -111,7 +63,7 @@ fn steady_state_lines_do_not_allocate() {
             };
             // Warm-up: buffer, line ends and tag scratch grow to their working size.
             batch(&mut encoder, 0);
-            let allocations = allocations_during(|| {
+            let allocations = count_on_this_thread(|| {
                 for round in 1..200 {
                     batch(&mut encoder, round * 50);
                 }

@@ -3,63 +3,14 @@
 //! (10 attributes, an event, a link, an error status) are mapped again and again. The same for
 //! SDK metrics (gauge, sum, histogram points), which reuse the mapper's metric scratch.
 
-// The counting allocator must implement `GlobalAlloc`, an unsafe trait; it only delegates to
-// `System` and bumps a thread-local counter.
-#![allow(unsafe_code)]
-
 mod common;
-
-use std::{
-    alloc::{GlobalAlloc, Layout, System},
-    cell::Cell,
-};
 
 use lineproto::{Dialect, EncoderOptions, FloatFormat};
 use otlp_influx::{MappingConfig, MappingReport, OtlpMapper};
-
-struct CountingAllocator;
-
-thread_local! {
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn count() {
-    // `try_with`: the thread-local may already be gone while a thread shuts down.
-    let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator.
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+use test_support::alloc::{CountingAllocator, count_on_this_thread};
 
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
-
-fn allocations() -> u64 {
-    ALLOCATIONS.with(Cell::get)
-}
+static GLOBAL: CountingAllocator = CountingAllocator::new();
 
 fn assert_no_allocation_per_span(config: MappingConfig) {
     let resource = opentelemetry_sdk::Resource::builder_empty()
@@ -95,12 +46,12 @@ fn assert_no_allocation_per_span(config: MappingConfig) {
     );
     assert!(report.is_clean(), "{report}");
 
-    let before = allocations();
     let rounds = 20;
-    for _ in 0..rounds {
-        round(&mut out, &mut report);
-    }
-    let allocated = allocations() - before;
+    let allocated = count_on_this_thread(|| {
+        for _ in 0..rounds {
+            round(&mut out, &mut report);
+        }
+    });
     assert_eq!(
         allocated,
         0,
@@ -165,11 +116,11 @@ impl opentelemetry_sdk::metrics::exporter::PushMetricExporter for CountingMetric
         for _ in 0..3 {
             round(&mut out, &mut report);
         }
-        let before = allocations();
-        for _ in 0..20 {
-            round(&mut out, &mut report);
-        }
-        let allocated = allocations() - before;
+        let allocated = count_on_this_thread(|| {
+            for _ in 0..20 {
+                round(&mut out, &mut report);
+            }
+        });
         assert!(report.is_clean(), "{report}");
         let text = String::from_utf8(out.as_bytes().to_vec()).unwrap();
         *self.result.lock().unwrap() = Some((allocated, report.lines, text));

@@ -14,14 +14,10 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-#[path = "../tests/support/counting.rs"]
-mod counting_allocator;
-
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use counting_allocator::allocations as allocations_so_far;
 use criterion::{BatchSize, Criterion, Throughput};
 use opentelemetry::KeyValue;
 use opentelemetry_otlp::WithExportConfig as _;
@@ -30,6 +26,11 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use sdk_exporter::{ExporterBuilder, Protocol};
 use support::discard::Discard;
 use support::loopback::{Loopback, Reply};
+use test_support::alloc::{CountingAllocator, process_allocations as allocations_so_far};
+
+// The bench reports allocations per export (every thread's) next to the CPU time.
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator::new();
 
 const BATCH: usize = 512;
 

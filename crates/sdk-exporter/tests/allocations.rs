@@ -4,16 +4,16 @@
 
 mod support;
 
-// Only this binary replaces the global allocator.
-#[path = "support/counting.rs"]
-mod counting_allocator;
-
-use counting_allocator::allocations;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanExporter as _;
 use sdk_exporter::ExporterBuilder;
 use support::discard::Discard;
+use test_support::alloc::{CountingAllocator, count_in_process};
+
+// Only this binary replaces the global allocator; it counts every thread's allocations.
+#[global_allocator]
+static GLOBAL: CountingAllocator = CountingAllocator::new();
 
 #[test]
 fn allocations_per_export_do_not_grow_with_the_batch() {
@@ -34,9 +34,9 @@ fn allocations_per_export_do_not_grow_with_the_batch() {
             .collect();
         let mut counts = Vec::new();
         for batch in batches {
-            let before = allocations();
-            futures_executor::block_on(exporter.export(batch)).unwrap();
-            counts.push(allocations() - before);
+            counts.push(count_in_process(|| {
+                futures_executor::block_on(exporter.export(batch)).unwrap();
+            }));
         }
         // The first export of a bigger batch may grow the buffers; after that, steady state.
         per_export.push((traces * 3, counts[3]));

@@ -47,7 +47,9 @@
 //! ```
 //!
 //! The only dependency is `serde_json`: requests go through the tiny blocking [`http`] client.
+//! Zero-allocation tests share the counting global allocator in [`alloc`].
 
+pub mod alloc;
 pub mod http;
 
 mod config;
