@@ -227,7 +227,7 @@ fn expected(s: &Spec, offset_optional: bool) -> Option<i64> {
 /// second of the `i64` range (1677-09-21T00:12:43.145224192Z to .999999999Z) is refused, because
 /// its whole seconds times 10^9 underflow before the fraction is added. While this is `true` such
 /// instants are not checked; set it to `false` once the parser computes in a wider type.
-const SKIP_FIRST_SECOND_OF_RANGE: bool = true;
+const SKIP_FIRST_SECOND_OF_RANGE: bool = false;
 
 /// Whether `ns` (in range) lies where whole seconds times 10^9 are not.
 fn in_first_second(ns: i128) -> bool {

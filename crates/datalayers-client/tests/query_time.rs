@@ -123,3 +123,24 @@ fn printing_round_trips_through_parsing() {
         "2024-09-22T09:30:56Z"
     );
 }
+
+#[test]
+fn the_first_second_of_the_range_parses_and_round_trips() {
+    // Its whole seconds alone are below i64::MIN ns; only the fraction brings it back in range
+    // (found by the query_time fuzz target).
+    assert_eq!(
+        parse_rfc3339("1677-09-21T00:12:43.145224192Z"),
+        Ok(i64::MIN)
+    );
+    assert_eq!(
+        parse_rfc3339("1677-09-21T00:12:43.933753344Z"),
+        Ok(-9_223_372_036_066_246_656)
+    );
+    assert!(parse_rfc3339("1677-09-21T00:12:43.145224191Z").is_err());
+    for instant in [i64::MIN, i64::MIN + 1, i64::MAX] {
+        assert_eq!(
+            parse_rfc3339(&Rfc3339::new(instant).to_string()),
+            Ok(instant)
+        );
+    }
+}

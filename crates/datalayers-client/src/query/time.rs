@@ -133,10 +133,10 @@ fn parse(text: &str, offset_optional: bool) -> Result<i64, TimestampError> {
 
     let days = days_from_civil(year, month, day);
     let seconds = days * SECONDS_PER_DAY + hour * 3600 + minute * 60 + second - offset_seconds;
-    seconds
-        .checked_mul(NANOS_PER_SECOND)
-        .and_then(|ns| ns.checked_add(nanos))
-        .ok_or_else(|| err("outside the range of i64 nanoseconds (years 1677..2262)"))
+    // In i128: the seconds of the first instants of the range overflow i64 before their fraction
+    // is added (i64::MIN is -9223372037 s + 145224192 ns).
+    let total = i128::from(seconds) * i128::from(NANOS_PER_SECOND) + i128::from(nanos);
+    i64::try_from(total).map_err(|_| err("outside the range of i64 nanoseconds (years 1677..2262)"))
 }
 
 fn digits(b: &[u8], pos: &mut usize, count: usize) -> Option<i64> {
