@@ -217,7 +217,7 @@ fn any_non_finite(n: &Node, found: &mut Vec<&'static str>) {
 /// whose NaN/infinity sits only under a key repeated later (so Go never sees it) is still
 /// refused as non-finite. While this is `true` such trees are not checked; set it to `false`
 /// once `ValueView::has_non_finite` looks only at the entries that are written.
-const SKIP_SHADOWED_NON_FINITE: bool = true;
+const SKIP_SHADOWED_NON_FINITE: bool = false;
 
 fn shadowed_non_finite(n: &Node) -> bool {
     let mut all = Vec::new();

@@ -282,6 +282,23 @@ impl<'a> MapView<'a> {
         self.len() == 0
     }
 
+    /// The entries that are written: in source order, without those a later entry with the same
+    /// key replaces (pdata `AsRaw` keeps the last one).
+    pub fn live_iter(&self) -> impl Iterator<Item = (&'a str, ValueView<'a>)> + '_ {
+        self.iter()
+            .enumerate()
+            .filter(|&(index, (key, _))| !self.is_shadowed(index, key))
+            .map(|(_, entry)| entry)
+    }
+
+    /// Whether entry `index` (with `key`) is replaced by a later entry of the same key.
+    fn is_shadowed(&self, index: usize, key: &str) -> bool {
+        match self {
+            Self::SdkAny(_) => false,
+            Self::Proto(kvs) => kvs[index + 1..].iter().any(|kv| kv.key == key),
+        }
+    }
+
     /// The entries, in source order.
     pub fn iter(&self) -> MapIter<'a> {
         match *self {
@@ -425,7 +442,11 @@ impl<'a> ValueView<'a> {
             Self::Array(a @ (ArrayView::SdkAny(_) | ArrayView::Proto(_))) => {
                 a.iter().any(|v| v.has_non_finite())
             }
-            Self::Map(m) => m.iter().any(|(_, v)| v.has_non_finite()),
+            // Only what is written counts: a NaN under a key repeated later never reaches Go.
+            Self::Map(m) => m
+                .iter()
+                .enumerate()
+                .any(|(i, (key, v))| v.has_non_finite() && !m.is_shadowed(i, key)),
             _ => false,
         }
     }
@@ -451,7 +472,7 @@ fn non_finite_name(v: &ValueView<'_>) -> &'static str {
         match v {
             ValueView::Double(f) if !f.is_finite() => Some(f),
             ValueView::Array(a) => a.iter().find_map(first),
-            ValueView::Map(m) => m.iter().find_map(|(_, v)| first(v)),
+            ValueView::Map(m) => m.live_iter().find_map(|(_, v)| first(v)),
             _ => None,
         }
     }
@@ -1228,6 +1249,38 @@ mod tests {
         let mut out = String::new();
         map.view().write_json(&mut out).unwrap();
         assert_eq!(out, r#"{"a":"x","b":2,"c":[null]}"#);
+    }
+
+    #[test]
+    fn a_nan_replaced_by_a_later_duplicate_key_is_not_written_so_not_refused() {
+        // Go (pdata AsRaw, last key wins) never sees the first "a"; found by the otlp_json fuzz target.
+        use opentelemetry_proto::tonic::common::v1::KeyValueList;
+        let kv = |k: &str, v: ProtoValue| ProtoKeyValue {
+            key: k.into(),
+            value: Some(ProtoAnyValue { value: Some(v) }),
+            ..Default::default()
+        };
+        let map = |values| ProtoAnyValue {
+            value: Some(ProtoValue::KvlistValue(KeyValueList { values })),
+        };
+        let shadowed = map(vec![
+            kv("a", ProtoValue::DoubleValue(f64::NAN)),
+            kv("a", ProtoValue::IntValue(1)),
+        ]);
+        let mut out = String::new();
+        assert_eq!(shadowed.view().write_json(&mut out), Ok(()));
+        assert_eq!(out, r#"{"a":1}"#);
+
+        let last_is_nan = map(vec![
+            kv("a", ProtoValue::IntValue(1)),
+            kv("a", ProtoValue::DoubleValue(f64::INFINITY)),
+        ]);
+        let mut out = String::new();
+        assert_eq!(
+            last_is_nan.view().write_json(&mut out),
+            Err(JsonError::NonFinite("+Inf"))
+        );
+        assert_eq!(out, "");
     }
 
     #[test]
