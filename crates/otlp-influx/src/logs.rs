@@ -9,7 +9,7 @@ use crate::{
     schema,
     traces::{attributes_json, keep_invalid_dimensions_in_json, lookup},
     value::{Entry, ValueView, sort_dedup_last_wins},
-    view::{AttrSource, LogRecordView},
+    view::{AttrSource, LogRecordView, proto_resource_attrs, proto_scope_attrs},
 };
 
 impl OtlpMapper {
@@ -37,15 +37,9 @@ impl OtlpMapper {
     ) {
         let mut entries = self.take_entries();
         for resource_logs in &request.resource_logs {
-            let resource = resource_logs
-                .resource
-                .as_ref()
-                .map_or(&[][..], |r| &r.attributes[..]);
+            let resource = proto_resource_attrs(resource_logs.resource.as_ref());
             for scope_logs in &resource_logs.scope_logs {
-                let scope = scope_logs
-                    .scope
-                    .as_ref()
-                    .map_or(&[][..], |s| &s.attributes[..]);
+                let scope = proto_scope_attrs(scope_logs.scope.as_ref());
                 for record in &scope_logs.log_records {
                     self.map_log_record(resource, scope, record, &mut entries, out, report);
                 }

@@ -9,7 +9,9 @@ use crate::{
     lines::{HexId, LineIds, LineWriter, Val},
     schema,
     value::{Entry, ValueView, sort_dedup_last_wins},
-    view::{Attr, AttrSource, EventView, LinkView, SpanView},
+    view::{
+        Attr, AttrSource, EventView, LinkView, SpanView, proto_resource_attrs, proto_scope_attrs,
+    },
 };
 
 impl OtlpMapper {
@@ -45,15 +47,9 @@ impl OtlpMapper {
     ) {
         let mut entries = self.take_entries();
         for resource_spans in &request.resource_spans {
-            let resource = resource_spans
-                .resource
-                .as_ref()
-                .map_or(&[][..], |r| &r.attributes[..]);
+            let resource = proto_resource_attrs(resource_spans.resource.as_ref());
             for scope_spans in &resource_spans.scope_spans {
-                let scope = scope_spans
-                    .scope
-                    .as_ref()
-                    .map_or(&[][..], |s| &s.attributes[..]);
+                let scope = proto_scope_attrs(scope_spans.scope.as_ref());
                 for span in &scope_spans.spans {
                     self.map_span(resource, scope, span, &mut entries, out, report);
                 }

@@ -12,8 +12,9 @@ use opentelemetry::{
     trace::{Event, Link, SpanKind, Status},
 };
 use opentelemetry_proto::tonic::{
-    common::v1::KeyValue as ProtoKeyValue,
+    common::v1::{InstrumentationScope as ProtoScope, KeyValue as ProtoKeyValue},
     logs::v1::LogRecord as ProtoLogRecord,
+    resource::v1::Resource as ProtoResource,
     trace::v1::{
         Span as ProtoSpan,
         span::{Event as ProtoEvent, Link as ProtoLink},
@@ -35,6 +36,16 @@ pub(crate) fn sdk_attrs(kvs: &[KeyValue]) -> impl Iterator<Item = Attr<'_>> + Cl
 /// Attributes of the OTLP `KeyValue` list type.
 pub(crate) fn proto_attrs(kvs: &[ProtoKeyValue]) -> impl Iterator<Item = Attr<'_>> + Clone {
     kvs.iter().map(|kv| (kv.key.as_str(), kv.value.view()))
+}
+
+/// Attributes of an OTLP request's resource: none when the resource is absent.
+pub(crate) fn proto_resource_attrs(resource: Option<&ProtoResource>) -> &[ProtoKeyValue] {
+    resource.map_or(&[], |r| &r.attributes)
+}
+
+/// Attributes of an OTLP request's instrumentation scope: none when the scope is absent.
+pub(crate) fn proto_scope_attrs(scope: Option<&ProtoScope>) -> &[ProtoKeyValue] {
+    scope.map_or(&[], |s| &s.attributes)
 }
 
 /// A list of attributes at one level (resource, scope), iterable as often as needed.

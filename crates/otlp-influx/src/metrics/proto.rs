@@ -15,7 +15,7 @@ use super::view::{
     ExemplarView, HistogramPointView, HistogramStats, MetricDesc, MetricKind, Number,
     NumberPointView, PointView, SummaryPointView, Temporality,
 };
-use crate::view::proto_attrs;
+use crate::view::{proto_attrs, proto_resource_attrs};
 
 /// Writes every point of `request`.
 pub(crate) fn write(
@@ -24,10 +24,7 @@ pub(crate) fn write(
     out: &mut Out<'_>,
 ) {
     for resource_metrics in &request.resource_metrics {
-        let resource_attributes = resource_metrics
-            .resource
-            .as_ref()
-            .map_or(&[][..], |r| &r.attributes);
+        let resource_attributes = proto_resource_attrs(resource_metrics.resource.as_ref());
         for scope_metrics in &resource_metrics.scope_metrics {
             writer.set_base_tags(|tags| {
                 push_attributes(tags, resource_attributes);
