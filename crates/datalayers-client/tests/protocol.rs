@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::{Reply, ScriptedServer, numbered_lines};
 use datalayers_client::config::{ClientConfig, Compression, Protocol, RetryPolicy};
+use datalayers_client::query::Rfc3339;
 use datalayers_client::{Client, WriteErrorKind};
 use lineproto::Lines;
 
@@ -286,28 +287,26 @@ async fn protocol_retry_after_http_date_on_429() {
 }
 
 fn httpdate_in(wait: Duration) -> String {
-    // IMF-fixdate by hand (the test must not trust the parser it tests).
+    // IMF-fixdate built from the crate's own RFC 3339 formatter, not from the `httpdate` crate
+    // whose parser reads `Retry-After` (the test must not trust the parser it tests).
     let secs = (std::time::SystemTime::now() + wait)
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    let (h, m, s) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    // Civil from days (Howard Hinnant).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(days % 7) as usize];
+    let rfc3339 = Rfc3339::seconds(i64::try_from(secs).unwrap() * 1_000_000_000).to_string();
+    let (date, time) = rfc3339.strip_suffix('Z').unwrap().split_once('T').unwrap();
+    let mut date = date.split('-');
+    let (year, month, day) = (
+        date.next().unwrap(),
+        date.next().unwrap(),
+        date.next().unwrap(),
+    );
+    // 1970-01-01 was a Thursday.
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][(secs / 86_400 % 7) as usize];
     let month = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ][(month - 1) as usize];
-    format!("{weekday}, {day:02} {month} {year} {h:02}:{m:02}:{s:02} GMT")
+    ][month.parse::<usize>().unwrap() - 1];
+    format!("{weekday}, {day} {month} {year} {time} GMT")
 }
 
 #[tokio::test]
