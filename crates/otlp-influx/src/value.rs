@@ -671,48 +671,20 @@ fn write_json_str_content(s: &str, out: &mut impl TextSink) {
                 break;
             }
         }
-        let class = JSON_ESCAPE[usize::from(bytes[i])];
-        if class == 0 {
+        if JSON_ESCAPE[usize::from(bytes[i])] == 0 {
             i += 1;
             continue;
         }
-        let b = bytes[i];
-        let mut seq = [b'\\', class, 0, 0, 0, 0];
-        let (seq_len, consumed) = match class {
-            1 => {
-                seq = [
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[usize::from(b >> 4)],
-                    HEX[usize::from(b & 0xf)],
-                ];
-                (6, 1)
-            }
-            // U+2028 LINE SEPARATOR / U+2029 PARAGRAPH SEPARATOR (e2 80 a8 / e2 80 a9).
-            2 => match (bytes.get(i + 1), bytes.get(i + 2)) {
-                (Some(0x80), Some(&last @ (0xa8 | 0xa9))) => {
-                    seq = [
-                        b'\\',
-                        b'u',
-                        b'2',
-                        b'0',
-                        b'2',
-                        if last == 0xa8 { b'8' } else { b'9' },
-                    ];
-                    (6, 3)
-                }
-                _ => {
-                    i += 1;
-                    continue;
-                }
-            },
-            _ => (2, 1),
-        };
+        let (mut next, mut seq, mut seq_len) = (i, [0u8; 6], 0);
+        escape_json_byte(bytes, &mut next, &mut seq, &mut seq_len);
+        if seq[..seq_len] == bytes[i..next] {
+            // Copied unchanged (a 0xE2 lead byte of another character): part of the run.
+            i = next;
+            continue;
+        }
         out.push_str(&s[run_start..i]);
         out.push_str(std::str::from_utf8(&seq[..seq_len]).unwrap_or_default());
-        i += consumed;
+        i = next;
         run_start = i;
     }
     out.push_str(&s[run_start..]);
