@@ -8,6 +8,7 @@ use crate::escape::{BackslashRule, NameContext, ScanError, escape_name, escape_s
 use crate::float::write_float;
 use crate::lines::Lines;
 use crate::name::AsName;
+use crate::nested::{EscapedText, NestedEscapes, escape_char, escape_nested};
 use crate::options::{Dialect, EncoderOptions, NonFinite, TagOrder};
 
 /// A field value of any line-protocol type, for code that maps values dynamically.
@@ -822,7 +823,21 @@ impl StrFieldWriter<'_> {
     /// Appends one character, escaped.
     #[inline]
     pub fn push_char(&mut self, c: char) {
-        self.push_str(c.encode_utf8(&mut [0; 4]));
+        escape_char(self.out, c);
+    }
+
+    /// Appends `text` in an inner format described by `escapes` (each byte through the inner
+    /// format's escaping, then line protocol's, in one pass); returns how many bytes of `text`
+    /// were written: all, or those before its first stop byte (see [`NestedEscapes`]).
+    #[inline]
+    pub fn push_nested(&mut self, text: &str, escapes: &NestedEscapes) -> usize {
+        escape_nested(self.out, text.as_bytes(), escapes)
+    }
+
+    /// Appends text escaped ahead of time (see [`EscapedText`]): a plain copy.
+    #[inline]
+    pub fn push_escaped(&mut self, text: &EscapedText) {
+        self.out.extend_from_slice(text.as_bytes());
     }
 }
 

@@ -67,6 +67,7 @@ mod escape;
 mod float;
 mod lines;
 mod name;
+mod nested;
 mod options;
 
 pub use encoder::{Encoder, EncoderStats, FieldValue, StrFieldWriter};
@@ -74,6 +75,7 @@ pub use error::{LineError, NameError, NameKind};
 pub use float::write_float;
 pub use lines::{Lines, LinesIter};
 pub use name::{AsName, Key, Measurement};
+pub use nested::{EscapedText, NestedEscapes};
 pub use options::{
     Dialect, EncoderOptions, FloatFormat, NonFinite, ParseDialectError, Precision, TagOrder,
 };

@@ -7,7 +7,7 @@ use lineproto::{Dialect, Encoder};
 use crate::{
     DropReason, MappingReport, PLACEHOLDER,
     schema::{self, FieldType},
-    value::{Chunked, Entry, ValueView, write_json_object_unchecked},
+    value::{Entry, FieldJson, JsonKeyCache, ValueView, write_json_object_unchecked},
 };
 
 /// Where a tag slot's value comes from.
@@ -158,6 +158,8 @@ pub(crate) struct LineScratch {
     text: String,
     /// One per slot of the current plan.
     pub(crate) slots: Vec<SlotState>,
+    /// Attribute keys escaped for the `attributes` JSON.
+    json_keys: JsonKeyCache,
 }
 
 /// Whether `value` can be written as a tag value for `dialect`, by the encoder's rules:
@@ -316,7 +318,10 @@ impl LineWriter<'_> {
                     self.out.field_str_with(key, |w| {
                         write_json_object_unchecked(
                             json.iter().filter(|e| e.in_json).map(|e| (e.key, e.value)),
-                            &mut Chunked::new(w),
+                            &mut FieldJson {
+                                field: w,
+                                keys: &mut self.scratch.json_keys,
+                            },
                         );
                     });
                 }

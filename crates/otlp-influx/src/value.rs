@@ -177,6 +177,181 @@ impl<S: TextSink> Drop for Chunked<'_, S> {
     }
 }
 
+/// Where the JSON writer's pieces go: plain text through [`Chunked`], or a line-protocol string
+/// field written in one pass ([`FieldJson`]).
+pub(crate) trait JsonSink: TextSink {
+    /// Writes `s` as a JSON string (see [`write_json_str`]).
+    fn push_json_str(&mut self, s: &str);
+
+    /// Writes `key` as an object key: the JSON string and `:`.
+    fn push_json_key(&mut self, key: &str) {
+        self.push_json_str(key);
+        self.push_ascii(b':');
+    }
+}
+
+impl<S: TextSink> JsonSink for Chunked<'_, S> {
+    fn push_json_str(&mut self, s: &str) {
+        Chunked::push_json_str(self, s);
+    }
+}
+
+/// JSON written straight into a line-protocol string field: strings go through
+/// [`GO_JSON_IN_FIELD`], so Go's escaping and line protocol's cost one pass, with no buffer in
+/// between; object keys, which repeat from line to line, come escaped from a [`JsonKeyCache`].
+pub(crate) struct FieldJson<'w, 'b> {
+    pub(crate) field: &'w mut lineproto::StrFieldWriter<'b>,
+    pub(crate) keys: &'w mut JsonKeyCache,
+}
+
+impl TextSink for FieldJson<'_, '_> {
+    fn push_str(&mut self, s: &str) {
+        self.field.push_str(s);
+    }
+
+    fn push_ascii(&mut self, b: u8) {
+        self.field.push_char(char::from(b));
+    }
+}
+
+impl JsonSink for FieldJson<'_, '_> {
+    fn push_json_str(&mut self, s: &str) {
+        write_json_str_escaped(self.field, s);
+    }
+
+    fn push_json_key(&mut self, key: &str) {
+        self.field.push_escaped(self.keys.get(key));
+    }
+}
+
+/// What [`write_json_str_escaped`] writes into: a field, or a piece escaped ahead of time.
+trait EscapedSink {
+    fn push_char(&mut self, c: char);
+    fn push_str(&mut self, s: &str);
+    fn push_nested(&mut self, s: &str, escapes: &lineproto::NestedEscapes) -> usize;
+}
+
+impl EscapedSink for lineproto::StrFieldWriter<'_> {
+    fn push_char(&mut self, c: char) {
+        lineproto::StrFieldWriter::push_char(self, c);
+    }
+    fn push_str(&mut self, s: &str) {
+        lineproto::StrFieldWriter::push_str(self, s);
+    }
+    fn push_nested(&mut self, s: &str, escapes: &lineproto::NestedEscapes) -> usize {
+        lineproto::StrFieldWriter::push_nested(self, s, escapes)
+    }
+}
+
+impl EscapedSink for lineproto::EscapedText {
+    fn push_char(&mut self, c: char) {
+        Self::push_char(self, c);
+    }
+    fn push_str(&mut self, s: &str) {
+        Self::push_str(self, s);
+    }
+    fn push_nested(&mut self, s: &str, escapes: &lineproto::NestedEscapes) -> usize {
+        Self::push_nested(self, s, escapes)
+    }
+}
+
+/// Writes `s` as a Go JSON string (quotes included) escaped for a line-protocol string field.
+fn write_json_str_escaped(out: &mut impl EscapedSink, s: &str) {
+    out.push_char('"');
+    let mut rest = s;
+    loop {
+        rest = &rest[out.push_nested(rest, &GO_JSON_IN_FIELD)..];
+        // Stopped at a 0xE2 lead byte, which starts a three-byte character.
+        let Some(c) = rest.chars().next() else { break };
+        match c {
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            _ => out.push_char(c),
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    out.push_char('"');
+}
+
+/// JSON object keys (`"key":`) escaped for a line-protocol field, remembered by key: attribute
+/// keys repeat on every line, so most are escaped once per mapper. A small direct-mapped table
+/// hashed on the key's length and first and last bytes; a slot holds the last key that hashed
+/// there (its buffers are reused, so a warm cache does not allocate).
+#[derive(Debug, Default)]
+pub(crate) struct JsonKeyCache {
+    slots: Vec<KeySlot>,
+}
+
+#[derive(Debug, Default)]
+struct KeySlot {
+    key: String,
+    escaped: lineproto::EscapedText,
+}
+
+const KEY_CACHE_SLOTS: usize = 64;
+
+impl JsonKeyCache {
+    /// `"key":` escaped for a line-protocol field.
+    fn get(&mut self, key: &str) -> &lineproto::EscapedText {
+        if self.slots.is_empty() {
+            self.slots.resize_with(KEY_CACHE_SLOTS, KeySlot::default);
+        }
+        let slot = &mut self.slots[key_slot(key)];
+        // An empty `escaped` is a slot never filled (a filled one holds at least `"":`).
+        if slot.key != key || slot.escaped.as_bytes().is_empty() {
+            slot.key.clear();
+            slot.key.push_str(key);
+            slot.escaped.clear();
+            write_json_str_escaped(&mut slot.escaped, key);
+            slot.escaped.push_char(':');
+        }
+        &slot.escaped
+    }
+}
+
+/// The cache slot of `key`: a multiplicative hash of its length and its first and last (up to)
+/// eight bytes.
+fn key_slot(key: &str) -> usize {
+    let bytes = key.as_bytes();
+    let word = |b: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(w)
+    };
+    let n = bytes.len().min(8);
+    let h =
+        word(&bytes[..n]) ^ word(&bytes[bytes.len() - n..]).rotate_left(29) ^ bytes.len() as u64;
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - KEY_CACHE_SLOTS.trailing_zeros())) as usize
+}
+
+/// [`JSON_ESCAPE`] as a line-protocol nested table: each escape sequence, escaped again for the
+/// field; 0xE2 stops the one-pass writer (U+2028/U+2029 depend on the bytes after it).
+const GO_JSON_IN_FIELD: lineproto::NestedEscapes = {
+    let mut table = lineproto::NestedEscapes::IDENTITY;
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table = match JSON_ESCAPE[byte] {
+            0 => table,
+            1 => table.escape(
+                b,
+                &[
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(b >> 4) as usize],
+                    HEX[(b & 0xf) as usize],
+                ],
+            ),
+            2 => table.stop(b),
+            letter => table.escape(b, &[b'\\', letter]),
+        };
+        byte += 1;
+    }
+    table
+};
+
 /// Why a value has no JSON form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum JsonError {
@@ -498,17 +673,16 @@ pub fn write_json_object(
 }
 
 /// [`write_json_object`] over an iterator, without the NaN check: the caller has checked.
-pub(crate) fn write_json_object_unchecked<'e, S: TextSink>(
+pub(crate) fn write_json_object_unchecked<'e>(
     entries: impl Iterator<Item = (&'e str, ValueView<'e>)>,
-    out: &mut Chunked<'_, S>,
+    out: &mut impl JsonSink,
 ) {
     out.push_ascii(b'{');
     for (i, (k, v)) in entries.enumerate() {
         if i > 0 {
             out.push_ascii(b',');
         }
-        out.push_json_str(k);
-        out.push_ascii(b':');
+        out.push_json_key(k);
         write_json_unchecked(v, out);
     }
     out.push_ascii(b'}');
@@ -572,7 +746,7 @@ pub(crate) fn sort_dedup_last_wins(entries: &mut Vec<Entry<'_>>) {
     entries.truncate(write);
 }
 
-fn write_json_unchecked<S: TextSink>(v: ValueView<'_>, out: &mut Chunked<'_, S>) {
+fn write_json_unchecked(v: ValueView<'_>, out: &mut impl JsonSink) {
     match v {
         ValueView::Empty => out.push_str("null"),
         ValueView::Str(s) => out.push_json_str(s),
@@ -601,7 +775,7 @@ fn write_json_unchecked<S: TextSink>(v: ValueView<'_>, out: &mut Chunked<'_, S>)
 /// Go sorts map keys at every level. Nested maps only come from logs and OTLP input; an OTLP
 /// list that is already sorted is written without any scratch, otherwise the keys are sorted in
 /// a small temporary vector (the SDK span path never has nested maps).
-fn write_json_map<S: TextSink>(m: MapView<'_>, out: &mut Chunked<'_, S>) {
+fn write_json_map(m: MapView<'_>, out: &mut impl JsonSink) {
     let sorted_unique = match m {
         MapView::Proto(kvs) => kvs.windows(2).all(|w| w[0].key < w[1].key),
         MapView::SdkAny(map) => map.len() <= 1,
@@ -1091,6 +1265,49 @@ mod tests {
         let mut out = String::new();
         write_json_str_lossy("ok\"".as_bytes(), &mut out);
         assert_eq!(out, r#""ok\"""#);
+    }
+
+    #[test]
+    fn json_in_a_field_is_the_plain_json_escaped_for_the_field() {
+        // Every string of up to 3 characters over the interesting ones, as key and as value
+        // (twice, so that keys also come from the cache): the one-pass writer gives exactly
+        // the plain JSON text escaped as a string field.
+        let alphabet = [
+            "a", "\"", "\\", "<", "&", "\n", "\u{1}", "\u{7f}", "é", "\u{2028}", "\u{2029}",
+            "\u{2030}", "\u{20ac}",
+        ];
+        let mut strings = vec![String::new()];
+        for len in 1..=3u32 {
+            for n in 0..alphabet.len().pow(len) {
+                strings.push(
+                    (0..len)
+                        .map(|k| alphabet[n / alphabet.len().pow(k) % alphabet.len()])
+                        .collect(),
+                );
+            }
+        }
+        let options = lineproto::EncoderOptions::new(lineproto::Dialect::InfluxDbV1);
+        let mut keys = JsonKeyCache::default();
+        for s in &strings {
+            let entries = [(s.as_str(), ValueView::Str(s)), ("k", ValueView::Str(s))];
+            let mut plain = String::new();
+            write_json_object(&entries, &mut plain).unwrap();
+            let mut expected = lineproto::Encoder::new(options);
+            expected.start_line("m").field_str("j", &plain);
+            expected.end_line(None).unwrap();
+            for _ in 0..2 {
+                let mut one_pass = lineproto::Encoder::new(options);
+                one_pass.start_line("m").field_str_with("j", |w| {
+                    let mut sink = FieldJson {
+                        field: w,
+                        keys: &mut keys,
+                    };
+                    write_json_object_unchecked(entries.iter().copied(), &mut sink);
+                });
+                one_pass.end_line(None).unwrap();
+                assert_eq!(one_pass.as_bytes(), expected.as_bytes(), "{s:?}");
+            }
+        }
     }
 
     #[test]
