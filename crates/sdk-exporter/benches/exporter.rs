@@ -5,7 +5,7 @@
 //! The HTTP server (accept, read, discard, answer 204) runs in a child process, so after the
 //! criterion timings the benchmark can also report the CPU time and allocations per span of this
 //! process alone: every thread of it (the exporter, our client's runtime thread, reqwest's
-//! blocking-client thread), nothing of the server.
+//! blocking-client thread), nothing of the server, in total and by thread name.
 //!
 //! `cargo bench -p sdk-exporter --bench exporter`
 
@@ -14,6 +14,7 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -114,12 +115,16 @@ fn main() {
         .iter()
         .filter(|(name, _)| only.as_deref().is_none_or(|only| only == *name))
     {
-        let (cpu_ns, allocations, spans_done) = measure(export.as_ref(), &spans);
+        let (threads, allocations, spans_done) = measure(export.as_ref(), &spans);
+        let per_span = |ns: u64| ns as f64 / spans_done as f64;
         println!(
-            "  {name:<20} {:>8.0} ns CPU/span  {:>6.2} allocations/span  ({spans_done} spans)",
-            cpu_ns as f64 / spans_done as f64,
+            "  {name:<26} {:>6.0} ns CPU/span  {:>6.2} allocations/span  ({spans_done} spans)",
+            per_span(threads.iter().map(|(_, ns)| ns).sum()),
             allocations as f64 / spans_done as f64,
         );
+        for (thread, ns) in threads.iter().filter(|(_, ns)| per_span(*ns) >= 0.5) {
+            println!("    {thread:<24} {:>6.0} ns CPU/span", per_span(*ns));
+        }
     }
     let _ = child.kill();
     let _ = child.wait();
@@ -130,39 +135,57 @@ fn export<E: SpanExporter>(exporter: &E, batch: Vec<SpanData>) {
 }
 
 /// Exports for about two seconds after a warm-up (or exactly `SDK_EXPORTER_BENCH_BATCHES`
-/// batches, for instruction counting under callgrind); returns CPU ns, allocations and spans. The
-/// batches are cloned before the clock starts, so neither figure includes building the input.
-fn measure(export: &ExportFn, spans: &[SpanData]) -> (u64, u64, u64) {
+/// batches, for instruction counting under callgrind); returns the CPU ns spent by each thread
+/// (by name, busiest first), allocations and spans. The batches are cloned before the clock
+/// starts, so neither figure includes building the input.
+fn measure(export: &ExportFn, spans: &[SpanData]) -> (Vec<(String, u64)>, u64, u64) {
     let fixed: Option<usize> = std::env::var(BATCHES_ENV).ok().and_then(|n| n.parse().ok());
     for _ in 0..20 {
         export(spans.to_vec());
     }
     let rounds = fixed.unwrap_or(50);
-    let (mut cpu, mut allocations, mut done) = (0, 0, 0);
+    let (mut cpu, mut allocations, mut done) = (BTreeMap::new(), 0, 0);
     let started = Instant::now();
     loop {
         let batches: Vec<Vec<SpanData>> = (0..rounds).map(|_| spans.to_vec()).collect();
-        let (cpu_before, allocs_before) = (process_cpu_ns(), allocations_so_far());
+        let (cpu_before, allocs_before) = (thread_cpu_ns(), allocations_so_far());
         for batch in batches {
             export(batch);
         }
-        cpu += process_cpu_ns() - cpu_before;
+        let cpu_after = thread_cpu_ns();
         allocations += allocations_so_far() - allocs_before;
+        for (thread, (name, ns)) in cpu_after {
+            let before = cpu_before.get(&thread).map_or(0, |(_, ns)| *ns);
+            *cpu.entry(name).or_insert(0) += ns - before;
+        }
         done += (rounds * spans.len()) as u64;
         if fixed.is_some() || started.elapsed() >= Duration::from_secs(2) {
-            return (cpu, allocations, done);
+            let mut threads: Vec<(String, u64)> = cpu.into_iter().collect();
+            threads.sort_by_key(|(_, ns)| std::cmp::Reverse(*ns));
+            return (threads, allocations, done);
         }
     }
 }
 
-/// CPU time of every live thread of this process, in ns (`/proc/self/task/*/schedstat`).
-fn process_cpu_ns() -> u64 {
+/// CPU time in ns of every live thread of this process by thread id, with the thread's name
+/// (`/proc/self/task/*/schedstat` and `comm`).
+fn thread_cpu_ns() -> BTreeMap<u64, (String, u64)> {
     std::fs::read_dir("/proc/self/task")
         .expect("procfs")
         .flatten()
-        .filter_map(|task| std::fs::read_to_string(task.path().join("schedstat")).ok())
-        .filter_map(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
-        .sum()
+        .filter_map(|task| {
+            let id = task.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            let ns = stat.split_whitespace().next()?.parse().ok()?;
+            let name = if id == u64::from(std::process::id()) {
+                "main (the exporter)".to_owned()
+            } else {
+                let comm = std::fs::read_to_string(task.path().join("comm")).ok()?;
+                comm.trim().to_owned()
+            };
+            Some((id, (name, ns)))
+        })
+        .collect()
 }
 
 /// Starts this binary again as the loopback server; returns the child and its URL.
