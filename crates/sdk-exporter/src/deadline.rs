@@ -96,16 +96,30 @@ fn next_timer_id() -> u64 {
 }
 
 /// One thread that wakes registered wakers when their deadline passes. Started on first use.
+///
+/// Registering a deadline wakes the thread only when it is earlier than the one the thread
+/// already sleeps until, and cancelling never wakes it: with one export timeout, deadlines only
+/// grow, so exports that finish in time cost the thread nothing (it wakes once per timeout
+/// period, finds the cancelled deadline gone and sleeps until the next one).
 struct Timer {
-    pending: Mutex<HashMap<u64, (Instant, Waker)>>,
+    state: Mutex<TimerState>,
     changed: Condvar,
+}
+
+struct TimerState {
+    pending: HashMap<u64, (Instant, Waker)>,
+    /// When the thread wakes up next by itself (`None`: it waits for a notification).
+    wakes_at: Option<Instant>,
 }
 
 fn timer() -> &'static Timer {
     static TIMER: OnceLock<&'static Timer> = OnceLock::new();
     TIMER.get_or_init(|| {
         let timer: &'static Timer = Box::leak(Box::new(Timer {
-            pending: Mutex::new(HashMap::new()),
+            state: Mutex::new(TimerState {
+                pending: HashMap::new(),
+                wakes_at: None,
+            }),
             changed: Condvar::new(),
         }));
         std::thread::Builder::new()
@@ -118,44 +132,51 @@ fn timer() -> &'static Timer {
 
 impl Timer {
     fn wake_at(&self, id: u64, deadline: Instant, waker: &Waker) {
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        match pending.get_mut(&id) {
-            Some((_, known)) if known.will_wake(waker) => return,
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        match state.pending.get_mut(&id) {
+            Some((_, known)) if known.will_wake(waker) => {}
             Some(entry) => entry.1 = waker.clone(),
             None => {
-                pending.insert(id, (deadline, waker.clone()));
+                state.pending.insert(id, (deadline, waker.clone()));
             }
         }
-        drop(pending);
-        self.changed.notify_one();
+        if state.wakes_at.is_none_or(|wakes_at| deadline < wakes_at) {
+            // Set here too, so registrations before the thread runs do not notify again.
+            state.wakes_at = Some(deadline);
+            drop(state);
+            self.changed.notify_one();
+        }
     }
 
     fn cancel(&self, id: u64) {
-        self.pending
+        self.state
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .pending
             .remove(&id);
     }
 
     fn run(&self) {
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             let now = Instant::now();
-            pending.retain(|_, (deadline, waker)| {
+            state.pending.retain(|_, (deadline, waker)| {
                 let due = *deadline <= now;
                 if due {
                     waker.wake_by_ref();
                 }
                 !due
             });
-            pending = match pending.values().map(|(deadline, _)| *deadline).min() {
+            let next = state.pending.values().map(|(deadline, _)| *deadline).min();
+            state.wakes_at = next;
+            state = match next {
                 None => self
                     .changed
-                    .wait(pending)
+                    .wait(state)
                     .unwrap_or_else(PoisonError::into_inner),
                 Some(next) => {
                     self.changed
-                        .wait_timeout(pending, next.saturating_duration_since(now))
+                        .wait_timeout(state, next.saturating_duration_since(now))
                         .unwrap_or_else(PoisonError::into_inner)
                         .0
                 }
@@ -179,6 +200,45 @@ mod tests {
         let waited = start.elapsed();
         assert!(
             waited >= Duration::from_millis(50),
+            "gave up early: {waited:?}"
+        );
+        assert!(waited < Duration::from_secs(5), "gave up late: {waited:?}");
+    }
+
+    /// Polls a never-ready future once under `deadline` (registering it with the timer) and
+    /// returns it, still pending.
+    fn registered(deadline: Instant) -> Pin<Box<WithDeadline<std::future::Pending<()>>>> {
+        let mut guarded = Box::pin(WithDeadline::new(std::future::pending::<()>(), deadline));
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(guarded.as_mut().poll(&mut cx).is_pending());
+        guarded
+    }
+
+    #[test]
+    fn an_earlier_deadline_wakes_a_timer_sleeping_until_a_later_one() {
+        let start = Instant::now();
+        let _later = registered(start + Duration::from_secs(30));
+        let result = futures_executor::block_on(WithDeadline::new(
+            std::future::pending::<()>(),
+            start + Duration::from_millis(50),
+        ));
+        assert_eq!(result, Err(Interrupted::DeadlineExceeded));
+        let waited = start.elapsed();
+        assert!(waited < Duration::from_secs(5), "gave up late: {waited:?}");
+    }
+
+    #[test]
+    fn a_later_deadline_fires_after_an_earlier_one_was_cancelled() {
+        let start = Instant::now();
+        // The timer goes to sleep until this one; cancelling it does not wake the timer.
+        drop(registered(start + Duration::from_millis(100)));
+        let deadline = start + Duration::from_millis(300);
+        let result =
+            futures_executor::block_on(WithDeadline::new(std::future::pending::<()>(), deadline));
+        assert_eq!(result, Err(Interrupted::DeadlineExceeded));
+        let waited = start.elapsed();
+        assert!(
+            waited >= Duration::from_millis(300),
             "gave up early: {waited:?}"
         );
         assert!(waited < Duration::from_secs(5), "gave up late: {waited:?}");
