@@ -115,6 +115,9 @@ struct SortedTags {
     /// For each tag written into the line: where its `,` and its key's end are, relative to the
     /// line's start (so `Encoder::clear` moving the open line does not invalidate them).
     in_line: Vec<(usize, usize)>,
+    /// [`key_prefix`] of the last key in `in_line`: a key with a greater prefix sorts after it
+    /// without comparing the keys.
+    last_prefix: u64,
 }
 
 impl SortedTags {
@@ -322,16 +325,15 @@ impl Encoder {
             }
         }
         let plain = measurement.is_plain();
+        let table_name_ok =
+            self.options.dialect != Dialect::Datalayers || measurement.is_datalayers_table_name();
         let measurement = measurement.name_str();
         self.line_start = self.buf.len();
         self.tags_on_line = 0;
         self.fields_on_line = 0;
         self.sorted_tags.clear();
         self.section = Section::Tags;
-        if self.write_name(measurement, plain, NameKind::Measurement)
-            && self.options.dialect == Dialect::Datalayers
-            && !is_datalayers_table_name(measurement)
-        {
+        if self.write_name(measurement, plain, NameKind::Measurement) && !table_name_ok {
             self.fail(LineError::InvalidMeasurementForDialect {
                 name: measurement.to_owned(),
                 dialect: self.options.dialect,
@@ -411,11 +413,17 @@ impl Encoder {
     /// the raw key is kept for sorting.
     fn tag_in_line(&mut self, key: &str, plain: bool, value: &str) -> bool {
         let line_start = self.line_start;
-        // Usually the new key sorts last: one comparison.
+        // Usually the new key sorts last: its first eight bytes, or one comparison, show it.
+        let prefix = key_prefix(key.as_bytes());
         let in_line = &self.sorted_tags.in_line;
         let mut index = in_line.len();
         let mut replaces = false;
-        while let Some(&(start, key_end)) = index.checked_sub(1).and_then(|i| in_line.get(i)) {
+        let sorts_last = index == 0 || prefix > self.sorted_tags.last_prefix;
+        while let Some(&(start, key_end)) = index
+            .checked_sub(1)
+            .and_then(|i| in_line.get(i))
+            .filter(|_| !sorts_last)
+        {
             match self.buf[line_start + start + 1..line_start + key_end].cmp(key.as_bytes()) {
                 Ordering::Less => break,
                 Ordering::Equal => {
@@ -445,6 +453,7 @@ impl Encoder {
                 segment_start - line_start,
                 segment_start - line_start + 1 + key.len(),
             ));
+            self.sorted_tags.last_prefix = prefix;
             return true;
         };
         // Move the new segment before the tags that sort after it (few, short: a small rotate).
@@ -786,18 +795,6 @@ impl Encoder {
     pub fn stats(&self) -> &EncoderStats {
         &self.stats
     }
-}
-
-/// Datalayers table names: `[A-Za-z_][A-Za-z0-9_.-]{0,62}`.
-fn is_datalayers_table_name(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    bytes.len() <= 63
-        && bytes
-            .first()
-            .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
-        && bytes
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 /// Streams the content of a string field into the line, escaping `"` and `\`

@@ -32,6 +32,8 @@ pub struct Measurement<'a> {
     name: &'a str,
     /// Computed once here instead of on every line: see [`AsName::is_plain`].
     plain: bool,
+    /// See [`AsName::is_datalayers_table_name`].
+    datalayers_table: bool,
 }
 
 impl<'a> Measurement<'a> {
@@ -48,6 +50,7 @@ impl<'a> Measurement<'a> {
             name,
             // A leading `#` would make the line a comment.
             plain: is_plain_name(bytes) && bytes[0] != b'#',
+            datalayers_table: is_datalayers_table_name(bytes),
         }
     }
 
@@ -108,6 +111,31 @@ pub trait AsName<'a>: Copy {
     fn is_plain(self) -> bool {
         false
     }
+
+    /// Whether the name satisfies Datalayers' table-name pattern
+    /// (`[A-Za-z_][A-Za-z0-9_.-]{0,62}`); [`Measurement`] and [`Key`] know it from construction.
+    #[doc(hidden)]
+    #[inline]
+    fn is_datalayers_table_name(self) -> bool {
+        is_datalayers_table_name(self.name_str().as_bytes())
+    }
+}
+
+/// Datalayers table names: `[A-Za-z_][A-Za-z0-9_.-]{0,62}`.
+pub(crate) const fn is_datalayers_table_name(bytes: &[u8]) -> bool {
+    let [first, ..] = bytes else { return false };
+    if bytes.len() > 63 || !(first.is_ascii_alphabetic() || *first == b'_') {
+        return false;
+    }
+    let mut i = 1;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if !(b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-') {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 impl<'a> AsName<'a> for &'a str {
@@ -126,7 +154,7 @@ impl<'a> AsName<'a> for &'a String {
 
 /// Equality, order, hash and `Debug` as the name alone (the cached fact follows from it).
 macro_rules! name_traits {
-    ($name:ident) => {
+    ($name:ident $({ $($extra:item)* })?) => {
         impl<'a> AsName<'a> for $name<'a> {
             #[inline]
             fn name_str(self) -> &'a str {
@@ -137,6 +165,8 @@ macro_rules! name_traits {
             fn is_plain(self) -> bool {
                 self.plain
             }
+
+            $($($extra)*)?
         }
 
         impl fmt::Debug for $name<'_> {
@@ -173,7 +203,12 @@ macro_rules! name_traits {
     };
 }
 
-name_traits!(Measurement);
+name_traits!(Measurement {
+    #[inline]
+    fn is_datalayers_table_name(self) -> bool {
+        self.datalayers_table
+    }
+});
 name_traits!(Key);
 
 #[cfg(test)]

@@ -196,7 +196,17 @@ pub(crate) fn escape_char(out: &mut Vec<u8>, c: char) {
 /// before the first stop byte.
 pub(crate) fn escape_nested(out: &mut Vec<u8>, text: &[u8], escapes: &NestedEscapes) -> usize {
     let special = |b: &u8| escapes.special[usize::from(*b)];
-    let clean = text.iter().position(special).unwrap_or(text.len());
+    // Eight lookups at a time, one branch for them (most text has nothing to escape).
+    let (words, _) = text.as_chunks::<8>();
+    let clean_words = words
+        .iter()
+        .take_while(|word| !word.iter().fold(false, |any, b| any | special(b)))
+        .count();
+    let clean = clean_words * 8
+        + text[clean_words * 8..]
+            .iter()
+            .position(special)
+            .unwrap_or(text.len() - clean_words * 8);
     out.extend_from_slice(&text[..clean]);
     let rest = &text[clean..];
     if rest.is_empty() {

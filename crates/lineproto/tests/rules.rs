@@ -536,16 +536,25 @@ fn datalayers_rules() {
         );
     }
     for bad in ["9m", "-m", "m m", "mü", "m,x", &"a".repeat(64)] {
-        assert_eq!(
-            line(datalayers(), |e| {
-                e.start_line(bad).tag("t", "v").field_i64("f", 1);
-            }),
-            Err(LineError::InvalidMeasurementForDialect {
-                name: bad.into(),
-                dialect: Dialect::Datalayers
-            }),
-            "{bad}"
-        );
+        // As text, and as a `Measurement` that remembers the answer.
+        let measurement = lineproto::Measurement::new_unchecked(bad);
+        for as_text in [true, false] {
+            assert_eq!(
+                line(datalayers(), |e| {
+                    if as_text {
+                        e.start_line(bad);
+                    } else {
+                        e.start_line(measurement);
+                    }
+                    e.tag("t", "v").field_i64("f", 1);
+                }),
+                Err(LineError::InvalidMeasurementForDialect {
+                    name: bad.into(),
+                    dialect: Dialect::Datalayers
+                }),
+                "{bad}"
+            );
+        }
     }
     // Any backslash the Go and IOx parsers might read differently is refused; others are raw.
     for value in ["a\\\\b", "a\\,b", "a\\=b", "a\\ b"] {

@@ -274,12 +274,12 @@ fn write_json_str_escaped(out: &mut impl EscapedSink, s: &str) {
 }
 
 /// JSON object keys (`"key":`) escaped for a line-protocol field, remembered by key: attribute
-/// keys repeat on every line, so most are escaped once per mapper. A small direct-mapped table
-/// hashed on the key's length and first and last bytes; a slot holds the last key that hashed
-/// there (its buffers are reused, so a warm cache does not allocate).
-#[derive(Debug, Default)]
+/// keys repeat on every line, so most are escaped once per mapper. A hash table of two choices
+/// per key (hashed on its length and first and last bytes), each slot holding the last key put
+/// there; its buffers are reused, so a warm cache does not allocate.
+#[derive(Debug)]
 pub(crate) struct JsonKeyCache {
-    slots: Vec<KeySlot>,
+    slots: Box<[KeySlot; KEY_CACHE_SLOTS]>,
 }
 
 #[derive(Debug, Default)]
@@ -288,40 +288,66 @@ struct KeySlot {
     escaped: lineproto::EscapedText,
 }
 
-const KEY_CACHE_SLOTS: usize = 64;
+const KEY_CACHE_SLOTS: usize = 256;
+
+impl Default for JsonKeyCache {
+    fn default() -> Self {
+        Self {
+            slots: Box::new(std::array::from_fn(|_| KeySlot::default())),
+        }
+    }
+}
 
 impl JsonKeyCache {
     /// `"key":` escaped for a line-protocol field.
     fn get(&mut self, key: &str) -> &lineproto::EscapedText {
-        if self.slots.is_empty() {
-            self.slots.resize_with(KEY_CACHE_SLOTS, KeySlot::default);
-        }
-        let slot = &mut self.slots[key_slot(key)];
+        let (first, second) = key_slots(key);
         // An empty `escaped` is a slot never filled (a filled one holds at least `"":`).
-        if slot.key != key || slot.escaped.as_bytes().is_empty() {
+        let holds = |slot: &KeySlot| slot.key == key && !slot.escaped.as_bytes().is_empty();
+        let index = if holds(&self.slots[first]) {
+            first
+        } else if holds(&self.slots[second]) {
+            second
+        } else {
+            // A free slot if there is one; else the first choice (rarely a key pushes out one
+            // that is still in use).
+            let index = if self.slots[first].escaped.as_bytes().is_empty() {
+                first
+            } else if self.slots[second].escaped.as_bytes().is_empty() {
+                second
+            } else {
+                first
+            };
+            let slot = &mut self.slots[index];
             slot.key.clear();
             slot.key.push_str(key);
             slot.escaped.clear();
             write_json_str_escaped(&mut slot.escaped, key);
             slot.escaped.push_char(':');
-        }
-        &slot.escaped
+            index
+        };
+        &self.slots[index].escaped
     }
 }
 
-/// The cache slot of `key`: a multiplicative hash of its length and its first and last (up to)
-/// eight bytes.
-fn key_slot(key: &str) -> usize {
+/// The two cache slots of `key`, from a multiplicative hash of its length and its first and last
+/// (up to) eight bytes.
+#[inline]
+fn key_slots(key: &str) -> (usize, usize) {
     let bytes = key.as_bytes();
-    let word = |b: &[u8]| {
-        let mut w = [0u8; 8];
-        w[..b.len()].copy_from_slice(b);
-        u64::from_le_bytes(w)
+    let (first, last) = match (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+        (Some(first), Some(last)) => (u64::from_le_bytes(*first), u64::from_le_bytes(*last)),
+        _ => {
+            let short = bytes.iter().fold(0u64, |h, &b| (h << 8) | u64::from(b));
+            (short, 0)
+        }
     };
-    let n = bytes.len().min(8);
-    let h =
-        word(&bytes[..n]) ^ word(&bytes[bytes.len() - n..]).rotate_left(29) ^ bytes.len() as u64;
-    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - KEY_CACHE_SLOTS.trailing_zeros())) as usize
+    let h = (first ^ last.rotate_left(29) ^ bytes.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let bits = KEY_CACHE_SLOTS.trailing_zeros();
+    (
+        (h >> (64 - bits)) as usize,
+        (h >> (32 - bits)) as usize % KEY_CACHE_SLOTS,
+    )
 }
 
 /// [`JSON_ESCAPE`] as a line-protocol nested table: each escape sequence, escaped again for the
