@@ -1031,6 +1031,35 @@ pub fn write_es6_float(f: f64, out: &mut impl TextSink) {
 }
 
 fn format_es6(f: f64, buf: &mut [u8; 40]) -> usize {
+    // Fastest path: a short decimal (`0.125`, `3.1`, `200`) found by scaling, no ryu.
+    if let Some((digits, decimals)) = short_decimal(f) {
+        let mut at = 0;
+        if f.is_sign_negative() {
+            buf[0] = b'-';
+            at = 1;
+        }
+        let mut itoa_buf = itoa::Buffer::new();
+        let text = itoa_buf.format(digits).as_bytes();
+        // Zeros between the point and the digits (`0.0125`): `decimals` can exceed the digits.
+        let (int_part, frac_part) = text.split_at(text.len().saturating_sub(decimals));
+        if int_part.is_empty() {
+            buf[at] = b'0';
+            at += 1;
+        } else {
+            buf[at..at + int_part.len()].copy_from_slice(int_part);
+            at += int_part.len();
+        }
+        if decimals > 0 {
+            buf[at] = b'.';
+            at += 1;
+            let zeros = decimals - frac_part.len();
+            buf[at..at + zeros].fill(b'0');
+            at += zeros;
+            buf[at..at + frac_part.len()].copy_from_slice(frac_part);
+            at += frac_part.len();
+        }
+        return at;
+    }
     // Fast path: ryu writes plain decimals for 1e-5 <= |f| < 1e16, the same digits ES6 writes
     // there, except that ryu adds `.0` to integers.
     if let Some(text) = plain_shortest_decimal(f, &mut ryu::Buffer::new()) {
@@ -1038,6 +1067,33 @@ fn format_es6(f: f64, buf: &mut [u8; 40]) -> usize {
         return text.len();
     }
     format_es6_digits(f, buf)
+}
+
+/// `|f|` as `digits / 10^decimals` with the fewest decimals (at most 8) that read back as `f`,
+/// for `1e-5 <= |f| < 1e15` and `digits < 2^52`: those are the shortest round-trip digits (ryu's
+/// and Go's). Why: the division is correctly rounded, so equality means the decimal reads back
+/// as `f`; below 2^52 decimals with that many places are spaced wider than doubles, so no other
+/// one does; fewer places would have been found first, and a decimal with more places has more
+/// significant digits.
+fn short_decimal(f: f64) -> Option<(u64, usize)> {
+    const POW10: [f64; 9] = [1.0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8];
+    const TWO_POW_52: f64 = 4_503_599_627_370_496.0;
+    let a = f.abs();
+    if !(1e-5..1e15).contains(&a) {
+        return None;
+    }
+    for (decimals, &scale) in POW10.iter().enumerate() {
+        let scaled = a * scale;
+        if scaled >= TWO_POW_52 {
+            return None;
+        }
+        let digits = scaled.round();
+        if digits / scale == a {
+            // A whole number below 2^52: the conversion is exact.
+            return Some((digits as u64, decimals));
+        }
+    }
+    None
 }
 
 /// The shortest round-trip digits of `f` in plain decimal notation, where ryu writes them so
@@ -1211,6 +1267,43 @@ mod tests {
             let m = format_es6_digits(f, &mut slow);
             assert_eq!(fast[..n], slow[..m], "{f:e}");
         }
+    }
+
+    #[test]
+    fn short_decimals_agree_with_the_digit_layout() {
+        // Short decimals, their neighbouring doubles (which need all their digits), and
+        // pseudo-random doubles of every magnitude the fast path takes.
+        let mut values = Vec::new();
+        for k in 0..=10 {
+            let scale = 10f64.powi(k);
+            for i in (1..3000u32).chain([9_999_999, 123_456_789, 4_503_599, 4_294_967_295]) {
+                let f = f64::from(i) / scale;
+                values.extend([f, f.next_up(), f.next_down(), -f]);
+            }
+        }
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let f = f64::from_bits(state);
+            if f.is_finite() {
+                values.push(f);
+                // Rounded to a few decimals, so that the fast path takes many of them.
+                let exp = (state % 20) as i32 - 6;
+                values.push((f.fract() * 1e4).round() / 1e4 * 10f64.powi(exp));
+            }
+        }
+        let mut taken = 0;
+        for f in values {
+            let mut fast = [0; 40];
+            let mut slow = [0; 40];
+            let n = format_es6(f, &mut fast);
+            let m = format_es6_digits(f, &mut slow);
+            assert_eq!(fast[..n], slow[..m], "{f:e} {:?}", std::str::from_utf8(&fast[..n]));
+            taken += usize::from(short_decimal(f).is_some());
+        }
+        assert!(taken > 50_000, "the fast path took only {taken} values");
     }
 
     #[test]
