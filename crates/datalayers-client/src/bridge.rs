@@ -332,6 +332,9 @@ async fn run_job(client: Client, job: Job, shared: Arc<Shared>) {
     };
     unreported.lines = 0;
     shared.count(&report);
+    // Released before the caller hears back, so a caller that reuses the body's memory for its
+    // next write finds it free.
+    drop((body, line_ends));
     let _ = reply.send(report);
 }
 

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use datalayers_client::{BackgroundClient, ClientConfig, ClientError, WriteReport};
 use lineproto::Lines;
 
-use crate::{LineSink, SinkFuture, SinkOutcome};
+use crate::{Batch, LineSink, SinkFuture, SinkOutcome};
 
 /// Writes lines to Datalayers or InfluxDB over HTTP: batching, gzip, retries within the export
 /// deadline and line-by-line reports of partial writes come from [`datalayers_client`].
@@ -41,8 +41,20 @@ impl fmt::Debug for HttpSink {
 
 impl LineSink for HttpSink {
     fn write<'a>(&'a self, lines: Lines<'a>, deadline: Instant) -> SinkFuture<'a> {
-        // The client's thread needs its own copy of the batch: one copy per export.
-        let body = Bytes::copy_from_slice(lines.bytes());
+        // Borrowed lines: the client's thread needs its own copy.
+        self.send(Bytes::copy_from_slice(lines.bytes()), lines, deadline)
+    }
+
+    fn write_batch<'a>(&'a self, batch: Batch<'a>, deadline: Instant) -> SinkFuture<'a> {
+        // The client's thread shares the exporter's buffer, and drops it before it reports back,
+        // so the next export reuses it.
+        self.send(batch.to_bytes(), batch.lines(), deadline)
+    }
+}
+
+impl HttpSink {
+    /// Queues `body` (the bytes of `lines`) on the client's thread.
+    fn send(&self, body: Bytes, lines: Lines<'_>, deadline: Instant) -> SinkFuture<'static> {
         let mut end = 0;
         let line_ends = lines
             .iter()

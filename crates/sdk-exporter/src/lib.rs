@@ -83,8 +83,9 @@
 //! - **Nothing lost silently.** Mapping drops, rejected and failed lines are counted in
 //!   [`ExportStats`] (read them with [`SpanExporter::stats_handle`]) and turn the export result
 //!   into an error the SDK logs. Panics in a sink are caught and counted.
-//! - **Cheap.** Spans are encoded straight from `SpanData` into a buffer reused across exports;
-//!   the resource is converted once, in `set_resource`.
+//! - **Cheap.** Spans are encoded straight from `SpanData` into a buffer reused across exports,
+//!   which the HTTP sink sends without copying it; the resource is converted once, in
+//!   `set_resource`.
 
 mod builder;
 mod deadline;
@@ -100,7 +101,7 @@ pub use builder::{BuildError, ExporterBuilder};
 pub use http::HttpSink;
 pub use logs::LogExporter;
 pub use metrics::MetricExporter;
-pub use sink::{LineSink, MemorySink, SinkError, SinkFuture, SinkOutcome, WriterSink};
+pub use sink::{Batch, LineSink, MemorySink, SinkError, SinkFuture, SinkOutcome, WriterSink};
 pub use stats::{ExportStats, StatsHandle};
 pub use trace::SpanExporter;
 

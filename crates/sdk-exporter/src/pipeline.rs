@@ -12,7 +12,7 @@ use otlp_influx::{MappingConfig, MappingReport, OtlpMapper, PreparedResource};
 
 use crate::deadline::{Interrupted, WithDeadline, catch_panic, suppressed};
 use crate::stats::Signal;
-use crate::{LineSink, SinkError, SinkOutcome, StatsHandle};
+use crate::{Batch, LineSink, SinkError, SinkOutcome, StatsHandle};
 
 /// How long `force_flush` may take (the SDK gives it no timeout of its own).
 const FORCE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
@@ -20,10 +20,13 @@ const FORCE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 /// The mapper and encoder of one exporter: reused across exports, so steady-state encoding
 /// allocates nothing. Taken out of the mutex for the duration of an export (exports of one
 /// exporter never overlap, so the mutex is never contended) and put back afterwards.
+///
+/// The encoder is shared with the sink while it writes ([`Batch::to_bytes`]: the HTTP sink sends
+/// the buffer from its own thread without copying it), and emptied when the next export starts.
 #[derive(Debug)]
 struct Scratch {
     mapper: OtlpMapper,
-    encoder: Encoder,
+    encoder: Arc<Encoder>,
 }
 
 #[derive(Debug)]
@@ -88,16 +91,10 @@ impl Pipeline {
         let deadline = Instant::now() + self.timeout;
         let mut scratch = self.take_scratch();
         let mut report = MappingReport::default();
-        let mapped = catch_panic(|| {
-            suppressed(|| {
-                map(
-                    &mut scratch.mapper,
-                    &self.resource,
-                    &mut scratch.encoder,
-                    &mut report,
-                )
-            })
-        });
+        let Scratch { mapper, encoder } = &mut scratch;
+        let encoder = reclaim_encoder(encoder, mapper);
+        let mapped =
+            catch_panic(|| suppressed(|| map(mapper, &self.resource, encoder, &mut report)));
         self.stats.record_mapping(&report);
         if let Err(panic) = mapped {
             // The scratch may hold a half-built line: drop it, the next export builds a fresh one.
@@ -109,7 +106,6 @@ impl Pipeline {
         }
         // Whatever the mapping could not write, the rest still goes out.
         let mut result = self.write(&scratch.encoder, deadline).await;
-        scratch.encoder.clear();
         *self.scratch.lock().unwrap_or_else(PoisonError::into_inner) = Some(scratch);
         if result.is_ok() && report.dropped() > 0 {
             self.stats.record_failed_export(false);
@@ -121,13 +117,13 @@ impl Pipeline {
         result
     }
 
-    async fn write(&self, encoder: &Encoder, deadline: Instant) -> OTelSdkResult {
-        let lines = encoder.lines();
-        if lines.is_empty() {
+    async fn write(&self, encoder: &Arc<Encoder>, deadline: Instant) -> OTelSdkResult {
+        let count = encoder.line_count();
+        if count == 0 {
             return Ok(());
         }
-        let count = lines.len();
-        let started = suppressed(|| catch_panic(|| self.sink.write(lines, deadline)));
+        let batch = Batch::new(encoder);
+        let started = suppressed(|| catch_panic(|| self.sink.write_batch(batch, deadline)));
         let (outcome, timed_out) = match started {
             Err(panic) => (
                 SinkOutcome::failed(count, format_args!("sink panicked: {panic}")),
@@ -225,17 +221,30 @@ impl Scratch {
     fn new(mapping: &MappingConfig) -> Self {
         let mapper =
             OtlpMapper::new(mapping.clone()).expect("the builder validated the mapping config");
-        let encoder = mapper.new_encoder();
+        let encoder = Arc::new(mapper.new_encoder());
         Self { mapper, encoder }
     }
+}
+
+/// The encoder to map into, emptied: the last export's, unless a sink still holds that one's
+/// lines (a write abandoned at its deadline), then a new one.
+fn reclaim_encoder<'a>(encoder: &'a mut Arc<Encoder>, mapper: &OtlpMapper) -> &'a mut Encoder {
+    if Arc::get_mut(encoder).is_none() {
+        *encoder = Arc::new(mapper.new_encoder());
+    }
+    let encoder = Arc::get_mut(encoder).expect("a new encoder is not shared");
+    encoder.clear();
+    encoder
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::MemorySink;
+    use crate::{MemorySink, SinkFuture};
+    use bytes::Bytes;
+    use lineproto::Lines;
 
-    fn pipeline(sink: Arc<MemorySink>) -> Pipeline {
+    fn pipeline(sink: Arc<dyn LineSink>) -> Pipeline {
         Pipeline::new(
             MappingConfig::default(),
             sink,
@@ -244,10 +253,83 @@ mod tests {
         )
     }
 
+    /// Exports one line `spans,k=v f=<value>i <value>`.
+    fn export_one(pipeline: &Pipeline, value: i64) -> OTelSdkResult {
+        futures_executor::block_on(pipeline.export(Signal::Spans, 1, |_, _, encoder, _| {
+            encoder
+                .start_line("spans")
+                .tag("k", "v")
+                .field_i64("f", value);
+            encoder.end_line(Some(value)).unwrap();
+        }))
+    }
+
+    /// Takes every batch as shared bytes, like the HTTP sink; keeps them while `keep` is set.
+    #[derive(Debug, Default)]
+    struct SharesBatches {
+        keep: std::sync::atomic::AtomicBool,
+        kept: Mutex<Vec<Bytes>>,
+        /// Where each batch's bytes were.
+        addresses: Mutex<Vec<usize>>,
+    }
+
+    impl LineSink for SharesBatches {
+        fn write<'a>(&'a self, _: Lines<'a>, _: Instant) -> SinkFuture<'a> {
+            unreachable!("the exporter calls write_batch")
+        }
+
+        fn write_batch<'a>(&'a self, batch: Batch<'a>, _: Instant) -> SinkFuture<'a> {
+            let bytes = batch.to_bytes();
+            assert_eq!(bytes, batch.lines().bytes());
+            self.addresses.lock().unwrap().push(bytes.as_ptr() as usize);
+            if self.keep.load(Ordering::Relaxed) {
+                self.kept.lock().unwrap().push(bytes);
+            }
+            Box::pin(std::future::ready(SinkOutcome::written(
+                batch.lines().len(),
+            )))
+        }
+    }
+
+    #[test]
+    fn shared_batch_bytes_are_the_reused_buffer_and_stay_intact_while_a_sink_holds_them() {
+        let sink = Arc::new(SharesBatches::default());
+        let pipeline = pipeline(Arc::clone(&sink) as Arc<dyn LineSink>);
+        for value in 1..=3 {
+            export_one(&pipeline, value).unwrap();
+        }
+        let addresses = sink.addresses.lock().unwrap().clone();
+        assert!(
+            addresses.windows(2).all(|pair| pair[0] == pair[1]),
+            "dropped bytes give the buffer back to the next export: {addresses:x?}"
+        );
+        let lines_encoded = || {
+            let scratch = pipeline.scratch.lock().unwrap();
+            scratch.as_ref().unwrap().encoder.stats().lines
+        };
+        assert_eq!(lines_encoded(), 3, "one encoder for the three exports");
+
+        sink.keep.store(true, Ordering::Relaxed);
+        export_one(&pipeline, 4).unwrap();
+        export_one(&pipeline, 5).unwrap();
+        let kept = sink.kept.lock().unwrap().clone();
+        assert_eq!(
+            kept[0],
+            &b"spans,k=v f=4i 4\n"[..],
+            "not overwritten by the next export"
+        );
+        assert_eq!(kept[1], &b"spans,k=v f=5i 5\n"[..]);
+        assert_eq!(
+            lines_encoded(),
+            1,
+            "a new encoder while the sink held the last batch"
+        );
+    }
+
     #[test]
     fn a_mapping_panic_counts_the_whole_batch_as_lost_and_the_next_export_works() {
         let sink = Arc::new(MemorySink::new());
-        let pipeline = pipeline(Arc::clone(&sink));
+        let pipeline = pipeline(Arc::clone(&sink) as Arc<dyn LineSink>);
         let result =
             futures_executor::block_on(pipeline.export(Signal::Spans, 7, |_, _, encoder, _| {
                 encoder.start_line("spans").tag("k", "v").field_i64("f", 1);
@@ -268,11 +350,7 @@ mod tests {
             "nothing of a panicked batch is sent"
         );
 
-        let result =
-            futures_executor::block_on(pipeline.export(Signal::Spans, 1, |_, _, encoder, _| {
-                encoder.start_line("spans").tag("k", "v").field_i64("f", 2);
-                encoder.end_line(Some(2)).unwrap();
-            }));
+        let result = export_one(&pipeline, 2);
         assert!(result.is_ok(), "{result:?}");
         assert_eq!(sink.lines(), vec!["spans,k=v f=2i 2".to_owned()]);
         assert_eq!(pipeline.stats().snapshot().lost(), 7);

@@ -3,6 +3,9 @@
 //! A sink receives whole lines with their boundaries ([`Lines`]) and answers with a
 //! [`SinkOutcome`]: how many of those lines were written, rejected or failed, and how many retries
 //! it took. The exporter adds every outcome to its [`ExportStats`](crate::ExportStats).
+//!
+//! A sink that sends from another thread can take the lines as [`Bytes`] sharing the exporter's
+//! buffer ([`Batch::to_bytes`]) instead of copying them.
 
 use std::fmt;
 use std::future::Future;
@@ -11,7 +14,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use lineproto::Lines;
+use bytes::Bytes;
+use lineproto::{Encoder, Lines};
 
 /// The future a [`LineSink`] returns: boxed so the trait stays dyn-compatible. It may borrow the
 /// lines; the exporter polls it under any executor, so it must not need an ambient tokio runtime.
@@ -19,11 +23,11 @@ pub type SinkFuture<'a> = Pin<Box<dyn Future<Output = SinkOutcome> + Send + 'a>>
 
 /// A destination for line protocol. Implement it to send lines somewhere of your own.
 ///
-/// The exporter calls [`write`](Self::write) once per export with every line of the batch, never
-/// concurrently for one exporter, with telemetry suppressed (spans or logs you create in here are
-/// not exported back through the pipeline) and with a deadline it enforces itself: a future still
-/// pending at `deadline` is dropped and its lines are counted as failed. Panics are caught and
-/// counted as failures too.
+/// The exporter calls [`write_batch`](Self::write_batch) (by default: [`write`](Self::write))
+/// once per export with every line of the batch, never concurrently for one exporter, with
+/// telemetry suppressed (spans or logs you create in here are not exported back through the
+/// pipeline) and with a deadline it enforces itself: a future still pending at `deadline` is
+/// dropped and its lines are counted as failed. Panics are caught and counted as failures too.
 ///
 /// ```
 /// use std::time::Instant;
@@ -44,6 +48,14 @@ pub trait LineSink: Send + Sync + fmt::Debug + 'static {
     /// boundaries of [`Lines`] rather than splitting on `\n`).
     fn write<'a>(&'a self, lines: Lines<'a>, deadline: Instant) -> SinkFuture<'a>;
 
+    /// Writes one export's lines: what the exporter calls. By default it borrows them and calls
+    /// [`write`](Self::write). Override it to keep the lines beyond the call without copying
+    /// them, e.g. to hand them to an I/O thread, with [`Batch::to_bytes`] (as
+    /// [`HttpSink`](crate::HttpSink) does).
+    fn write_batch<'a>(&'a self, batch: Batch<'a>, deadline: Instant) -> SinkFuture<'a> {
+        self.write(batch.lines(), deadline)
+    }
+
     /// Pushes out anything buffered. Called on `force_flush` and on `shutdown`.
     fn flush(&self, _deadline: Instant) -> Result<(), SinkError> {
         Ok(())
@@ -54,8 +66,49 @@ impl<S: LineSink + ?Sized> LineSink for Arc<S> {
     fn write<'a>(&'a self, lines: Lines<'a>, deadline: Instant) -> SinkFuture<'a> {
         (**self).write(lines, deadline)
     }
+    fn write_batch<'a>(&'a self, batch: Batch<'a>, deadline: Instant) -> SinkFuture<'a> {
+        (**self).write_batch(batch, deadline)
+    }
     fn flush(&self, deadline: Instant) -> Result<(), SinkError> {
         (**self).flush(deadline)
+    }
+}
+
+/// The lines of one export, as [`LineSink::write_batch`] gets them: borrow them as [`Lines`], or
+/// share them as [`Bytes`] without copying.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    encoder: &'a Arc<Encoder>,
+}
+
+impl<'a> Batch<'a> {
+    /// The committed lines of `encoder`.
+    pub(crate) fn new(encoder: &'a Arc<Encoder>) -> Self {
+        Self { encoder }
+    }
+
+    /// The lines with their boundaries.
+    pub fn lines(&self) -> Lines<'a> {
+        self.encoder.lines()
+    }
+
+    /// The lines' bytes (those of [`Lines::bytes`]) as a handle on the exporter's own buffer: no
+    /// copy, and it may outlive the call and move to another thread.
+    ///
+    /// The exporter reuses that buffer for its next export once every handle is dropped. Drop
+    /// them when the write is done: one still alive then makes the exporter start over with a
+    /// new buffer.
+    pub fn to_bytes(&self) -> Bytes {
+        Bytes::from_owner(SharedLines(Arc::clone(self.encoder)))
+    }
+}
+
+/// Keeps the encoder alive (and unchanged: it is shared) as long as a [`Bytes`] points into it.
+struct SharedLines(Arc<Encoder>);
+
+impl AsRef<[u8]> for SharedLines {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
     }
 }
 
