@@ -42,19 +42,6 @@ impl fmt::Debug for HttpSink {
 impl LineSink for HttpSink {
     fn write<'a>(&'a self, lines: Lines<'a>, deadline: Instant) -> SinkFuture<'a> {
         // Borrowed lines: the client's thread needs its own copy.
-        self.send(Bytes::copy_from_slice(lines.bytes()), lines, deadline)
-    }
-
-    fn write_batch<'a>(&'a self, batch: Batch<'a>, deadline: Instant) -> SinkFuture<'a> {
-        // The client's thread shares the exporter's buffer, and drops it before it reports back,
-        // so the next export reuses it.
-        self.send(batch.to_bytes(), batch.lines(), deadline)
-    }
-}
-
-impl HttpSink {
-    /// Queues `body` (the bytes of `lines`) on the client's thread.
-    fn send(&self, body: Bytes, lines: Lines<'_>, deadline: Instant) -> SinkFuture<'static> {
         let mut end = 0;
         let line_ends = lines
             .iter()
@@ -63,6 +50,19 @@ impl HttpSink {
                 end
             })
             .collect();
+        self.send(Bytes::copy_from_slice(lines.bytes()), line_ends, deadline)
+    }
+
+    fn write_batch<'a>(&'a self, batch: Batch<'a>, deadline: Instant) -> SinkFuture<'a> {
+        // The client's thread shares the exporter's buffer, and drops it before it reports back,
+        // so the next export reuses it.
+        self.send(batch.to_bytes(), batch.line_ends().to_vec(), deadline)
+    }
+}
+
+impl HttpSink {
+    /// Queues `body`, whose lines end at `line_ends`, on the client's thread.
+    fn send(&self, body: Bytes, line_ends: Vec<usize>, deadline: Instant) -> SinkFuture<'static> {
         let report = self.client.write_until(body, line_ends, deadline);
         Box::pin(async move { outcome(&report.await) })
     }

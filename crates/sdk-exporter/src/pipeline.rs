@@ -281,6 +281,7 @@ mod tests {
         fn write_batch<'a>(&'a self, batch: Batch<'a>, _: Instant) -> SinkFuture<'a> {
             let bytes = batch.to_bytes();
             assert_eq!(bytes, batch.lines().bytes());
+            assert_eq!(batch.line_ends(), [bytes.len()], "one line per export here");
             self.addresses.lock().unwrap().push(bytes.as_ptr() as usize);
             if self.keep.load(Ordering::Relaxed) {
                 self.kept.lock().unwrap().push(bytes);

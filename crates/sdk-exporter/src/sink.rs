@@ -92,6 +92,11 @@ impl<'a> Batch<'a> {
         self.encoder.lines()
     }
 
+    /// Exclusive end offset of each line in [`Lines::bytes`] (and [`to_bytes`](Self::to_bytes)).
+    pub fn line_ends(&self) -> &'a [usize] {
+        self.encoder.line_ends()
+    }
+
     /// The lines' bytes (those of [`Lines::bytes`]) as a handle on the exporter's own buffer: no
     /// copy, and it may outlive the call and move to another thread.
     ///

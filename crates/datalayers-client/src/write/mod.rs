@@ -141,16 +141,11 @@ impl Client {
     /// How many leading lines of `lines` fit one request (0 if the first line alone is too big).
     fn batch_len(&self, lines: &Lines<'_>) -> usize {
         let config = self.config();
-        let mut bytes = 0usize;
-        let mut count = 0;
-        for line in lines.iter().take(config.effective_payload_max_lines()) {
-            if bytes + line.len() > config.payload_max_bytes {
-                break;
-            }
-            bytes += line.len();
-            count += 1;
-        }
-        count
+        fitting_prefix(
+            lines,
+            config.effective_payload_max_lines(),
+            config.payload_max_bytes,
+        )
     }
 
     /// Sends one batch, splitting it on 413; every line ends up in `report`. Returns whether a
@@ -488,6 +483,26 @@ fn client_error(lines: usize, message: String) -> WriteError {
 
 /// The request body, compressed once (retries resend the same `Bytes`). Uncompressed bodies are
 /// slices of `owner` when the caller holds the lines in a shared buffer.
+/// How many leading lines of `lines` there are at most `max_lines` of, together at most
+/// `max_bytes` long. Bisects on the lines' offsets rather than walking every line.
+fn fitting_prefix(lines: &Lines<'_>, max_lines: usize, max_bytes: usize) -> usize {
+    let fits = |count: usize| lines.split_at(count).0.bytes().len() <= max_bytes;
+    let most = lines.len().min(max_lines);
+    if fits(most) {
+        return most;
+    }
+    let (mut fitting, mut too_big) = (0, most);
+    while too_big - fitting > 1 {
+        let middle = fitting + (too_big - fitting) / 2;
+        if fits(middle) {
+            fitting = middle;
+        } else {
+            too_big = middle;
+        }
+    }
+    fitting
+}
+
 fn encode_body(
     bytes: &[u8],
     owner: Option<&Bytes>,
@@ -533,6 +548,39 @@ mod tests {
         let mut ends = Vec::new();
         let lines = Lines::from_newline_terminated(b"a_very_long_line 1\nb 2\n", &mut ends);
         assert_eq!(client.batch_len(&lines), 0); // refused alone
+    }
+
+    #[test]
+    fn the_fitting_prefix_is_the_longest_within_both_limits() {
+        let mut ends = Vec::new();
+        let all = Lines::from_newline_terminated(
+            b"a 1\nbb 22\nc 3\nddddd 4\ne 5\nf 66666\ng 7\n",
+            &mut ends,
+        );
+        // The walk it replaces: add lines while both limits hold.
+        let walk = |lines: &Lines<'_>, max_lines: usize, max_bytes: usize| {
+            let mut bytes = 0;
+            lines
+                .iter()
+                .take(max_lines)
+                .take_while(|line| {
+                    bytes += line.len();
+                    bytes <= max_bytes
+                })
+                .count()
+        };
+        for view in [all, all.split_at(2).1, all.split_at(6).1, all.split_at(7).1] {
+            for max_lines in 1..9 {
+                for max_bytes in 1..60 {
+                    assert_eq!(
+                        fitting_prefix(&view, max_lines, max_bytes),
+                        walk(&view, max_lines, max_bytes),
+                        "{max_lines} lines, {max_bytes} bytes, {:?}",
+                        std::str::from_utf8(view.bytes())
+                    );
+                }
+            }
+        }
     }
 
     #[test]
