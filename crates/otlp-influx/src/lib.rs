@@ -217,6 +217,8 @@ pub struct OtlpMapper {
     entries: Vec<value::Entry<'static>>,
     /// Which span dimensions were seen on the span being mapped.
     seen_dimensions: Vec<bool>,
+    /// The key orders of recent attribute lists (see [`value::SortMemo`]).
+    attribute_orders: value::SortMemo,
     /// Tag, field and bucket scratch of the metric mappers.
     metric_writer: metrics::MetricWriter,
 }
@@ -295,6 +297,7 @@ impl OtlpMapper {
             line_scratch: lines::LineScratch::default(),
             entries: Vec::new(),
             seen_dimensions: Vec::new(),
+            attribute_orders: value::SortMemo::default(),
             metric_writer: metrics::MetricWriter::new(config.metrics_schema),
             config,
         })

@@ -69,7 +69,7 @@ impl OtlpMapper {
         for (seq, (key, value)) in (0u32..).zip(attrs) {
             entries.push(Entry::new(key, seq, value, !dims.iter().any(|d| d == key)));
         }
-        sort_dedup_last_wins(entries);
+        sort_dedup_last_wins(entries, Some(&mut self.attribute_orders));
 
         let context = record.trace_context();
         let trace_hex = context.map(|(t, _)| HexId::<32>::new(&t));

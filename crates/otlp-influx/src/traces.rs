@@ -8,7 +8,7 @@ use crate::{
     DropReason, MappingReport, OtlpMapper, PreparedResource,
     lines::{HexId, LineIds, LineWriter, Val},
     schema,
-    value::{Entry, ValueView, sort_dedup_last_wins},
+    value::{Entry, SortMemo, ValueView, sort_dedup_last_wins},
     view::{
         Attr, AttrSource, EventView, LinkView, SpanView, proto_resource_attrs, proto_scope_attrs,
     },
@@ -119,7 +119,7 @@ impl OtlpMapper {
             };
             entries.push(Entry::new(key, seq, value, in_json));
         }
-        sort_dedup_last_wins(entries);
+        sort_dedup_last_wins(entries, Some(&mut self.attribute_orders));
 
         let plan = &self.plans.spans;
         let parent = span.parent_span_id();
@@ -177,7 +177,7 @@ impl OtlpMapper {
         out: &mut lineproto::Encoder,
         report: &mut MappingReport,
     ) -> bool {
-        collect_own_attributes(entries, event.attributes());
+        collect_own_attributes(entries, event.attributes(), &mut self.attribute_orders);
         let mut dropped_attributes = u64::from(event.dropped_attributes_count());
         let json = attributes_json(
             entries,
@@ -264,7 +264,7 @@ impl OtlpMapper {
             linked_span_id: Some(linked_span.as_str()),
             ..span_ids
         };
-        collect_own_attributes(entries, link.attributes());
+        collect_own_attributes(entries, link.attributes(), &mut self.attribute_orders);
         let mut dropped_attributes = u64::from(link.dropped_attributes_count());
         let json = attributes_json(
             entries,
@@ -311,14 +311,18 @@ pub(crate) fn lookup<'a>(entries: &[Entry<'a>], key: &str) -> Option<ValueView<'
 }
 
 /// An event's or link's own attributes, sorted, the last duplicate winning, all for the JSON.
-fn collect_own_attributes<'a>(entries: &mut Vec<Entry<'a>>, attrs: impl Iterator<Item = Attr<'a>>) {
+fn collect_own_attributes<'a>(
+    entries: &mut Vec<Entry<'a>>,
+    attrs: impl Iterator<Item = Attr<'a>>,
+    memo: &mut SortMemo,
+) {
     entries.clear();
     entries.extend(
         (0u32..)
             .zip(attrs)
             .map(|(seq, (key, value))| Entry::new(key, seq, value, true)),
     );
-    sort_dedup_last_wins(entries);
+    sort_dedup_last_wins(entries, Some(memo));
 }
 
 /// A dimension whose value could not be a tag keeps its value in the JSON.

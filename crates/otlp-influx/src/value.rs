@@ -728,12 +728,10 @@ pub(crate) struct Entry<'a> {
 }
 
 impl<'a> Entry<'a> {
+    #[inline]
     pub(crate) fn new(key: &'a str, seq: u32, value: ValueView<'a>, in_json: bool) -> Self {
-        let mut head = [0u8; 8];
-        let n = key.len().min(8);
-        head[..n].copy_from_slice(&key.as_bytes()[..n]);
         Self {
-            prefix: u64::from_be_bytes(head),
+            prefix: key_prefix(key),
             key,
             seq,
             value,
@@ -742,18 +740,55 @@ impl<'a> Entry<'a> {
     }
 }
 
+/// The first 8 bytes of `key`, zero padded, big-endian: ordered as the keys are, where they
+/// differ in those bytes.
+#[inline]
+pub(crate) fn key_prefix(key: &str) -> u64 {
+    match key.as_bytes().first_chunk::<8>() {
+        Some(head) => u64::from_be_bytes(*head),
+        None => key
+            .bytes()
+            .chain(std::iter::repeat(0))
+            .take(8)
+            .fold(0, |acc, b| (acc << 8) | u64::from(b)),
+    }
+}
+
 /// Sorts entries by key; of entries with the same key only the last one (highest `seq`) stays.
-/// In place and allocation-free (`sort_unstable_by` never allocates).
-pub(crate) fn sort_dedup_last_wins(entries: &mut Vec<Entry<'_>>) {
+/// In place and allocation-free (`sort_unstable_by` never allocates). With a [`SortMemo`], a
+/// list is first put in the order that sorted the last list of its length.
+pub(crate) fn sort_dedup_last_wins(entries: &mut Vec<Entry<'_>>, memo: Option<&mut SortMemo>) {
     let order = |a: &Entry<'_>, b: &Entry<'_>| {
         a.prefix
             .cmp(&b.prefix)
             .then_with(|| a.key.cmp(b.key))
             .then(a.seq.cmp(&b.seq))
     };
+    let sorted = |entries: &[Entry<'_>]| entries.is_sorted_by(|a, b| order(a, b).is_le());
     // Input that is already in order (a sorted OTLP list, a presorted level) costs one pass.
-    if !entries.is_sorted_by(|a, b| order(a, b).is_le()) {
-        entries.sort_unstable_by(order);
+    if !sorted(entries) {
+        match memo {
+            Some(memo) if entries.len() <= MEMO_MAX => {
+                let n = entries.len();
+                let remembered = memo.orders[n].is_some_and(|from| {
+                    permute(entries, &from[..n]);
+                    sorted(entries)
+                });
+                if !remembered {
+                    entries.sort_unstable_by(order);
+                    // Where each entry came from, if the positions were its `seq` (they are
+                    // for the mapper's lists; any other list is just not remembered).
+                    let mut from = [0u8; MEMO_MAX];
+                    let mut seen = 0u64;
+                    for (f, e) in from.iter_mut().zip(entries.iter()) {
+                        *f = e.seq as u8;
+                        seen |= 1u64.checked_shl(e.seq).unwrap_or(0);
+                    }
+                    memo.orders[n] = (seen == (1u64 << n) - 1).then_some(from);
+                }
+            }
+            _ => entries.sort_unstable_by(order),
+        }
     }
     let same_key = |a: &Entry<'_>, b: &Entry<'_>| a.prefix == b.prefix && a.key == b.key;
     // Most attribute lists have no duplicate: nothing to move then.
@@ -770,6 +805,50 @@ pub(crate) fn sort_dedup_last_wins(entries: &mut Vec<Entry<'_>>) {
         }
     }
     entries.truncate(write);
+}
+
+/// Lists up to this long are remembered by [`SortMemo`].
+const MEMO_MAX: usize = 32;
+
+/// The order that sorted the last list of each length (up to [`MEMO_MAX`]): the attributes of
+/// one kind of span or record come in the same key order every time, so that order, checked in
+/// one pass, sorts most lists without sorting (a wrong guess costs the check and a sort).
+#[derive(Debug)]
+pub(crate) struct SortMemo {
+    /// For each length: the input position of each sorted entry.
+    orders: Box<[Option<[u8; MEMO_MAX]>; MEMO_MAX + 1]>,
+}
+
+impl Default for SortMemo {
+    fn default() -> Self {
+        Self {
+            orders: Box::new([None; MEMO_MAX + 1]),
+        }
+    }
+}
+
+/// Puts `entries[from[i]]` at `i` for every `i` (`from` is a permutation), moving each entry
+/// once, cycle by cycle.
+fn permute(entries: &mut [Entry<'_>], from: &[u8]) {
+    const PLACED: u8 = u8::MAX;
+    let mut from_left = [PLACED; MEMO_MAX];
+    from_left[..from.len()].copy_from_slice(from);
+    for first in 0..from.len() {
+        if from_left[first] == PLACED {
+            continue;
+        }
+        let held = entries[first];
+        let mut at = first;
+        loop {
+            let source = usize::from(std::mem::replace(&mut from_left[at], PLACED));
+            if source == first {
+                entries[at] = held;
+                break;
+            }
+            entries[at] = entries[source];
+            at = source;
+        }
+    }
 }
 
 fn write_json_unchecked(v: ValueView<'_>, out: &mut impl JsonSink) {
@@ -815,7 +894,7 @@ fn write_json_map(m: MapView<'_>, out: &mut impl JsonSink) {
         .zip(0u32..)
         .map(|((key, value), seq)| Entry::new(key, seq, value, true))
         .collect();
-    sort_dedup_last_wins(&mut entries);
+    sort_dedup_last_wins(&mut entries, None);
     write_json_object_unchecked(entries.iter().map(|e| (e.key, e.value)), out);
 }
 
@@ -1087,9 +1166,10 @@ fn short_decimal(f: f64) -> Option<(u64, usize)> {
         if scaled >= TWO_POW_52 {
             return None;
         }
-        let digits = scaled.round();
+        // Near a whole number when it matters (see the check below), so truncating the sum rounds.
+        let digits = ((scaled + 0.5) as u64) as f64;
         if digits / scale == a {
-            // A whole number below 2^52: the conversion is exact.
+            // A whole number below 2^52: the conversions are exact.
             return Some((digits as u64, decimals));
         }
     }
@@ -1300,7 +1380,12 @@ mod tests {
             let mut slow = [0; 40];
             let n = format_es6(f, &mut fast);
             let m = format_es6_digits(f, &mut slow);
-            assert_eq!(fast[..n], slow[..m], "{f:e} {:?}", std::str::from_utf8(&fast[..n]));
+            assert_eq!(
+                fast[..n],
+                slow[..m],
+                "{f:e} {:?}",
+                std::str::from_utf8(&fast[..n])
+            );
             taken += usize::from(short_decimal(f).is_some());
         }
         assert!(taken > 50_000, "the fast path took only {taken} values");
@@ -1598,7 +1683,7 @@ mod tests {
             .zip(0u32..)
             .map(|((key, i), seq)| Entry::new(key, seq, ValueView::Int(i), true))
             .collect();
-        sort_dedup_last_wins(&mut v);
+        sort_dedup_last_wins(&mut v, None);
         let got: Vec<(&str, i64)> = v
             .iter()
             .map(|e| match e.value {
@@ -1607,5 +1692,52 @@ mod tests {
             })
             .collect();
         assert_eq!(got, vec![("a", 4), ("b", 3), ("c", 5)]);
+    }
+
+    #[test]
+    fn a_remembered_order_sorts_exactly_as_a_sort() {
+        // Lists of a few layouts (repeated, so the memo hits; varied, so it misses; with
+        // duplicate keys and shared 8-byte prefixes), each compared with a plain sort.
+        let keys = [
+            "service.name",
+            "service.version",
+            "a",
+            "b",
+            "http.request.method",
+            "http.request.size",
+            "z",
+        ];
+        let mut memo = SortMemo::default();
+        let mut state = 7u64;
+        for round in 0..3000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            // Every other list repeats one of four layouts.
+            let layout = if round % 2 == 0 {
+                state % 4
+            } else {
+                state >> 33
+            };
+            let len = (layout % 9 + 1) as usize;
+            let list: Vec<&str> = (0..len)
+                .map(|i| keys[((layout >> (3 * i)) ^ (i as u64 * 5)) as usize % keys.len()])
+                .collect();
+            let build = || -> Vec<Entry<'_>> {
+                list.iter()
+                    .zip(0u32..)
+                    .map(|(&key, seq)| Entry::new(key, seq, ValueView::Int(i64::from(seq)), true))
+                    .collect()
+            };
+            let (mut with_memo, mut plain) = (build(), build());
+            sort_dedup_last_wins(&mut with_memo, Some(&mut memo));
+            sort_dedup_last_wins(&mut plain, None);
+            let view = |v: &[Entry<'_>]| -> Vec<(String, u32)> {
+                v.iter().map(|e| (e.key.to_owned(), e.seq)).collect()
+            };
+            assert_eq!(view(&with_memo), view(&plain), "{list:?}");
+        }
+        // (Accepting a remembered order unchecked fails this test: layouts of one length
+        // differ.)
     }
 }
