@@ -8,7 +8,7 @@ use crate::{
     DropReason, MappingReport, OtlpMapper, PreparedResource,
     lines::{HexId, LineIds, LineWriter, Val},
     schema,
-    value::{Entry, SortMemo, ValueView, sort_dedup_last_wins},
+    value::{Entry, SortMemo, ValueView, key_prefix, same_text, sort_dedup_last_wins},
     view::{
         Attr, AttrSource, EventView, LinkView, SpanView, proto_resource_attrs, proto_scope_attrs,
     },
@@ -113,7 +113,7 @@ impl OtlpMapper {
             .chain(scope.attrs())
             .chain(span.attributes());
         for (seq, (key, value)) in (0u32..).zip(attrs) {
-            let in_json = match dims.iter().position(|d| d == key) {
+            let in_json = match dims.iter().position(|d| same_text(d, key)) {
                 Some(d) => std::mem::replace(&mut self.seen_dimensions[d], true),
                 None => true,
             };
@@ -304,8 +304,10 @@ impl OtlpMapper {
 
 /// The value of `key` among sorted, de-duplicated entries.
 pub(crate) fn lookup<'a>(entries: &[Entry<'a>], key: &str) -> Option<ValueView<'a>> {
+    // The entries are sorted by key prefix first: most steps compare one word.
+    let prefix = key_prefix(key);
     entries
-        .binary_search_by(|e| e.key.cmp(key))
+        .binary_search_by(|e| e.prefix.cmp(&prefix).then_with(|| e.key.cmp(key)))
         .ok()
         .map(|i| entries[i].value)
 }

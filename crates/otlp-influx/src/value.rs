@@ -303,7 +303,8 @@ impl JsonKeyCache {
     fn get(&mut self, key: &str) -> &lineproto::EscapedText {
         let (first, second) = key_slots(key);
         // An empty `escaped` is a slot never filled (a filled one holds at least `"":`).
-        let holds = |slot: &KeySlot| slot.key == key && !slot.escaped.as_bytes().is_empty();
+        let holds =
+            |slot: &KeySlot| same_text(&slot.key, key) && !slot.escaped.as_bytes().is_empty();
         let index = if holds(&self.slots[first]) {
             first
         } else if holds(&self.slots[second]) {
@@ -327,6 +328,26 @@ impl JsonKeyCache {
             index
         };
         &self.slots[index].escaped
+    }
+}
+
+/// `a == b` for attribute keys, a word at a time instead of a call to `memcmp` (which costs
+/// more than the comparison for keys this short).
+#[inline]
+pub(crate) fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let word = |w: &[u8]| u64::from_le_bytes(w.try_into().unwrap_or_default());
+    match (a.last_chunk::<8>(), b.last_chunk::<8>()) {
+        (Some(a_last), Some(b_last)) if a.len() <= 64 => {
+            a_last == b_last
+                && a.chunks_exact(8)
+                    .zip(b.chunks_exact(8))
+                    .all(|(x, y)| word(x) == word(y))
+        }
+        _ => a == b,
     }
 }
 
