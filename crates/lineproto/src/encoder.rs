@@ -3,6 +3,7 @@
 use std::cmp::Ordering;
 use std::ops::Range;
 
+use crate::copy::append;
 use crate::error::{LineError, NameError, NameKind};
 use crate::escape::{BackslashRule, NameContext, ScanError, escape_name, escape_string_value};
 use crate::float::write_float;
@@ -288,7 +289,7 @@ impl Encoder {
         let result = if reserved {
             Err(ScanError::Invalid(NameError::Reserved))
         } else if plain {
-            out.extend_from_slice(name.as_bytes());
+            append(out, name.as_bytes());
             return true;
         } else {
             escape_name(out, name, context, self.backslash)
@@ -581,11 +582,11 @@ impl Encoder {
         let buf = &mut self.buf;
         match value {
             FieldValue::I64(int) => {
-                buf.extend_from_slice(itoa::Buffer::new().format(int).as_bytes());
+                append(buf, itoa::Buffer::new().format(int).as_bytes());
                 buf.push(b'i');
             }
             FieldValue::U64(unsigned) => {
-                buf.extend_from_slice(itoa::Buffer::new().format(unsigned).as_bytes());
+                append(buf, itoa::Buffer::new().format(unsigned).as_bytes());
                 buf.push(if dialect.supports_unsigned() {
                     b'u'
                 } else {
@@ -706,8 +707,7 @@ impl Encoder {
         if let Some(timestamp) = timestamp_ns {
             self.buf.push(b' ');
             let scaled = self.options.precision.scale(timestamp);
-            self.buf
-                .extend_from_slice(itoa::Buffer::new().format(scaled).as_bytes());
+            append(&mut self.buf, itoa::Buffer::new().format(scaled).as_bytes());
         }
         self.buf.push(b'\n');
         self.line_ends.push(self.buf.len());
@@ -834,7 +834,7 @@ impl StrFieldWriter<'_> {
     /// Appends text escaped ahead of time (see [`EscapedText`]): a plain copy.
     #[inline]
     pub fn push_escaped(&mut self, text: &EscapedText) {
-        self.out.extend_from_slice(text.as_bytes());
+        append(self.out, text.as_bytes());
     }
 }
 

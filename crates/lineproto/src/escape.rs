@@ -7,6 +7,7 @@
 //! escaped 8 bytes at a time: a word-wide test that yields the escape positions as bits, and
 //! fixed-size stores that need no branch per byte.
 
+use crate::copy::append;
 use crate::error::NameError;
 use crate::options::Dialect;
 
@@ -177,7 +178,7 @@ pub(crate) trait Sink {
 impl Sink for Vec<u8> {
     #[inline]
     fn copy(&mut self, run: &[u8]) {
-        self.extend_from_slice(run);
+        append(self, run);
     }
 
     #[inline]
@@ -383,7 +384,7 @@ pub(crate) fn escape_string_value(out: &mut Vec<u8>, value: &[u8]) {
         .count();
     let clean = clean_words * WORD;
     if clean_words == words.len() && !tail.iter().any(|&byte| is_string_escaped(byte)) {
-        out.extend_from_slice(value);
+        append(out, value);
         return;
     }
     out.extend_from_slice(&value[..clean]);

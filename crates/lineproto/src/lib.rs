@@ -61,6 +61,7 @@
 //!
 //! [line protocol]: https://docs.influxdata.com/influxdb/v1/write_protocols/line_protocol_reference/
 
+mod copy;
 mod encoder;
 mod error;
 mod escape;

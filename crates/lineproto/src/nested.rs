@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use crate::copy::append;
 use crate::escape::escape_string_value;
 
 /// The longest output of one input byte: an inner escape of up to six bytes (`\u003c`) plus
@@ -207,7 +208,7 @@ pub(crate) fn escape_nested(out: &mut Vec<u8>, text: &[u8], escapes: &NestedEsca
             .iter()
             .position(special)
             .unwrap_or(text.len() - clean_words * 8);
-    out.extend_from_slice(&text[..clean]);
+    append(out, &text[..clean]);
     let rest = &text[clean..];
     if rest.is_empty() {
         return text.len();
