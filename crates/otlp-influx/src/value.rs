@@ -1716,6 +1716,36 @@ mod tests {
     }
 
     #[test]
+    fn word_comparison_agrees_with_str() {
+        let parts = [
+            "",
+            "a",
+            "\0",
+            "http.req",
+            "http.request.",
+            "service.",
+            "\u{7f}",
+            "é",
+            "zz",
+        ];
+        let mut texts = Vec::new();
+        for a in parts {
+            for b in parts {
+                for c in parts {
+                    texts.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        texts.push("x".repeat(80));
+        texts.push(format!("{}y", "x".repeat(79)));
+        for a in &texts {
+            for b in &texts {
+                assert_eq!(same_text(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
     fn a_remembered_order_sorts_exactly_as_a_sort() {
         // Lists of a few layouts (repeated, so the memo hits; varied, so it misses; with
         // duplicate keys and shared 8-byte prefixes), each compared with a plain sort.
