@@ -56,6 +56,11 @@
 //! - **Floats** are written with the shortest round-trip digits, never as `NaN`/`inf` and never
 //!   with hundreds of digits ([`FloatFormat`], [`write_float`]); NaN and infinities are skipped
 //!   and counted or refused ([`NonFinite`]).
+//! - **Text in another format** (a JSON document in a string field) is escaped for both formats
+//!   in one pass with [`NestedEscapes`] and
+//!   [`StrFieldWriter::push_nested`]; pieces repeated on every line can be escaped once
+//!   ([`EscapedText`]) and copied. Every path escapes what it writes, so no field can break a
+//!   line.
 //! - **No allocation per line** once the buffer and scratch space have grown to the working size
 //!   (error values allocate their message strings; valid lines do not).
 //!

@@ -89,7 +89,8 @@
 //!   escaped, `\b` `\f` `\u00XX` for control characters, U+2028/U+2029 escaped, ES6 number text
 //!   (`1e+21`, `1e-7`), bytes as base64. For spans and records it merges the resource, scope
 //!   and item attributes, the later level winning. The JSON goes straight into the line; no
-//!   intermediate string.
+//!   intermediate string: Go's escaping and line protocol's are one table pass
+//!   ([`lineproto::NestedEscapes`]), and object keys come pre-escaped from a small cache.
 //! - **Tags** take a value's pdata `AsString` text; an empty value writes no tag. The last level
 //!   wins. The reference's quirks are kept where they are observable and harmless: a dimension
 //!   seen at two levels also puts its last value into the span's JSON, and a field whose key is
@@ -150,8 +151,10 @@
 //!
 //! The SDK span path allocates nothing per span once the mapper's scratch and the encoder's
 //! buffer have grown (ids are hex-encoded on the stack, attributes are sorted in a reused
-//! scratch, the JSON is written into the line): `tests/zero_alloc.rs` proves it with a counting
-//! global allocator. A non-empty W3C `tracestate` costs one allocation, because the SDK's
+//! scratch, the JSON is written into the line, escaped JSON keys are cached in reused buffers):
+//! `tests/zero_alloc.rs` proves it with a counting global allocator. Attribute lists are first
+//! put in the key order that sorted the last list of the same length (one kind of span repeats
+//! its keys in the same order), checked in one pass, so most spans skip the sort. A non-empty W3C `tracestate` costs one allocation, because the SDK's
 //! `TraceState` only hands out its text as a new `String`. `benches/spans.rs` compares SDK spans
 //! to lines with what the OTLP exporter does with the same spans.
 
