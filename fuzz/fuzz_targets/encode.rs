@@ -57,7 +57,7 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
         3..=6 => Op::Tag(text(u)?, text(u)?),
         7..=11 => Op::Field(text(u)?, value(u)?),
         12 => {
-            let pieces = u.int_in_range(0..=3)?;
+            let pieces = u.int_in_range(0..=5)?;
             Op::FieldStrWith(
                 text(u)?,
                 (0..pieces).map(|_| text(u)).collect::<Result<_>>()?,

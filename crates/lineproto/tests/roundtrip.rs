@@ -182,7 +182,7 @@ fn arbitrary_op() -> impl Strategy<Value = Op> {
         3 => hostile_text(30).prop_map(Op::Start),
         3 => (hostile_text(24), hostile_text(24)).prop_map(|(k, v)| Op::Tag(k, v)),
         4 => (hostile_text(8), value()).prop_map(|(k, v)| Op::Field(k, v)),
-        1 => (hostile_text(8), prop::collection::vec(hostile_text(20), 0..3))
+        1 => (hostile_text(8), prop::collection::vec(hostile_text(20), 0..5))
             .prop_map(|(k, p)| Op::FieldStrWith(k, p)),
         3 => any::<Option<i64>>().prop_map(Op::End),
         1 => Just(Op::Cancel),

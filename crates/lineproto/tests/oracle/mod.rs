@@ -108,9 +108,23 @@ pub fn run(options: EncoderOptions, ops: &[Op]) -> Outcome {
                         .push((key.clone(), Value::Str(pieces.concat()))),
                     None => orphan_call = true,
                 }
+                // Every way of writing text into the field, in turn: each gives the text itself.
                 encoder.field_str_with(key.as_str(), |writer| {
-                    for piece in pieces {
-                        writer.push_str(piece);
+                    for (i, piece) in pieces.iter().enumerate() {
+                        match i % 4 {
+                            0 => writer.push_str(piece),
+                            1 => {
+                                let written =
+                                    writer.push_nested(piece, &lineproto::NestedEscapes::IDENTITY);
+                                assert_eq!(written, piece.len(), "the identity has no stop byte");
+                            }
+                            2 => {
+                                let mut escaped = lineproto::EscapedText::new();
+                                escaped.push_str(piece);
+                                writer.push_escaped(&escaped);
+                            }
+                            _ => piece.chars().for_each(|c| writer.push_char(c)),
+                        }
                     }
                 });
             }
