@@ -40,9 +40,15 @@ impl opentelemetry_sdk::trace::SpanExporter for SpanExporter {
     async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
         let items = batch.len() as u64;
         self.pipeline
-            .export(Signal::Spans, items, |mapper, resource, encoder, report| {
-                mapper.map_sdk_spans(resource, &batch, encoder, report);
-            })
+            .export(
+                Signal::Spans,
+                items,
+                move |mapper, resource, encoder, report| {
+                    mapper.map_sdk_spans(resource, &batch, encoder, report);
+                    // Not needed while the sink writes: freed now.
+                    drop(batch);
+                },
+            )
             .await
     }
 
