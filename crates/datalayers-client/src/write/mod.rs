@@ -481,10 +481,9 @@ fn client_error(lines: usize, message: String) -> WriteError {
     }
 }
 
-/// The request body, compressed once (retries resend the same `Bytes`). Uncompressed bodies are
-/// slices of `owner` when the caller holds the lines in a shared buffer.
-/// How many leading lines of `lines` there are at most `max_lines` of, together at most
-/// `max_bytes` long. Bisects on the lines' offsets rather than walking every line.
+/// How many leading lines of `lines` fit a request of at most `max_lines` lines and `max_bytes`
+/// bytes (0 if the first line alone is too long). Bisects on the line offsets rather than walking
+/// every line.
 fn fitting_prefix(lines: &Lines<'_>, max_lines: usize, max_bytes: usize) -> usize {
     let fits = |count: usize| lines.split_at(count).0.bytes().len() <= max_bytes;
     let most = lines.len().min(max_lines);
@@ -503,6 +502,8 @@ fn fitting_prefix(lines: &Lines<'_>, max_lines: usize, max_bytes: usize) -> usiz
     fitting
 }
 
+/// The request body, compressed once (retries resend the same `Bytes`). Uncompressed bodies are
+/// slices of `owner` when the caller holds the lines in a shared buffer.
 fn encode_body(
     bytes: &[u8],
     owner: Option<&Bytes>,
