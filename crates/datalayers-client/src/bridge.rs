@@ -12,14 +12,19 @@
 //!   only waits on a oneshot channel: any executor can poll it (`futures_executor::block_on` on a
 //!   plain thread, a tokio multi-thread or current-thread runtime, a plain `main`), and it never
 //!   needs the caller's thread to make progress, so it cannot deadlock a current-thread runtime;
+//! - [`BackgroundClient::write_here`] is the shortcut for callers that may block: on a thread
+//!   that runs no tokio runtime it makes the request right there, on a second runtime the
+//!   calling thread drives itself, with no hop to the worker thread and back (the SDK's batch
+//!   processors poll exports on their own threads, where blocking is what they expect);
 //! - every call has a deadline, and [`BackgroundClient::shutdown`] is bounded by its timeout;
-//! - the worker thread enters OpenTelemetry's telemetry-suppressed context, so anything the HTTP
-//!   stack might report through OpenTelemetry is not exported back into this client.
+//! - the worker thread (and a caller-driven write) runs in OpenTelemetry's telemetry-suppressed
+//!   context, so anything the HTTP stack might report through OpenTelemetry is not exported back
+//!   into this client.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -61,6 +66,36 @@ pub struct BackgroundClient {
     sender: Mutex<Option<mpsc::Sender<Job>>>,
     worker: Mutex<Option<Worker>>,
     shared: Arc<Shared>,
+    direct: Mutex<DirectLane>,
+}
+
+/// The runtime and client of [`BackgroundClient::write_here`], driven by the calling thread.
+/// Separate from the worker's: a connection only makes progress on the runtime that opened it.
+#[derive(Debug)]
+enum DirectLane {
+    /// Not needed yet (built on the first caller-driven write).
+    Unused,
+    Ready(Box<Direct>),
+    /// A thread is writing with it (or a write panicked and took it along): other callers go
+    /// through the worker meanwhile.
+    InUse,
+    /// Shut down or dropped.
+    Closed,
+}
+
+#[derive(Debug)]
+struct Direct {
+    runtime: tokio::runtime::Runtime,
+    client: Client,
+}
+
+impl Direct {
+    /// Never blocks, so it may run in async code (a runtime's plain drop may not).
+    fn close(self) {
+        let Self { runtime, client } = self;
+        drop(client);
+        runtime.shutdown_background();
+    }
 }
 
 /// State shared by the handle and the worker.
@@ -148,6 +183,7 @@ impl BackgroundClient {
             sender: Mutex::new(Some(sender)),
             worker: Mutex::new(Some(Worker { thread, done })),
             shared,
+            direct: Mutex::new(DirectLane::Unused),
         })
     }
 
@@ -215,6 +251,69 @@ impl BackgroundClient {
         }
     }
 
+    /// Writes the lines of `body` ending at `line_ends` on the calling thread, blocking it until
+    /// the report (by `deadline`, like [`BackgroundClient::write_until`]): no hop to the worker
+    /// thread and back, which costs two thread wake-ups per write.
+    ///
+    /// Returns `None`, having done nothing, when the calling thread runs inside a tokio runtime
+    /// (blocking there is not allowed), when another thread is writing this way right now, or
+    /// after shutdown: then use [`BackgroundClient::write_until`]. Only call it where blocking the
+    /// thread is fine (a plain thread, e.g. under `futures_executor::block_on`): polled by another
+    /// async executor, it would block that executor's thread for the whole request.
+    ///
+    /// The first such write builds a second current-thread runtime and client (with its own
+    /// connection pool), driven only while a caller is in here.
+    pub fn write_here(
+        &self,
+        body: &Bytes,
+        line_ends: &[usize],
+        deadline: Instant,
+    ) -> Option<WriteReport> {
+        if line_ends.is_empty()
+            || tokio::runtime::Handle::try_current().is_ok()
+            || self.is_shutdown()
+        {
+            return None;
+        }
+        let taken = {
+            let mut lane = self.direct.lock().unwrap_or_else(PoisonError::into_inner);
+            match std::mem::replace(&mut *lane, DirectLane::InUse) {
+                busy_or_closed @ (DirectLane::InUse | DirectLane::Closed) => {
+                    *lane = busy_or_closed;
+                    return None;
+                }
+                taken => taken,
+            }
+        };
+        let direct = match taken {
+            DirectLane::Ready(direct) => direct,
+            // Built outside the lock (it loads the TLS roots): other callers use the worker.
+            _ => match Direct::new(&self.config) {
+                Some(direct) => Box::new(direct),
+                None => {
+                    // Cannot build one here: the worker does every write.
+                    *self.direct.lock().unwrap_or_else(PoisonError::into_inner) =
+                        DirectLane::Closed;
+                    return None;
+                }
+            },
+        };
+        let report = {
+            let _suppressed = opentelemetry::Context::enter_telemetry_suppressed_scope();
+            direct
+                .runtime
+                .block_on(write_by(&direct.client, body, line_ends, deadline))
+        };
+        self.shared.count(&report);
+        let mut lane = self.direct.lock().unwrap_or_else(PoisonError::into_inner);
+        match *lane {
+            DirectLane::InUse => *lane = DirectLane::Ready(direct),
+            // Shut down meanwhile.
+            _ => direct.close(),
+        }
+        Some(report)
+    }
+
     /// A write refused before it reached the worker: counted, reported at once.
     fn refuse(&self, lines: usize, why: &str) -> WriteFuture {
         let report = failed_report(lines, why.into());
@@ -236,6 +335,7 @@ impl BackgroundClient {
         if sender.is_none() {
             return Err(ShutdownError::AlreadyShutdown);
         }
+        self.close_direct_lane();
         self.shared.drain_ms.store(
             u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX),
             Ordering::SeqCst,
@@ -272,6 +372,16 @@ impl BackgroundClient {
     }
 }
 
+impl BackgroundClient {
+    /// Closes the caller-driven runtime; one in use is closed by its writer when it is done.
+    fn close_direct_lane(&self) {
+        let mut lane = self.direct.lock().unwrap_or_else(PoisonError::into_inner);
+        if let DirectLane::Ready(direct) = std::mem::replace(&mut *lane, DirectLane::Closed) {
+            direct.close();
+        }
+    }
+}
+
 impl Drop for BackgroundClient {
     fn drop(&mut self) {
         // Close the queue without waiting: the worker finishes in-flight writes (each bounded by
@@ -279,6 +389,7 @@ impl Drop for BackgroundClient {
         if let Ok(mut sender) = self.sender.lock() {
             sender.take();
         }
+        self.close_direct_lane();
     }
 }
 
@@ -322,20 +433,43 @@ async fn run_job(client: Client, job: Job, shared: Arc<Shared>) {
         shared: &shared,
         lines: line_ends.len(),
     };
-    let write = client.write_shared(&body, &line_ends, Some(deadline));
-    let report = match tokio::time::timeout_at((deadline + DEADLINE_GRACE).into(), write).await {
-        Ok(report) => report,
-        Err(_) => failed_report(
-            line_ends.len(),
-            "the write did not finish by its deadline".into(),
-        ),
-    };
+    let report = write_by(&client, &body, &line_ends, deadline).await;
     unreported.lines = 0;
     shared.count(&report);
     // Released before the caller hears back, so a caller that reuses the body's memory for its
     // next write finds it free.
     drop((body, line_ends));
     let _ = reply.send(report);
+}
+
+/// One write, given up a little after `deadline` even if the write itself would not stop.
+async fn write_by(
+    client: &Client,
+    body: &Bytes,
+    line_ends: &[usize],
+    deadline: Instant,
+) -> WriteReport {
+    let write = client.write_shared(body, line_ends, Some(deadline));
+    match tokio::time::timeout_at((deadline + DEADLINE_GRACE).into(), write).await {
+        Ok(report) => report,
+        Err(_) => failed_report(
+            line_ends.len(),
+            "the write did not finish by its deadline".into(),
+        ),
+    }
+}
+
+impl Direct {
+    /// `None` when the runtime or the client cannot be built (the worker's were, so the worker
+    /// does the writes then).
+    fn new(config: &ClientConfig) -> Option<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        let client = Client::new(config.clone()).ok()?;
+        Some(Self { runtime, client })
+    }
 }
 
 struct Unreported<'a> {

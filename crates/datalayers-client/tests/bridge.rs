@@ -187,6 +187,131 @@ fn bridge_empty_writes_and_bad_offsets_are_reported_not_panicked() {
 }
 
 #[test]
+fn bridge_write_here_writes_on_a_plain_thread_and_counts() {
+    let (server, runtime) = background_server(Reply::status(204));
+    let client = client(&server.base_url, Duration::from_secs(10));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for lines in [5, 3] {
+        let (body, ends) = job(lines);
+        let report = client
+            .write_here(&body, &ends, deadline)
+            .expect("a plain thread");
+        assert!(report.is_success(), "{report}");
+        assert_eq!(report.written_lines, lines as u64);
+    }
+    assert_eq!(server.requests().len(), 2);
+    // The worker path still works next to it, and both count in the totals.
+    let (body, ends) = job(2);
+    assert!(futures_executor::block_on(client.write(body, ends)).is_success());
+    assert_eq!(client.totals().written_lines, 10);
+    client.shutdown(Duration::from_secs(2)).unwrap();
+    let (body, ends) = job(1);
+    assert!(
+        client.write_here(&body, &ends, deadline).is_none(),
+        "shut down"
+    );
+    runtime.shutdown_background();
+}
+
+#[test]
+fn bridge_write_here_has_a_deadline() {
+    let (server, runtime) = background_server(Reply::hang());
+    let client = client(&server.base_url, Duration::from_secs(30));
+    let (body, ends) = job(4);
+    let started = Instant::now();
+    let report = client
+        .write_here(&body, &ends, Instant::now() + Duration::from_millis(500))
+        .expect("a plain thread");
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(report.failed_lines, 4, "{report}");
+    runtime.shutdown_background();
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn bridge_write_here_declines_inside_a_runtime() {
+    let (server, runtime) = background_server(Reply::status(204));
+    let client = client(&server.base_url, Duration::from_secs(10));
+    let (body, ends) = job(2);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    assert!(client.write_here(&body, &ends, deadline).is_none());
+    assert!(server.requests().is_empty());
+    runtime.shutdown_background();
+}
+
+#[test]
+fn bridge_dropped_in_async_code_after_writes_on_a_plain_thread() {
+    // The caller-driven runtime must not be dropped the plain way inside async code (that
+    // panics): dropping the client there closes it without blocking.
+    let (server, runtime) = background_server(Reply::status(204));
+    let client = client(&server.base_url, Duration::from_secs(10));
+    let (body, ends) = job(2);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    assert!(
+        client
+            .write_here(&body, &ends, deadline)
+            .unwrap()
+            .is_success()
+    );
+    let app = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    app.block_on(async move { drop(client) });
+    drop(app);
+    runtime.shutdown_background();
+}
+
+/// Answers one request per connection with 204, then closes it (no `Connection: close`: the
+/// client believes it may reuse it), like a server whose keep-alive timeout passed between
+/// exports. Returns its URL.
+fn closes_after_each_answer() -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream);
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap();
+                }
+                if line == "\r\n" {
+                    let mut body = vec![0; length];
+                    reader.read_exact(&mut body).unwrap();
+                    let _ = reader.get_mut().write_all(b"HTTP/1.1 204 X\r\n\r\n");
+                    break;
+                }
+            }
+        }
+    });
+    url
+}
+
+#[test]
+fn bridge_write_here_survives_a_connection_the_server_closed_between_writes() {
+    // The caller-driven runtime is not driven between writes, so it learns of the close only at
+    // the next write: that write must still go through, without a failure.
+    let url = closes_after_each_answer();
+    let client = client(&url, Duration::from_secs(10));
+    for round in 0..3 {
+        let (body, ends) = job(2);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let report = client.write_here(&body, &ends, deadline).unwrap();
+        assert!(report.is_success(), "round {round}: {report}");
+        assert_eq!(report.retries, 0, "round {round}: {report}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
 fn bridge_types_can_live_in_exporters() {
     // The SDK's exporters must be Send + Sync and their futures Send.
     fn send_sync<T: Send + Sync + 'static>() {}

@@ -12,10 +12,17 @@ use crate::{Batch, LineSink, SinkFuture, SinkOutcome};
 /// Writes lines to Datalayers or InfluxDB over HTTP: batching, gzip, retries within the export
 /// deadline and line-by-line reports of partial writes come from [`datalayers_client`].
 ///
-/// The I/O runs on the client's private tokio runtime thread, and the future `write` returns can
-/// be polled by any executor (the SDK's `futures_executor::block_on`, tokio multi- or
-/// current-thread, a plain `main`), so it never panics with "no reactor running". That thread runs
-/// with OpenTelemetry telemetry suppressed.
+/// On a thread that runs no tokio runtime (the SDK's batch processors and periodic reader poll
+/// exports with `futures_executor::block_on` on their own threads; a plain `main`) an export's
+/// request is made right there, blocking that thread until the answer or the deadline, on a
+/// runtime of the client's that this thread drives: no hop to another thread and back. Inside
+/// a tokio runtime (multi- or current-thread) the I/O runs on the client's private runtime
+/// thread and the returned future only waits for its report, needing nothing from the caller's
+/// runtime: never "no reactor running", never a deadlock. Either way the I/O runs with
+/// OpenTelemetry telemetry suppressed.
+///
+/// Polled by another async executor (not tokio), an export therefore blocks that executor's
+/// thread for its request.
 pub struct HttpSink {
     client: BackgroundClient,
 }
@@ -54,9 +61,14 @@ impl LineSink for HttpSink {
     }
 
     fn write_batch<'a>(&'a self, batch: Batch<'a>, deadline: Instant) -> SinkFuture<'a> {
+        let body = batch.to_bytes();
+        // Outside tokio (the SDK's batch processors), right here: no thread hop.
+        if let Some(report) = self.client.write_here(&body, batch.line_ends(), deadline) {
+            return Box::pin(std::future::ready(outcome(&report)));
+        }
         // The client's thread shares the exporter's buffer, and drops it before it reports back,
         // so the next export reuses it.
-        self.send(batch.to_bytes(), batch.line_ends().to_vec(), deadline)
+        self.send(body, batch.line_ends().to_vec(), deadline)
     }
 }
 

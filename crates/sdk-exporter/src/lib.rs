@@ -71,9 +71,10 @@
 //!
 //! - **Any executor.** The SDK's batch processors poll `export` with
 //!   `futures_executor::block_on` on plain threads; the async-runtime processors poll it on tokio.
-//!   Both work, and so does a `main` without tokio: the HTTP sink runs its I/O on a private
-//!   runtime thread and hands back a future any executor can poll. No "there is no reactor
-//!   running" panic.
+//!   Both work, and so does a `main` without tokio: on a thread without a tokio runtime the HTTP
+//!   sink makes the request right there (blocking that thread, with no thread hop), inside tokio
+//!   it runs the I/O on a private runtime thread and hands back a future that needs nothing from
+//!   the caller's runtime. No "there is no reactor running" panic.
 //! - **A deadline on every export** (`OTEL_EXPORTER_DATALAYERS_TIMEOUT`, default 10 s, retries included), enforced
 //!   by the exporter itself with a timer thread, so a stuck sink cannot stall the SDK's worker.
 //! - **Shutdown** flushes within its timeout and is idempotent: the second call, and every export
