@@ -90,7 +90,7 @@
 //!   (`1e+21`, `1e-7`), bytes as base64. For spans and records it merges the resource, scope
 //!   and item attributes, the later level winning. The JSON goes straight into the line; no
 //!   intermediate string: Go's escaping and line protocol's are one table pass
-//!   ([`lineproto::NestedEscapes`]), and object keys come pre-escaped from a small cache.
+//!   ([`lineproto::NestedEscapes`]), and object keys come escaped ahead of time.
 //! - **Tags** take a value's pdata `AsString` text; an empty value writes no tag. The last level
 //!   wins. The reference's quirks are kept where they are observable and harmless: a dimension
 //!   seen at two levels also puts its last value into the span's JSON, and a field whose key is
@@ -150,15 +150,18 @@
 //! # Performance
 //!
 //! The SDK span path allocates nothing per span once the mapper's scratch and the encoder's
-//! buffer have grown (ids are hex-encoded on the stack, attributes are sorted in a reused
-//! scratch, the JSON is written into the line, escaped JSON keys are cached in reused buffers):
-//! `tests/zero_alloc.rs` proves it with a counting global allocator. Attribute lists are first
-//! put in the key order that sorted the last list of the same length (one kind of span repeats
-//! its keys in the same order), checked in one pass, so most spans skip the sort. A non-empty W3C `tracestate` costs one allocation, because the SDK's
-//! `TraceState` only hands out its text as a new `String`. `benches/spans.rs` compares SDK spans
-//! to lines with what the OTLP exporter does with the same spans.
+//! buffer have grown (ids are hex-encoded on the stack, attributes are collected in a reused
+//! list, the JSON is written into the line): `tests/zero_alloc.rs` proves it with a counting
+//! global allocator. Everything that depends only on an item's attribute *keys* (which
+//! duplicate wins, the JSON's key order, which keys are dimension tags, the escaped JSON text of
+//! each key) is worked out once per list of keys and remembered, as an attribute layout (the
+//! `layout` module): one kind of span repeats the same keys, so most spans only have their keys
+//! compared and their values written. A non-empty W3C `tracestate` costs one allocation,
+//! because the SDK's `TraceState` only hands out its text as a new `String`. `benches/spans.rs`
+//! compares SDK spans to lines with what the OTLP exporter does with the same spans.
 
 pub mod config;
+mod layout;
 mod lines;
 mod logs;
 pub mod metrics;
@@ -215,13 +218,11 @@ pub struct OtlpMapper {
     config: MappingConfig,
     plans: Plans,
     line_scratch: lines::LineScratch,
-    /// Attribute entries of the item being mapped. Stored empty with a `'static` lifetime and
-    /// re-typed for each call's borrow (see [`recycle`]).
-    entries: Vec<value::Entry<'static>>,
-    /// Which span dimensions were seen on the span being mapped.
-    seen_dimensions: Vec<bool>,
-    /// The key orders of recent attribute lists (see [`value::SortMemo`]).
-    attribute_orders: value::SortMemo,
+    /// The attributes of the item being mapped, all levels, in input order. Stored empty with a
+    /// `'static` lifetime and re-typed for each call's borrow (see [`recycle`]).
+    attrs: Vec<view::Attr<'static>>,
+    /// What recent lists of attribute keys decided (see [`layout`]).
+    layouts: layout::LayoutCache,
     /// Tag, field and bucket scratch of the metric mappers.
     metric_writer: metrics::MetricWriter,
 }
@@ -284,7 +285,7 @@ impl Plans {
 /// Re-types an empty vector's allocation for another lifetime. `Vec`'s in-place `collect`
 /// reuses the buffer when the element layouts match (they do: only the lifetime differs), so
 /// the scratch survives across calls without `unsafe`; `tests/zero_alloc.rs` holds it to that.
-fn recycle<'a, 'b>(mut v: Vec<value::Entry<'a>>) -> Vec<value::Entry<'b>> {
+fn recycle<'a, 'b>(mut v: Vec<view::Attr<'a>>) -> Vec<view::Attr<'b>> {
     v.clear();
     v.into_iter()
         .map(|_| unreachable!("the vector is empty"))
@@ -298,9 +299,8 @@ impl OtlpMapper {
         Ok(Self {
             plans: Plans::new(&config),
             line_scratch: lines::LineScratch::default(),
-            entries: Vec::new(),
-            seen_dimensions: Vec::new(),
-            attribute_orders: value::SortMemo::default(),
+            attrs: Vec::new(),
+            layouts: layout::LayoutCache::default(),
             metric_writer: metrics::MetricWriter::new(config.metrics_schema),
             config,
         })
@@ -321,12 +321,12 @@ impl OtlpMapper {
         PreparedResource::new(resource)
     }
 
-    fn take_entries<'a>(&mut self) -> Vec<value::Entry<'a>> {
-        recycle(std::mem::take(&mut self.entries))
+    fn take_attrs<'a>(&mut self) -> Vec<view::Attr<'a>> {
+        recycle(std::mem::take(&mut self.attrs))
     }
 
-    fn return_entries(&mut self, entries: Vec<value::Entry<'_>>) {
-        self.entries = recycle(entries);
+    fn return_attrs(&mut self, attrs: Vec<view::Attr<'_>>) {
+        self.attrs = recycle(attrs);
     }
 }
 

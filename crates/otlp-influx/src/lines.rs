@@ -6,8 +6,9 @@ use lineproto::{Dialect, Encoder};
 
 use crate::{
     DropReason, MappingReport, PLACEHOLDER,
+    layout::JsonAttrs,
     schema::{self, FieldType},
-    value::{Entry, FieldJson, JsonKeyCache, ValueView, write_json_object_unchecked},
+    value::{JsonKeyCache, ValueView},
 };
 
 /// Where a tag slot's value comes from.
@@ -158,7 +159,7 @@ pub(crate) struct LineScratch {
     text: String,
     /// One per slot of the current plan.
     pub(crate) slots: Vec<SlotState>,
-    /// Attribute keys escaped for the `attributes` JSON.
+    /// Keys of nested maps escaped for the `attributes` JSON.
     json_keys: JsonKeyCache,
 }
 
@@ -187,19 +188,20 @@ pub(crate) struct LineWriter<'m> {
 }
 
 impl LineWriter<'_> {
-    /// Starts the line and writes its tags. `dimension` looks up a dimension's attribute value.
-    /// `vals` are the line's fields (read for stable-columns fallbacks).
+    /// Starts the line and writes its tags. `dimension` gives the attribute value of a
+    /// dimension slot (by slot index and key). `vals` are the line's fields (read for
+    /// stable-columns fallbacks).
     pub(crate) fn start<'a>(
         &mut self,
         plan: &LinePlan,
         ids: LineIds<'_>,
-        mut dimension: impl FnMut(&str) -> Option<ValueView<'a>>,
+        mut dimension: impl FnMut(usize, &str) -> Option<ValueView<'a>>,
         vals: &[Option<Val<'a>>],
     ) {
         let dialect = self.out.options().dialect;
         self.out.start_line(plan.measurement_name);
         self.scratch.slots.clear();
-        for slot in &plan.slots {
+        for (index, slot) in plan.slots.iter().enumerate() {
             let text = &mut self.scratch.text;
             text.clear();
             let found: Option<&str> = match slot.source {
@@ -207,7 +209,7 @@ impl LineWriter<'_> {
                 TagSource::SpanId => ids.span_id,
                 TagSource::LinkedTraceId => ids.linked_trace_id,
                 TagSource::LinkedSpanId => ids.linked_span_id,
-                TagSource::Dimension => match dimension(&slot.key) {
+                TagSource::Dimension => match dimension(index, &slot.key) {
                     Some(ValueView::Str(s)) => Some(s),
                     Some(v) => {
                         // No JSON form (NaN inside a list): no text, an invalid tag below.
@@ -270,7 +272,7 @@ impl LineWriter<'_> {
         &mut self,
         plan: &LinePlan,
         vals: &mut [Option<Val<'a>>],
-        json: &[Entry<'a>],
+        json: &JsonAttrs<'_, 'a>,
         timestamp_ns: i64,
         what: impl FnOnce() -> String,
     ) -> bool {
@@ -315,15 +317,8 @@ impl LineWriter<'_> {
                     self.out.field_u64(key, u);
                 }
                 Some(Val::Json) => {
-                    self.out.field_str_with(key, |w| {
-                        write_json_object_unchecked(
-                            json.iter().filter(|e| e.in_json).map(|e| (e.key, e.value)),
-                            &mut FieldJson {
-                                field: w,
-                                keys: &mut self.scratch.json_keys,
-                            },
-                        );
-                    });
+                    let (slots, keys) = (&self.scratch.slots, &mut self.scratch.json_keys);
+                    self.out.field_str_with(key, |w| json.write(slots, w, keys));
                 }
                 Some(Val::Text(ValueView::Str(s))) => {
                     self.out.field_str(key, s);

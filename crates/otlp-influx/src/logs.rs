@@ -5,10 +5,11 @@ use opentelemetry_sdk::logs::LogBatch;
 
 use crate::{
     DropReason, MappingReport, OtlpMapper, PreparedResource,
+    layout::{AttrList, JsonAttrs, KeyRule},
     lines::{HexId, LineIds, LineWriter, Val},
     schema,
-    traces::{attributes_json, keep_invalid_dimensions_in_json, lookup},
-    value::{Entry, ValueView, sort_dedup_last_wins},
+    traces::attributes_json,
+    value::ValueView,
     view::{AttrSource, LogRecordView, proto_resource_attrs, proto_scope_attrs},
 };
 
@@ -21,11 +22,11 @@ impl OtlpMapper {
         out: &mut lineproto::Encoder,
         report: &mut MappingReport,
     ) {
-        let mut entries = self.take_entries();
+        let mut attrs = AttrList::new(self.take_attrs());
         for (record, scope) in batch.iter() {
-            self.map_log_record(resource, scope, record, &mut entries, out, report);
+            self.map_log_record(resource, scope, record, &mut attrs, out, report);
         }
-        self.return_entries(entries);
+        self.return_attrs(attrs.list);
     }
 
     /// Maps an OTLP logs export request, resource by resource, scope by scope, in input order.
@@ -35,17 +36,17 @@ impl OtlpMapper {
         out: &mut lineproto::Encoder,
         report: &mut MappingReport,
     ) {
-        let mut entries = self.take_entries();
+        let mut attrs = AttrList::new(self.take_attrs());
         for resource_logs in &request.resource_logs {
             let resource = proto_resource_attrs(resource_logs.resource.as_ref());
             for scope_logs in &resource_logs.scope_logs {
                 let scope = proto_scope_attrs(scope_logs.scope.as_ref());
                 for record in &scope_logs.log_records {
-                    self.map_log_record(resource, scope, record, &mut entries, out, report);
+                    self.map_log_record(resource, scope, record, &mut attrs, out, report);
                 }
             }
         }
-        self.return_entries(entries);
+        self.return_attrs(attrs.list);
     }
 
     fn map_log_record<'a>(
@@ -53,23 +54,24 @@ impl OtlpMapper {
         resource: &'a (impl AttrSource + ?Sized),
         scope: &'a (impl AttrSource + ?Sized),
         record: &'a impl LogRecordView,
-        entries: &mut Vec<Entry<'a>>,
+        attrs: &mut AttrList<'a>,
         out: &mut lineproto::Encoder,
         report: &mut MappingReport,
     ) {
-        // Attributes: resource, then scope, then record; empty keys skipped; dimensions go to
-        // tags only (the last level wins), everything else into the JSON.
-        entries.clear();
-        let dims = &self.config.log_record_dimensions;
-        let attrs = resource
-            .attrs()
-            .chain(scope.attrs())
-            .chain(record.attributes())
-            .filter(|(key, _)| !key.is_empty());
-        for (seq, (key, value)) in (0u32..).zip(attrs) {
-            entries.push(Entry::new(key, seq, value, !dims.iter().any(|d| d == key)));
-        }
-        sort_dedup_last_wins(entries, Some(&mut self.attribute_orders));
+        // Attributes: resource, then scope, then record; the last level wins (see
+        // `KeyRule::LogRecord`).
+        attrs.clear();
+        attrs.extend(resource.attrs());
+        attrs.extend(scope.attrs());
+        attrs.extend(record.attributes());
+        let plan = &self.plans.log_records;
+        let layout = self.layouts.layout(
+            KeyRule::LogRecord,
+            attrs,
+            &self.config.log_record_dimensions,
+            plan,
+        );
+        let json = JsonAttrs { layout, attrs };
 
         let context = record.trace_context();
         let trace_hex = context.map(|(t, _)| HexId::<32>::new(&t));
@@ -103,25 +105,29 @@ impl OtlpMapper {
         // reference writes 0).
         let timestamp = record.time_ns().or(observed).unwrap_or(0);
 
-        let plan = &self.plans.log_records;
         let mut writer = LineWriter {
             out,
             report,
             scratch: &mut self.line_scratch,
             stable: self.config.stable_columns,
         };
-        writer.start(plan, ids, |key| lookup(entries, key), &vals);
-        keep_invalid_dimensions_in_json(plan, &writer.scratch.slots, entries);
+        writer.start(
+            plan,
+            ids,
+            |slot, _| layout.slot_value(slot, &attrs.list),
+            &vals,
+        );
         let mut dropped_attributes = u64::from(record.dropped_attributes_count());
         vals[0] = attributes_json(
-            entries,
+            &json,
+            &writer.scratch.slots,
             record.attribute_count(),
             &mut dropped_attributes,
             writer.report,
             || "log record".into(),
         );
         vals[2] = (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
-        writer.finish(plan, &mut vals, entries, timestamp, || {
+        writer.finish(plan, &mut vals, &json, timestamp, || {
             format!("log record at {timestamp}")
         });
     }

@@ -6,12 +6,10 @@ use opentelemetry_sdk::trace::SpanData;
 
 use crate::{
     DropReason, MappingReport, OtlpMapper, PreparedResource,
-    lines::{HexId, LineIds, LineWriter, Val},
+    layout::{AttrList, JsonAttrs, KeyRule},
+    lines::{HexId, LineIds, LineWriter, SlotState, Val},
     schema,
-    value::{Entry, SortMemo, ValueView, key_prefix, same_text, sort_dedup_last_wins},
-    view::{
-        Attr, AttrSource, EventView, LinkView, SpanView, proto_resource_attrs, proto_scope_attrs,
-    },
+    view::{AttrSource, EventView, LinkView, SpanView, proto_resource_attrs, proto_scope_attrs},
 };
 
 impl OtlpMapper {
@@ -24,18 +22,18 @@ impl OtlpMapper {
         out: &mut lineproto::Encoder,
         report: &mut MappingReport,
     ) {
-        let mut entries = self.take_entries();
+        let mut attrs = AttrList::new(self.take_attrs());
         for span in spans {
             self.map_span(
                 resource,
                 &span.instrumentation_scope,
                 span,
-                &mut entries,
+                &mut attrs,
                 out,
                 report,
             );
         }
-        self.return_entries(entries);
+        self.return_attrs(attrs.list);
     }
 
     /// Maps an OTLP trace export request, resource by resource, scope by scope, in input order.
@@ -45,17 +43,17 @@ impl OtlpMapper {
         out: &mut lineproto::Encoder,
         report: &mut MappingReport,
     ) {
-        let mut entries = self.take_entries();
+        let mut attrs = AttrList::new(self.take_attrs());
         for resource_spans in &request.resource_spans {
             let resource = proto_resource_attrs(resource_spans.resource.as_ref());
             for scope_spans in &resource_spans.scope_spans {
                 let scope = proto_scope_attrs(scope_spans.scope.as_ref());
                 for span in &scope_spans.spans {
-                    self.map_span(resource, scope, span, &mut entries, out, report);
+                    self.map_span(resource, scope, span, &mut attrs, out, report);
                 }
             }
         }
-        self.return_entries(entries);
+        self.return_attrs(attrs.list);
     }
 
     fn map_span<'a, S: SpanView>(
@@ -63,7 +61,7 @@ impl OtlpMapper {
         resource: &'a (impl AttrSource + ?Sized),
         scope: &'a (impl AttrSource + ?Sized),
         span: &'a S,
-        entries: &mut Vec<Entry<'a>>,
+        attrs: &mut AttrList<'a>,
         out: &mut lineproto::Encoder,
         report: &mut MappingReport,
     ) {
@@ -90,38 +88,29 @@ impl OtlpMapper {
 
         let mut dropped_events = u64::from(span.dropped_events_count());
         for event in span.events() {
-            if !self.map_event(resource, scope, event, ids, entries, out, report) {
+            if !self.map_event(resource, scope, event, ids, attrs, out, report) {
                 dropped_events += 1;
             }
         }
         let mut dropped_links = u64::from(span.dropped_links_count());
         for link in span.links() {
-            if !self.map_link(link, ids, span.start_ns(), entries, out, report) {
+            if !self.map_link(link, ids, span.start_ns(), attrs, out, report) {
                 dropped_links += 1;
             }
         }
 
-        // Attributes: resource, then scope, then span; the last level wins. A dimension goes to
-        // its tag; when it shows up again at a later level, the later value also goes into the
-        // JSON (what the reference does with a no-op logger, instead of failing the batch).
-        entries.clear();
-        let dims = &self.config.span_dimensions;
-        self.seen_dimensions.clear();
-        self.seen_dimensions.resize(dims.len(), false);
-        let attrs = resource
-            .attrs()
-            .chain(scope.attrs())
-            .chain(span.attributes());
-        for (seq, (key, value)) in (0u32..).zip(attrs) {
-            let in_json = match dims.iter().position(|d| same_text(d, key)) {
-                Some(d) => std::mem::replace(&mut self.seen_dimensions[d], true),
-                None => true,
-            };
-            entries.push(Entry::new(key, seq, value, in_json));
-        }
-        sort_dedup_last_wins(entries, Some(&mut self.attribute_orders));
-
+        // Attributes: resource, then scope, then span; the last level wins (see
+        // `KeyRule::Span` for dimensions seen at two levels).
+        attrs.clear();
+        attrs.extend(resource.attrs());
+        attrs.extend(scope.attrs());
+        attrs.extend(span.attributes());
         let plan = &self.plans.spans;
+        let layout = self
+            .layouts
+            .layout(KeyRule::Span, attrs, &self.config.span_dimensions, plan);
+        let json = JsonAttrs { layout, attrs };
+
         let parent = span.parent_span_id();
         let parent_hex = HexId::<16>::new(&parent);
         let trace_state = span.trace_state();
@@ -149,18 +138,23 @@ impl OtlpMapper {
             scratch: &mut self.line_scratch,
             stable: self.config.stable_columns,
         };
-        writer.start(plan, ids, |key| lookup(entries, key), &vals);
-        keep_invalid_dimensions_in_json(plan, &writer.scratch.slots, entries);
+        writer.start(
+            plan,
+            ids,
+            |slot, _| layout.slot_value(slot, &attrs.list),
+            &vals,
+        );
         let mut dropped_attributes = u64::from(span.dropped_attributes_count());
         vals[0] = attributes_json(
-            entries,
+            &json,
+            &writer.scratch.slots,
             span.attribute_count(),
             &mut dropped_attributes,
             writer.report,
             || format!("span {}", span_hex.as_str()),
         );
         vals[1] = (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
-        writer.finish(plan, &mut vals, entries, start, || {
+        writer.finish(plan, &mut vals, &json, start, || {
             format!("span {} of trace {}", span_hex.as_str(), trace_hex.as_str())
         });
     }
@@ -173,14 +167,21 @@ impl OtlpMapper {
         scope: &'a (impl AttrSource + ?Sized),
         event: &'a impl EventView,
         ids: LineIds<'_>,
-        entries: &mut Vec<Entry<'a>>,
+        attrs: &mut AttrList<'a>,
         out: &mut lineproto::Encoder,
         report: &mut MappingReport,
     ) -> bool {
-        collect_own_attributes(entries, event.attributes(), &mut self.attribute_orders);
+        attrs.clear();
+        attrs.extend(event.attributes());
+        let plan = &self.plans.events;
+        let json = JsonAttrs {
+            layout: self.layouts.layout(KeyRule::Own, attrs, &[], plan),
+            attrs,
+        };
         let mut dropped_attributes = u64::from(event.dropped_attributes_count());
-        let json = attributes_json(
-            entries,
+        let attributes = attributes_json(
+            &json,
+            &[],
             event.attribute_count(),
             &mut dropped_attributes,
             report,
@@ -192,9 +193,8 @@ impl OtlpMapper {
                 )
             },
         );
-        let plan = &self.plans.events;
         let mut vals = [None; schema::LOG_FIELDS.len()];
-        vals[0] = json;
+        vals[0] = attributes;
         vals[2] = (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
         vals[3] = (!event.name().is_empty()).then_some(Val::Str(event.name()));
         if vals.iter().all(Option::is_none) {
@@ -217,7 +217,7 @@ impl OtlpMapper {
         writer.start(
             plan,
             ids,
-            |key| {
+            |_, key| {
                 resource
                     .attrs()
                     .chain(scope.attrs())
@@ -227,7 +227,7 @@ impl OtlpMapper {
             },
             &vals,
         );
-        writer.finish(plan, &mut vals, entries, event.time_ns(), || {
+        writer.finish(plan, &mut vals, &json, event.time_ns(), || {
             format!(
                 "event {:?} of span {}",
                 event.name(),
@@ -243,7 +243,7 @@ impl OtlpMapper {
         link: &'a impl LinkView,
         span_ids: LineIds<'_>,
         span_start_ns: i64,
-        entries: &mut Vec<Entry<'a>>,
+        attrs: &mut AttrList<'a>,
         out: &mut lineproto::Encoder,
         report: &mut MappingReport,
     ) -> bool {
@@ -264,10 +264,17 @@ impl OtlpMapper {
             linked_span_id: Some(linked_span.as_str()),
             ..span_ids
         };
-        collect_own_attributes(entries, link.attributes(), &mut self.attribute_orders);
+        attrs.clear();
+        attrs.extend(link.attributes());
+        let plan = &self.plans.links;
+        let json = JsonAttrs {
+            layout: self.layouts.layout(KeyRule::Own, attrs, &[], plan),
+            attrs,
+        };
         let mut dropped_attributes = u64::from(link.dropped_attributes_count());
-        let json = attributes_json(
-            entries,
+        let attributes = attributes_json(
+            &json,
+            &[],
             link.attribute_count(),
             &mut dropped_attributes,
             report,
@@ -275,7 +282,7 @@ impl OtlpMapper {
         );
         let trace_state = link.trace_state();
         let mut vals = [
-            json,
+            attributes,
             (dropped_attributes > 0).then_some(Val::U64(dropped_attributes)),
             (!trace_state.is_empty()).then_some(Val::Str(&trace_state)),
         ];
@@ -288,81 +295,37 @@ impl OtlpMapper {
             });
             return false;
         }
-        let plan = &self.plans.links;
         let mut writer = LineWriter {
             out,
             report,
             scratch: &mut self.line_scratch,
             stable: self.config.stable_columns,
         };
-        writer.start(plan, ids, |_| None, &vals);
-        writer.finish(plan, &mut vals, entries, span_start_ns, || {
+        writer.start(plan, ids, |_, _| None, &vals);
+        writer.finish(plan, &mut vals, &json, span_start_ns, || {
             format!("link of span {}", span_ids.span_id.unwrap_or_default())
         })
     }
 }
 
-/// The value of `key` among sorted, de-duplicated entries.
-pub(crate) fn lookup<'a>(entries: &[Entry<'a>], key: &str) -> Option<ValueView<'a>> {
-    // A scan of one word per entry beats a binary search over a dozen entries (no
-    // mispredicted branches, no string comparison until the prefix matches).
-    let prefix = key_prefix(key);
-    entries
-        .iter()
-        .find(|e| e.prefix == prefix && same_text(e.key, key))
-        .map(|e| e.value)
-}
-
-/// An event's or link's own attributes, sorted, the last duplicate winning, all for the JSON.
-fn collect_own_attributes<'a>(
-    entries: &mut Vec<Entry<'a>>,
-    attrs: impl Iterator<Item = Attr<'a>>,
-    memo: &mut SortMemo,
-) {
-    entries.clear();
-    entries.extend(
-        (0u32..)
-            .zip(attrs)
-            .map(|(seq, (key, value))| Entry::new(key, seq, value, true)),
-    );
-    sort_dedup_last_wins(entries, Some(memo));
-}
-
-/// A dimension whose value could not be a tag keeps its value in the JSON.
-pub(crate) fn keep_invalid_dimensions_in_json(
-    plan: &crate::lines::LinePlan,
-    slots: &[crate::lines::SlotState],
-    entries: &mut [Entry<'_>],
-) {
-    for (slot, state) in plan.slots.iter().zip(slots) {
-        if state.invalid
-            && let Ok(i) = entries.binary_search_by(|e| e.key.cmp(&slot.key))
-        {
-            entries[i].in_json = true;
-        }
-    }
-}
-
-/// The `attributes` field for the entries marked `in_json`: `None` when there are none, or
-/// when a value is NaN/infinite (then, as the reference, the item's own attribute count is added
-/// to its dropped count, and the loss is reported).
+/// The `attributes` field of the JSON entries (`slots`: the line's tag slots, whose invalid
+/// dimensions go into the JSON): `None` when there are none, or when a value is NaN/infinite
+/// (then, as the reference, the item's own attribute count is added to its dropped count, and
+/// the loss is reported).
 pub(crate) fn attributes_json(
-    entries: &[Entry<'_>],
+    json: &JsonAttrs<'_, '_>,
+    slots: &[SlotState],
     own_attribute_count: usize,
     dropped_attributes: &mut u64,
     report: &mut MappingReport,
     what: impl FnOnce() -> String,
 ) -> Option<Val<'static>> {
-    let mut any = false;
-    for e in entries.iter().filter(|e| e.in_json) {
-        any = true;
-        if e.value.has_non_finite() {
-            *dropped_attributes += own_attribute_count as u64;
-            report.record_drop(DropReason::NonFiniteAttributes, || {
-                format!("{}: attribute {:?} is NaN or infinite", what(), e.key)
-            });
-            return None;
-        }
+    if let Some(key) = json.non_finite_key(slots) {
+        *dropped_attributes += own_attribute_count as u64;
+        report.record_drop(DropReason::NonFiniteAttributes, || {
+            format!("{}: attribute {key:?} is NaN or infinite", what())
+        });
+        return None;
     }
-    any.then_some(Val::Json)
+    (!json.is_empty(slots)).then_some(Val::Json)
 }

@@ -224,6 +224,12 @@ impl JsonSink for FieldJson<'_, '_> {
     }
 }
 
+/// Appends `"key":` as a JSON object key, escaped for a line-protocol string field.
+pub(crate) fn push_escaped_json_key(out: &mut lineproto::EscapedText, key: &str) {
+    write_json_str_escaped(out, key);
+    out.push_char(':');
+}
+
 /// What [`write_json_str_escaped`] writes into: a field, or a piece escaped ahead of time.
 trait EscapedSink {
     fn push_char(&mut self, c: char);
@@ -323,8 +329,7 @@ impl JsonKeyCache {
             slot.key.clear();
             slot.key.push_str(key);
             slot.escaped.clear();
-            write_json_str_escaped(&mut slot.escaped, key);
-            slot.escaped.push_char(':');
+            push_escaped_json_key(&mut slot.escaped, key);
             index
         };
         &self.slots[index].escaped
@@ -776,40 +781,17 @@ pub(crate) fn key_prefix(key: &str) -> u64 {
 }
 
 /// Sorts entries by key; of entries with the same key only the last one (highest `seq`) stays.
-/// In place and allocation-free (`sort_unstable_by` never allocates). With a [`SortMemo`], a
-/// list is first put in the order that sorted the last list of its length.
-pub(crate) fn sort_dedup_last_wins(entries: &mut Vec<Entry<'_>>, memo: Option<&mut SortMemo>) {
+/// In place and allocation-free (`sort_unstable_by` never allocates).
+pub(crate) fn sort_dedup_last_wins(entries: &mut Vec<Entry<'_>>) {
     let order = |a: &Entry<'_>, b: &Entry<'_>| {
         a.prefix
             .cmp(&b.prefix)
             .then_with(|| a.key.cmp(b.key))
             .then(a.seq.cmp(&b.seq))
     };
-    let sorted = |entries: &[Entry<'_>]| entries.is_sorted_by(|a, b| order(a, b).is_le());
-    // Input that is already in order (a sorted OTLP list, a presorted level) costs one pass.
-    if !sorted(entries) {
-        match memo {
-            Some(memo) if entries.len() <= MEMO_MAX => {
-                let n = entries.len();
-                let remembered = memo.orders[n].is_some_and(|from| {
-                    permute(entries, &from[..n]);
-                    sorted(entries)
-                });
-                if !remembered {
-                    entries.sort_unstable_by(order);
-                    // Where each entry came from, if the positions were its `seq` (they are
-                    // for the mapper's lists; any other list is just not remembered).
-                    let mut from = [0u8; MEMO_MAX];
-                    let mut seen = 0u64;
-                    for (f, e) in from.iter_mut().zip(entries.iter()) {
-                        *f = e.seq as u8;
-                        seen |= 1u64.checked_shl(e.seq).unwrap_or(0);
-                    }
-                    memo.orders[n] = (seen == (1u64 << n) - 1).then_some(from);
-                }
-            }
-            _ => entries.sort_unstable_by(order),
-        }
+    // Input that is already in order (a sorted OTLP list) costs one pass.
+    if !entries.is_sorted_by(|a, b| order(a, b).is_le()) {
+        entries.sort_unstable_by(order);
     }
     let same_key = |a: &Entry<'_>, b: &Entry<'_>| a.prefix == b.prefix && a.key == b.key;
     // Most attribute lists have no duplicate: nothing to move then.
@@ -828,51 +810,8 @@ pub(crate) fn sort_dedup_last_wins(entries: &mut Vec<Entry<'_>>, memo: Option<&m
     entries.truncate(write);
 }
 
-/// Lists up to this long are remembered by [`SortMemo`].
-const MEMO_MAX: usize = 32;
-
-/// The order that sorted the last list of each length (up to [`MEMO_MAX`]): the attributes of
-/// one kind of span or record come in the same key order every time, so that order, checked in
-/// one pass, sorts most lists without sorting (a wrong guess costs the check and a sort).
-#[derive(Debug)]
-pub(crate) struct SortMemo {
-    /// For each length: the input position of each sorted entry.
-    orders: Box<[Option<[u8; MEMO_MAX]>; MEMO_MAX + 1]>,
-}
-
-impl Default for SortMemo {
-    fn default() -> Self {
-        Self {
-            orders: Box::new([None; MEMO_MAX + 1]),
-        }
-    }
-}
-
-/// Puts `entries[from[i]]` at `i` for every `i` (`from` is a permutation), moving each entry
-/// once, cycle by cycle.
-fn permute(entries: &mut [Entry<'_>], from: &[u8]) {
-    const PLACED: u8 = u8::MAX;
-    let mut from_left = [PLACED; MEMO_MAX];
-    from_left[..from.len()].copy_from_slice(from);
-    for first in 0..from.len() {
-        if from_left[first] == PLACED {
-            continue;
-        }
-        let held = entries[first];
-        let mut at = first;
-        loop {
-            let source = usize::from(std::mem::replace(&mut from_left[at], PLACED));
-            if source == first {
-                entries[at] = held;
-                break;
-            }
-            entries[at] = entries[source];
-            at = source;
-        }
-    }
-}
-
-fn write_json_unchecked(v: ValueView<'_>, out: &mut impl JsonSink) {
+/// Writes `v` as Go `json.Marshal` does, without the NaN check: the caller has checked.
+pub(crate) fn write_json_unchecked(v: ValueView<'_>, out: &mut impl JsonSink) {
     match v {
         ValueView::Empty => out.push_str("null"),
         ValueView::Str(s) => out.push_json_str(s),
@@ -915,7 +854,7 @@ fn write_json_map(m: MapView<'_>, out: &mut impl JsonSink) {
         .zip(0u32..)
         .map(|((key, value), seq)| Entry::new(key, seq, value, true))
         .collect();
-    sort_dedup_last_wins(&mut entries, None);
+    sort_dedup_last_wins(&mut entries);
     write_json_object_unchecked(entries.iter().map(|e| (e.key, e.value)), out);
 }
 
@@ -1704,7 +1643,7 @@ mod tests {
             .zip(0u32..)
             .map(|((key, i), seq)| Entry::new(key, seq, ValueView::Int(i), true))
             .collect();
-        sort_dedup_last_wins(&mut v, None);
+        sort_dedup_last_wins(&mut v);
         let got: Vec<(&str, i64)> = v
             .iter()
             .map(|e| match e.value {
@@ -1743,52 +1682,5 @@ mod tests {
                 assert_eq!(same_text(a, b), a == b, "{a:?} {b:?}");
             }
         }
-    }
-
-    #[test]
-    fn a_remembered_order_sorts_exactly_as_a_sort() {
-        // Lists of a few layouts (repeated, so the memo hits; varied, so it misses; with
-        // duplicate keys and shared 8-byte prefixes), each compared with a plain sort.
-        let keys = [
-            "service.name",
-            "service.version",
-            "a",
-            "b",
-            "http.request.method",
-            "http.request.size",
-            "z",
-        ];
-        let mut memo = SortMemo::default();
-        let mut state = 7u64;
-        for round in 0..3000 {
-            state = state
-                .wrapping_mul(6_364_136_223_846_793_005)
-                .wrapping_add(1);
-            // Every other list repeats one of four layouts.
-            let layout = if round % 2 == 0 {
-                state % 4
-            } else {
-                state >> 33
-            };
-            let len = (layout % 9 + 1) as usize;
-            let list: Vec<&str> = (0..len)
-                .map(|i| keys[((layout >> (3 * i)) ^ (i as u64 * 5)) as usize % keys.len()])
-                .collect();
-            let build = || -> Vec<Entry<'_>> {
-                list.iter()
-                    .zip(0u32..)
-                    .map(|(&key, seq)| Entry::new(key, seq, ValueView::Int(i64::from(seq)), true))
-                    .collect()
-            };
-            let (mut with_memo, mut plain) = (build(), build());
-            sort_dedup_last_wins(&mut with_memo, Some(&mut memo));
-            sort_dedup_last_wins(&mut plain, None);
-            let view = |v: &[Entry<'_>]| -> Vec<(String, u32)> {
-                v.iter().map(|e| (e.key.to_owned(), e.seq)).collect()
-            };
-            assert_eq!(view(&with_memo), view(&plain), "{list:?}");
-        }
-        // (Accepting a remembered order unchecked fails this test: layouts of one length
-        // differ.)
     }
 }

@@ -1,0 +1,502 @@
+//! Attribute layouts: what the schema decides from an item's attribute *keys* alone, worked out
+//! once per list of keys.
+//!
+//! Which attribute wins a repeated key, the key order of the `attributes` JSON, which keys are
+//! dimension tags and which go into the JSON, and the JSON text of every key depend only on the
+//! item's keys, in order; and the items of one kind (the spans of one route, the records of one
+//! log statement) repeat the same keys over and over. An [`AttrLayout`] holds those decisions,
+//! made by the general code (collect, sort, keep the last duplicate, escape) the first time a
+//! list of keys is seen; a [`LayoutCache`] hands it back for every later item whose keys match,
+//! compared key by key. What is left per item is to write its values in the layout's order.
+
+use lineproto::EscapedText;
+
+use crate::lines::{LinePlan, SlotState, TagSource};
+use crate::value::{
+    Entry, FieldJson, JsonKeyCache, ValueView, key_prefix, push_escaped_json_key, same_text,
+    sort_dedup_last_wins, write_json_unchecked,
+};
+use crate::view::Attr;
+
+/// How an item's attributes become tags and JSON entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyRule {
+    /// Resource, scope and span attributes: a dimension's first occurrence goes to its tag only;
+    /// a later occurrence wins the tag and also goes into the JSON (what the reference does
+    /// with a no-op logger, instead of failing the batch).
+    Span,
+    /// Resource, scope and record attributes: empty keys are skipped, dimensions are tags only.
+    LogRecord,
+    /// An event's or a link's own attributes: all of them into the JSON.
+    Own,
+}
+
+/// The decisions for one list of keys (see the module docs). Its buffers are reused when the
+/// cache puts another list in its place.
+#[derive(Debug, Default)]
+pub(crate) struct AttrLayout {
+    /// Whether it holds a layout at all.
+    filled: bool,
+    rule: Option<KeyRule>,
+    hash: u64,
+    /// The keys it was made for, in input order: `keys[..key_count]` (the strings after them
+    /// are kept for their buffers).
+    keys: Vec<String>,
+    key_count: usize,
+    /// The attributes that are written, in key order: `entries[..entry_count]`.
+    entries: Vec<LayoutEntry>,
+    entry_count: usize,
+    /// For each tag slot of the line plan: the entry holding its dimension's value.
+    slot_entries: Vec<Option<u32>>,
+    /// The cache's clock when it was last handed out.
+    last_used: u64,
+}
+
+/// One attribute that is written, as a tag or into the JSON.
+#[derive(Debug, Default)]
+struct LayoutEntry {
+    /// Its position in the item's list.
+    input: u32,
+    /// Whether it goes into the JSON (a dimension that is only a tag does not).
+    in_json: bool,
+    /// `"key":`, escaped for a line-protocol string field.
+    json_key: EscapedText,
+}
+
+impl AttrLayout {
+    fn matches(&self, rule: KeyRule, hash: u64, attrs: &[Attr<'_>]) -> bool {
+        self.filled
+            && self.hash == hash
+            && self.rule == Some(rule)
+            && self.key_count == attrs.len()
+            && self.keys[..self.key_count]
+                .iter()
+                .zip(attrs)
+                .all(|(known, (key, _))| same_text(known, key))
+    }
+
+    /// Works the layout out for `attrs`' keys: the entries sorted and de-duplicated by the
+    /// general sort, `rule` deciding what goes into the JSON, and for each dimension slot of
+    /// `plan` the entry that fills it.
+    fn build(
+        &mut self,
+        rule: KeyRule,
+        hash: u64,
+        attrs: &[Attr<'_>],
+        dimensions: &[String],
+        plan: &LinePlan,
+    ) {
+        for (i, (key, _)) in attrs.iter().enumerate() {
+            match self.keys.get_mut(i) {
+                Some(known) => {
+                    known.clear();
+                    known.push_str(key);
+                }
+                None => self.keys.push((*key).to_owned()),
+            }
+        }
+        self.key_count = attrs.len();
+
+        // Rare (once per new list of keys): a plain vector is fine here.
+        let mut seen_dimensions = vec![false; dimensions.len()];
+        let mut sorted: Vec<Entry<'_>> = Vec::with_capacity(attrs.len());
+        for (seq, (key, _)) in (0u32..).zip(attrs) {
+            let is_dimension = || dimensions.iter().position(|d| same_text(d, key));
+            let in_json = match rule {
+                KeyRule::Span => match is_dimension() {
+                    Some(d) => std::mem::replace(&mut seen_dimensions[d], true),
+                    None => true,
+                },
+                KeyRule::LogRecord if key.is_empty() => continue,
+                KeyRule::LogRecord => is_dimension().is_none(),
+                KeyRule::Own => true,
+            };
+            sorted.push(Entry::new(key, seq, ValueView::Empty, in_json));
+        }
+        sort_dedup_last_wins(&mut sorted);
+
+        for (i, entry) in sorted.iter().enumerate() {
+            if i == self.entries.len() {
+                self.entries.push(LayoutEntry::default());
+            }
+            let slot = &mut self.entries[i];
+            slot.input = entry.seq;
+            slot.in_json = entry.in_json;
+            slot.json_key.clear();
+            push_escaped_json_key(&mut slot.json_key, entry.key);
+        }
+        self.entry_count = sorted.len();
+
+        self.slot_entries.clear();
+        self.slot_entries.extend(plan.slots.iter().map(|slot| {
+            let dimension = slot.source == TagSource::Dimension && rule != KeyRule::Own;
+            let prefix = key_prefix(&slot.key);
+            sorted
+                .iter()
+                .position(|e| dimension && e.prefix == prefix && e.key == slot.key)
+                .map(|i| i as u32)
+        }));
+
+        self.rule = Some(rule);
+        self.hash = hash;
+        self.filled = true;
+    }
+
+    fn entries(&self) -> &[LayoutEntry] {
+        &self.entries[..self.entry_count]
+    }
+
+    /// The value of tag slot `slot`'s dimension, from the item's `attrs`.
+    pub(crate) fn slot_value<'a>(&self, slot: usize, attrs: &[Attr<'a>]) -> Option<ValueView<'a>> {
+        let entry = self.slot_entries.get(slot).copied().flatten()?;
+        Some(attrs[self.entries[entry as usize].input as usize].1)
+    }
+}
+
+/// Recently used layouts, found by a hash of the rule and the keys (two candidate places per
+/// hash, the one used less recently is replaced). Allocation-free once the layouts in use are
+/// built.
+#[derive(Debug)]
+pub(crate) struct LayoutCache {
+    layouts: Box<[AttrLayout]>,
+    clock: u64,
+}
+
+/// How many layouts are remembered.
+const LAYOUT_SLOTS: usize = 128;
+
+impl Default for LayoutCache {
+    fn default() -> Self {
+        Self {
+            layouts: (0..LAYOUT_SLOTS).map(|_| AttrLayout::default()).collect(),
+            clock: 0,
+        }
+    }
+}
+
+impl LayoutCache {
+    /// The layout of `attrs`' keys under `rule` (`dimensions` and `plan`: the configuration's
+    /// dimensions for the rule, and the plan of the line being written).
+    pub(crate) fn layout(
+        &mut self,
+        rule: KeyRule,
+        attrs: &AttrList<'_>,
+        dimensions: &[String],
+        plan: &LinePlan,
+    ) -> &AttrLayout {
+        let hash = attrs.keys_hash ^ (rule as u64) << 56;
+        let attrs = &attrs.list[..];
+        let first = (hash >> 57) as usize % LAYOUT_SLOTS;
+        let second = (hash >> 32) as usize % LAYOUT_SLOTS;
+        self.clock += 1;
+        let index = if self.layouts[first].matches(rule, hash, attrs) {
+            first
+        } else if self.layouts[second].matches(rule, hash, attrs) {
+            second
+        } else {
+            let index = if self.layouts[first].last_used <= self.layouts[second].last_used {
+                first
+            } else {
+                second
+            };
+            self.layouts[index].build(rule, hash, attrs, dimensions, plan);
+            index
+        };
+        let layout = &mut self.layouts[index];
+        layout.last_used = self.clock;
+        layout
+    }
+}
+
+/// An item's attributes, all levels in input order, collected in one pass with what the rest
+/// needs to know about them: a hash of their keys (to find their layout) and whether a value may
+/// be NaN or infinite (only then is the JSON checked value by value).
+#[derive(Debug)]
+pub(crate) struct AttrList<'a> {
+    pub(crate) list: Vec<Attr<'a>>,
+    keys_hash: u64,
+    maybe_non_finite: bool,
+}
+
+impl<'a> AttrList<'a> {
+    /// Empty, with `list`'s buffer (see `crate::recycle`).
+    pub(crate) fn new(list: Vec<Attr<'a>>) -> Self {
+        let mut attrs = Self {
+            list,
+            keys_hash: 0,
+            maybe_non_finite: false,
+        };
+        attrs.clear();
+        attrs
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.list.clear();
+        self.keys_hash = 0;
+        self.maybe_non_finite = false;
+    }
+
+    /// Appends one level's attributes.
+    #[inline]
+    pub(crate) fn extend(&mut self, level: impl Iterator<Item = Attr<'a>>) {
+        const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
+        for (key, value) in level {
+            // The key's length and first eight bytes.
+            let bytes = key.as_bytes();
+            let word = match bytes.first_chunk::<8>() {
+                Some(head) => u64::from_le_bytes(*head),
+                None => bytes.first().map_or(0, |&b| u64::from(b)) << 8,
+            };
+            self.keys_hash =
+                (self.keys_hash.rotate_left(26) ^ word ^ bytes.len() as u64).wrapping_mul(MIX);
+            self.maybe_non_finite |= match value {
+                ValueView::Double(f) => !f.is_finite(),
+                ValueView::Array(_) | ValueView::Map(_) => true,
+                _ => false,
+            };
+            self.list.push((key, value));
+        }
+    }
+}
+
+/// The `attributes` JSON of one line: the layout's JSON entries with the item's values, and any
+/// dimension whose value could not be its tag (the line's slot states say which).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct JsonAttrs<'l, 'a> {
+    pub(crate) layout: &'l AttrLayout,
+    pub(crate) attrs: &'l AttrList<'a>,
+}
+
+impl<'l, 'a> JsonAttrs<'l, 'a> {
+    /// Whether entry `entry` goes into the JSON: the layout says so, or it is the value of a
+    /// dimension that could not be its tag (`invalid`: whether any slot is in that state).
+    #[inline]
+    fn in_json(&self, entry: usize, slots: &[SlotState], invalid: bool) -> bool {
+        self.layout.entries[entry].in_json
+            || (invalid
+                && slots
+                    .iter()
+                    .zip(&self.layout.slot_entries)
+                    .any(|(s, e)| s.invalid && *e == Some(entry as u32)))
+    }
+
+    fn value(&self, entry: &LayoutEntry) -> (&'a str, ValueView<'a>) {
+        self.attrs.list[entry.input as usize]
+    }
+
+    /// Whether there is anything to write.
+    pub(crate) fn is_empty(&self, slots: &[SlotState]) -> bool {
+        let invalid = slots.iter().any(|s| s.invalid);
+        !(0..self.layout.entry_count).any(|i| self.in_json(i, slots, invalid))
+    }
+
+    /// The key of the first entry of the JSON that holds NaN or infinity, if any.
+    pub(crate) fn non_finite_key(&self, slots: &[SlotState]) -> Option<&'a str> {
+        if !self.attrs.maybe_non_finite {
+            return None;
+        }
+        let invalid = slots.iter().any(|s| s.invalid);
+        self.layout
+            .entries()
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| self.in_json(i, slots, invalid))
+            .map(|(_, entry)| self.value(entry))
+            .find(|(_, value)| value.has_non_finite())
+            .map(|(key, _)| key)
+    }
+
+    /// Writes the JSON object into a string field (`keys`: the cache for nested map keys).
+    pub(crate) fn write(
+        &self,
+        slots: &[SlotState],
+        field: &mut lineproto::StrFieldWriter<'_>,
+        keys: &mut JsonKeyCache,
+    ) {
+        let invalid = slots.iter().any(|s| s.invalid);
+        field.push_char('{');
+        let mut first = true;
+        for (i, entry) in self.layout.entries().iter().enumerate() {
+            if !self.in_json(i, slots, invalid) {
+                continue;
+            }
+            if !first {
+                field.push_char(',');
+            }
+            first = false;
+            field.push_escaped(&entry.json_key);
+            write_json_unchecked(self.value(entry).1, &mut FieldJson { field, keys });
+        }
+        field.push_char('}');
+    }
+
+    /// The entries that go into the JSON, in key order (for tests).
+    #[cfg(test)]
+    fn keys(&self, slots: &[SlotState]) -> Vec<&'a str> {
+        let invalid = slots.iter().any(|s| s.invalid);
+        (0..self.layout.entry_count)
+            .filter(|&i| self.in_json(i, slots, invalid))
+            .map(|i| self.value(&self.layout.entries[i]).0)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lines::LinePlan;
+    use crate::schema;
+
+    fn plan(dimensions: &[String]) -> LinePlan {
+        LinePlan::new(
+            schema::MEASUREMENT_SPANS,
+            &schema::SPAN_FIELDS,
+            &[
+                (schema::TRACE_ID, TagSource::TraceId),
+                (schema::SPAN_ID, TagSource::SpanId),
+            ],
+            dimensions,
+        )
+    }
+
+    fn list<'a>(attrs: &[Attr<'a>]) -> AttrList<'a> {
+        let mut list = AttrList::new(Vec::new());
+        list.extend(attrs.iter().copied());
+        list
+    }
+
+    fn keys<'a>(keys: &[&'a str]) -> AttrList<'a> {
+        let attrs: Vec<Attr<'a>> = keys.iter().map(|&k| (k, ValueView::Str(k))).collect();
+        list(&attrs)
+    }
+
+    #[test]
+    fn a_layout_is_reused_only_for_the_same_keys_and_rule() {
+        let dims = vec!["service.name".to_owned()];
+        let plan = plan(&dims);
+        let mut cache = LayoutCache::default();
+        let a = keys(&["service.name", "b", "a"]);
+        let first = std::ptr::from_ref(cache.layout(KeyRule::Span, &a, &dims, &plan));
+        let again = std::ptr::from_ref(cache.layout(KeyRule::Span, &a, &dims, &plan));
+        assert_eq!(first, again);
+        // Same lengths and first bytes, another key: another layout.
+        let other = keys(&["service.name", "c", "a"]);
+        let layout = cache.layout(KeyRule::Span, &other, &dims, &plan);
+        let known: Vec<&str> = layout.keys[..layout.key_count]
+            .iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(known, ["service.name", "c", "a"]);
+        // The rule is part of the layout.
+        let own = cache.layout(KeyRule::Own, &a, &dims, &plan);
+        assert_eq!(own.rule, Some(KeyRule::Own));
+        assert!(own.entries().iter().all(|e| e.in_json));
+    }
+
+    #[test]
+    fn sorted_last_duplicate_wins_and_dimensions_fill_their_slots() {
+        let dims = vec!["service.name".to_owned()];
+        let plan = plan(&dims);
+        let mut cache = LayoutCache::default();
+        let a = list(&[
+            ("service.name", ValueView::Str("first")),
+            ("z", ValueView::Int(1)),
+            ("a", ValueView::Int(2)),
+            ("z", ValueView::Int(3)),
+            ("service.name", ValueView::Str("second")),
+        ]);
+        let layout = cache.layout(KeyRule::Span, &a, &dims, &plan);
+        let json = JsonAttrs { layout, attrs: &a };
+        // The repeated dimension's later value also goes into the JSON.
+        assert_eq!(json.keys(&[]), ["a", "service.name", "z"]);
+        let values: Vec<String> = layout
+            .entries()
+            .iter()
+            .map(|e| format!("{:?}", json.value(e).1))
+            .collect();
+        assert_eq!(values, ["Int(2)", "Str(\"second\")", "Int(3)"]);
+        let slot = |key: &str| plan.slots.iter().position(|s| s.key == key).unwrap();
+        assert!(matches!(
+            layout.slot_value(slot("service.name"), &a.list),
+            Some(ValueView::Str("second"))
+        ));
+        assert!(layout.slot_value(slot("trace_id"), &a.list).is_none());
+    }
+
+    #[test]
+    fn an_invalid_dimension_goes_into_the_json() {
+        let dims = vec!["service.name".to_owned()];
+        let plan = plan(&dims);
+        let mut cache = LayoutCache::default();
+        let a = keys(&["service.name", "k"]);
+        let layout = cache.layout(KeyRule::Span, &a, &dims, &plan);
+        let json = JsonAttrs { layout, attrs: &a };
+        let mut slots = vec![
+            SlotState {
+                origin: crate::lines::TagOrigin::Attribute,
+                invalid: false,
+            };
+            plan.slots.len()
+        ];
+        assert_eq!(json.keys(&slots), ["k"]);
+        let dimension = plan
+            .slots
+            .iter()
+            .position(|s| s.key == "service.name")
+            .unwrap();
+        slots[dimension].invalid = true;
+        assert_eq!(json.keys(&slots), ["k", "service.name"]);
+    }
+
+    #[test]
+    fn log_records_skip_empty_keys_and_keep_dimensions_out_of_the_json() {
+        let dims = vec!["service.name".to_owned()];
+        let plan = plan(&dims);
+        let mut cache = LayoutCache::default();
+        let a = keys(&["", "service.name", "k", "service.name"]);
+        let layout = cache.layout(KeyRule::LogRecord, &a, &dims, &plan);
+        let json = JsonAttrs { layout, attrs: &a };
+        assert_eq!(json.keys(&[]), ["k"]);
+        assert_eq!(layout.entries().len(), 2);
+    }
+
+    #[test]
+    fn non_finite_values_are_found_only_in_the_json() {
+        let dims = vec!["service.name".to_owned()];
+        let plan = plan(&dims);
+        let mut cache = LayoutCache::default();
+        let a = list(&[
+            ("service.name", ValueView::Double(f64::NAN)),
+            ("k", ValueView::Double(1.5)),
+        ]);
+        let layout = cache.layout(KeyRule::LogRecord, &a, &dims, &plan);
+        let json = JsonAttrs { layout, attrs: &a };
+        // The NaN is a tag's value, not the JSON's.
+        assert!(a.maybe_non_finite);
+        assert_eq!(json.non_finite_key(&[]), None);
+        let b = list(&[("k", ValueView::Double(f64::INFINITY))]);
+        let layout = cache.layout(KeyRule::Own, &b, &[], &plan);
+        let json = JsonAttrs { layout, attrs: &b };
+        assert_eq!(json.non_finite_key(&[]), Some("k"));
+    }
+
+    #[test]
+    fn many_key_lists_evict_and_rebuild_correctly() {
+        let dims: Vec<String> = Vec::new();
+        let plan = plan(&dims);
+        let mut cache = LayoutCache::default();
+        let names: Vec<String> = (0..3 * LAYOUT_SLOTS).map(|i| format!("key{i}")).collect();
+        for round in 0..3 {
+            for i in 0..names.len() {
+                let pair = [names[i].as_str(), &names[(i + round) % names.len()]];
+                let a = keys(&pair);
+                let layout = cache.layout(KeyRule::Own, &a, &dims, &plan);
+                let json = JsonAttrs { layout, attrs: &a };
+                let mut expected = pair.to_vec();
+                expected.sort_unstable();
+                expected.dedup();
+                assert_eq!(json.keys(&[]), expected);
+            }
+        }
+    }
+}
