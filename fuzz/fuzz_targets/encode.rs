@@ -52,9 +52,11 @@ fn value(u: &mut Unstructured<'_>) -> Result<Value> {
 }
 
 fn op(u: &mut Unstructured<'_>) -> Result<Op> {
-    Ok(match u.int_in_range(0..=19)? {
+    Ok(match u.int_in_range(0..=21)? {
         0..=2 => Op::Start(text(u)?),
         3..=6 => Op::Tag(text(u)?, text(u)?),
+        20 => Op::TagHex(text(u)?, u.arbitrary()?),
+        21 => Op::FieldHex(text(u)?, u.arbitrary()?),
         7..=11 => Op::Field(text(u)?, value(u)?),
         12 => {
             let pieces = u.int_in_range(0..=5)?;

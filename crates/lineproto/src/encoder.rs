@@ -7,6 +7,7 @@ use crate::copy::append;
 use crate::error::{LineError, NameError, NameKind};
 use crate::escape::{BackslashRule, NameContext, ScanError, escape_name, escape_string_value};
 use crate::float::write_float;
+use crate::hex::push_hex;
 use crate::lines::Lines;
 use crate::name::AsName;
 use crate::nested::{EscapedText, NestedEscapes, escape_char, escape_nested};
@@ -55,6 +56,15 @@ impl<'a> From<&'a str> for FieldValue<'a> {
     fn from(value: &'a str) -> Self {
         Self::Str(value)
     }
+}
+
+/// A tag value on its way into the line.
+#[derive(Debug, Clone, Copy)]
+enum TagValue<'v> {
+    /// Text, checked and escaped.
+    Text(&'v str),
+    /// Bytes written as lowercase hex (nothing to check but that there are some).
+    Hex(&'v [u8]),
 }
 
 /// Cumulative counters of an [`Encoder`].
@@ -348,6 +358,31 @@ impl Encoder {
     /// The value must be non-empty, without control bytes and without a trailing backslash
     /// ([`LineError::InvalidTagValue`]); skip empty values before calling if they may occur.
     pub fn tag<'a>(&mut self, key: impl AsName<'a>, value: &str) -> &mut Self {
+        self.tag_value(key, TagValue::Text(value))
+    }
+
+    /// Adds a tag whose value is the lowercase hex of `id` (a trace or span id), written
+    /// straight into the line: hex digits need no escaping, so nothing is checked but that `id`
+    /// is not empty ([`LineError::InvalidTagValue`]).
+    ///
+    /// ```
+    /// use lineproto::{Dialect, Encoder, EncoderOptions};
+    /// let mut encoder = Encoder::new(EncoderOptions::new(Dialect::InfluxDbV1));
+    /// encoder
+    ///     .start_line("spans")
+    ///     .tag_hex("span_id", &[0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7])
+    ///     .field_hex("parent_span_id", &[0xab; 8]);
+    /// encoder.end_line(None).unwrap();
+    /// assert_eq!(
+    ///     encoder.as_bytes(),
+    ///     b"spans,span_id=00f067aa0ba902b7 parent_span_id=\"abababababababab\"\n"
+    /// );
+    /// ```
+    pub fn tag_hex<'a>(&mut self, key: impl AsName<'a>, id: &[u8]) -> &mut Self {
+        self.tag_value(key, TagValue::Hex(id))
+    }
+
+    fn tag_value<'a>(&mut self, key: impl AsName<'a>, value: TagValue<'_>) -> &mut Self {
         match self.section {
             Section::Tags => {}
             Section::Failed => return self,
@@ -412,7 +447,7 @@ impl Encoder {
     /// order (a later tag with the same key replaces the earlier one). True if done (or the line
     /// failed), false if the key needs escaping: such tags go through the scratch space, where
     /// the raw key is kept for sorting.
-    fn tag_in_line(&mut self, key: &str, plain: bool, value: &str) -> bool {
+    fn tag_in_line(&mut self, key: &str, plain: bool, value: TagValue<'_>) -> bool {
         let line_start = self.line_start;
         // Usually the new key sorts last: its first eight bytes, or one comparison, show it.
         let prefix = key_prefix(key.as_bytes());
@@ -479,11 +514,20 @@ impl Encoder {
     }
 
     /// Writes a tag value escaped into the current tag destination; false if it failed the line.
-    fn write_tag_value(&mut self, key: &str, value: &str) -> bool {
+    fn write_tag_value(&mut self, key: &str, value: TagValue<'_>) -> bool {
         let out = if self.options.tag_order == TagOrder::Sorted && !self.sorted_tags.in_order {
             &mut self.sorted_tags.text
         } else {
             &mut self.buf
+        };
+        let value = match value {
+            TagValue::Text(text) => text,
+            TagValue::Hex(id) if !id.is_empty() => {
+                push_hex(out, id);
+                return true;
+            }
+            // An empty id is an empty value: refused as such below.
+            TagValue::Hex(_) => "",
         };
         match escape_name(out, value, NameContext::TagKeyOrValue, self.backslash) {
             Ok(()) => true,
@@ -635,6 +679,21 @@ impl Encoder {
     #[inline]
     pub fn field_str<'a>(&mut self, key: impl AsName<'a>, value: &str) -> &mut Self {
         self.field(key, FieldValue::Str(value))
+    }
+
+    /// Adds a string field holding the lowercase hex of `id` (a trace or span id), written
+    /// straight into the line (see [`Encoder::tag_hex`]).
+    pub fn field_hex<'a>(&mut self, key: impl AsName<'a>, id: &[u8]) -> &mut Self {
+        if !self.enter_fields() {
+            return self;
+        }
+        let plain = key.is_plain();
+        if self.write_field_key(key.name_str(), plain) {
+            self.buf.push(b'"');
+            push_hex(&mut self.buf, id);
+            self.buf.push(b'"');
+        }
+        self
     }
 
     /// Adds a string field whose content is produced piecewise (e.g. a JSON document written

@@ -71,6 +71,7 @@ mod encoder;
 mod error;
 mod escape;
 mod float;
+mod hex;
 mod lines;
 mod name;
 mod nested;

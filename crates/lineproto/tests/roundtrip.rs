@@ -80,19 +80,26 @@ fn line_ops(
             (Value::Str(_), false) => Op::FieldStrWith(key, pieces),
             (value, _) => Op::Field(key, value),
         });
+    let id = || prop::collection::vec(any::<u8>(), 1..20);
     (
         measurement,
-        prop::collection::vec((name.clone(), name), min_tags..5),
+        prop::collection::vec((name.clone(), name.clone()), min_tags..5),
+        prop::collection::vec((name.clone(), id()), 0..2),
         prop::collection::vec(field, 1..6),
+        prop::option::of((name, id())),
         any::<Option<i64>>(),
     )
-        .prop_map(|(measurement, tags, fields, timestamp)| {
-            let mut ops = vec![Op::Start(measurement)];
-            ops.extend(tags.into_iter().map(|(k, v)| Op::Tag(k, v)));
-            ops.extend(fields);
-            ops.push(Op::End(timestamp));
-            ops
-        })
+        .prop_map(
+            |(measurement, tags, hex_tags, fields, hex_field, timestamp)| {
+                let mut ops = vec![Op::Start(measurement)];
+                ops.extend(tags.into_iter().map(|(k, v)| Op::Tag(k, v)));
+                ops.extend(hex_tags.into_iter().map(|(k, id)| Op::TagHex(k, id)));
+                ops.extend(fields);
+                ops.extend(hex_field.map(|(k, id)| Op::FieldHex(k, id)));
+                ops.push(Op::End(timestamp));
+                ops
+            },
+        )
 }
 
 /// Whether a line of `ops` must be refused by the value rules (or InfluxDB 1.x's `time` key).
@@ -110,13 +117,17 @@ fn refused_for_values(options: &EncoderOptions, ops: &[Op]) -> bool {
         .count();
     let fields = ops
         .iter()
-        .filter(|op| matches!(op, Op::Field(..) | Op::FieldStrWith(..)))
+        .filter(|op| matches!(op, Op::Field(..) | Op::FieldStrWith(..) | Op::FieldHex(..)))
         .count();
     let big_unsigned = values
         .iter()
         .any(|v| matches!(v, Value::U64(u) if *u > i64::MAX as u64));
     let time_key = ops.iter().any(|op| match op {
-        Op::Tag(key, _) | Op::Field(key, _) | Op::FieldStrWith(key, _) => key == "time",
+        Op::Tag(key, _)
+        | Op::TagHex(key, _)
+        | Op::Field(key, _)
+        | Op::FieldStrWith(key, _)
+        | Op::FieldHex(key, _) => key == "time",
         _ => false,
     });
     (options.dialect == Dialect::InfluxDbV1 && time_key)
@@ -181,6 +192,10 @@ fn arbitrary_op() -> impl Strategy<Value = Op> {
     prop_oneof![
         3 => hostile_text(30).prop_map(Op::Start),
         3 => (hostile_text(24), hostile_text(24)).prop_map(|(k, v)| Op::Tag(k, v)),
+        1 => (hostile_text(24), prop::collection::vec(any::<u8>(), 0..20))
+            .prop_map(|(k, id)| Op::TagHex(k, id)),
+        1 => (hostile_text(8), prop::collection::vec(any::<u8>(), 0..20))
+            .prop_map(|(k, id)| Op::FieldHex(k, id)),
         4 => (hostile_text(8), value()).prop_map(|(k, v)| Op::Field(k, v)),
         1 => (hostile_text(8), prop::collection::vec(hostile_text(20), 0..5))
             .prop_map(|(k, p)| Op::FieldStrWith(k, p)),

@@ -50,6 +50,48 @@ fn basic_line_all_field_kinds() {
 }
 
 #[test]
+fn hex_ids_as_tags_and_fields() {
+    let trace = [
+        0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47,
+        0x36,
+    ];
+    for options in [
+        v1(),
+        v3(),
+        datalayers(),
+        v3().with_tag_order(TagOrder::AsGiven),
+    ] {
+        // Sorted among text tags like any other tag (after a later, smaller key too).
+        let text = line(options, |e| {
+            e.start_line("spans")
+                .tag_hex("trace_id", &trace)
+                .tag("a", "x")
+                .field_hex("parent", &[0, 1, 0xfe, 0xff]);
+        });
+        let expected = if options.tag_order == TagOrder::Sorted {
+            "spans,a=x,trace_id=4bf92f3577b34da6a3ce929d0e0e4736 parent=\"0001feff\" 1\n"
+        } else {
+            "spans,trace_id=4bf92f3577b34da6a3ce929d0e0e4736,a=x parent=\"0001feff\" 1\n"
+        };
+        assert_eq!(text.unwrap(), expected, "{options:?}");
+    }
+    // An empty id is an empty tag value; an empty field is an empty string.
+    let empty = line(v1(), |e| {
+        e.start_line("spans")
+            .tag_hex("span_id", &[])
+            .field_i64("n", 1);
+    });
+    assert!(
+        matches!(&empty, Err(LineError::InvalidTagValue { key, reason: NameError::Empty }) if key == "span_id"),
+        "{empty:?}"
+    );
+    let text = line(v1(), |e| {
+        e.start_line("m").field_hex("id", &[]);
+    });
+    assert_eq!(text.unwrap(), "m id=\"\" 1\n");
+}
+
+#[test]
 fn measurement_escapes_comma_and_space_only() {
     let text = line(v3(), |e| {
         e.start_line("a,b c=d").field_i64("f", 1);

@@ -18,7 +18,7 @@ fn encode_span(encoder: &mut Encoder, i: u32) {
     let json = r#"{"http.method":"GET","http.url":"https://shop.example/cart?id=7&q=a b","peer":"10.0.0.1:\"443\"","path":"C:\\tmp"}"#;
     encoder
         .start_line(SPANS)
-        .tag("span_id", "00f067aa0ba902b7")
+        .tag_hex("span_id", &[0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7])
         .tag("service.name", "check out, eu=1")
         .tag(TRACE_ID, "4bf92f3577b34da6a3ce929d0e0e4736")
         .tag("service.name", "checkout")
@@ -29,6 +29,7 @@ fn encode_span(encoder: &mut Encoder, i: u32) {
         .field_f64("tiny", 0.000_01)
         .field_bool("error", i.is_multiple_of(2))
         .field_str("name", "GET /cart \"quoted\"\nsecond line")
+        .field_hex("parent_span_id", &i.to_be_bytes())
         .field_str("attributes", json)
         .field_str_with("events", |w| {
             w.push_str("[{\"name\":\"retry\",\"n\":");

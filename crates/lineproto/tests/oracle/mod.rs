@@ -25,13 +25,22 @@ pub enum Value {
 pub enum Op {
     Start(String),
     Tag(String, String),
+    /// `tag_hex`: the value is the lowercase hex of the bytes.
+    TagHex(String, Vec<u8>),
     Field(String, Value),
+    /// `field_hex`: a string field holding the lowercase hex of the bytes.
+    FieldHex(String, Vec<u8>),
     /// `field_str_with`, the content given in pieces.
     FieldStrWith(String, Vec<String>),
     End(Option<i64>),
     Cancel,
     Clear,
     Take,
+}
+
+/// Lowercase hex, the plain way.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What `run` saw, so properties can insist that lines were actually committed.
@@ -87,6 +96,23 @@ pub fn run(options: EncoderOptions, ops: &[Op]) -> Outcome {
                     None => orphan_call = true,
                 }
                 encoder.tag(key.as_str(), value);
+            }
+            Op::TagHex(key, id) => {
+                match &mut line {
+                    Some(model) if model.fields.is_empty() => {
+                        model.tags.push((key.clone(), hex(id)));
+                    }
+                    Some(model) => model.out_of_order = true,
+                    None => orphan_call = true,
+                }
+                encoder.tag_hex(key.as_str(), id);
+            }
+            Op::FieldHex(key, id) => {
+                match &mut line {
+                    Some(model) => model.fields.push((key.clone(), Value::Str(hex(id)))),
+                    None => orphan_call = true,
+                }
+                encoder.field_hex(key.as_str(), id);
             }
             Op::Field(key, value) => {
                 match &mut line {
