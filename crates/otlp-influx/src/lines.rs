@@ -120,15 +120,29 @@ pub(crate) enum Val<'a> {
     Json,
     /// A value written as its `AsString` text (log bodies).
     Text(ValueView<'a>),
+    /// An id, written as lowercase hex.
+    Hex(&'a [u8]),
 }
 
-/// Ids of the line being written (hex text), `None` when absent.
+/// Ids of the line being written (written as hex tags), `None` when absent.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct LineIds<'s> {
-    pub(crate) trace_id: Option<&'s str>,
-    pub(crate) span_id: Option<&'s str>,
-    pub(crate) linked_trace_id: Option<&'s str>,
-    pub(crate) linked_span_id: Option<&'s str>,
+    pub(crate) trace_id: Option<&'s [u8]>,
+    pub(crate) span_id: Option<&'s [u8]>,
+    pub(crate) linked_trace_id: Option<&'s [u8]>,
+    pub(crate) linked_span_id: Option<&'s [u8]>,
+}
+
+/// The hex text of an id, for messages (empty when absent).
+pub(crate) fn hex_text(id: Option<&[u8]>) -> String {
+    hex_chars(id.unwrap_or_default()).collect()
+}
+
+/// The lowercase hex digits of `id`.
+fn hex_chars(id: &[u8]) -> impl Iterator<Item = char> + '_ {
+    id.iter()
+        .flat_map(|&b| HEX_PAIRS[usize::from(b)])
+        .map(char::from)
 }
 
 /// How a slot was filled on the current line.
@@ -202,13 +216,28 @@ impl LineWriter<'_> {
         self.out.start_line(plan.measurement_name);
         self.scratch.slots.clear();
         for (index, slot) in plan.slots.iter().enumerate() {
+            let id = match slot.source {
+                TagSource::TraceId => Some(ids.trace_id),
+                TagSource::SpanId => Some(ids.span_id),
+                TagSource::LinkedTraceId => Some(ids.linked_trace_id),
+                TagSource::LinkedSpanId => Some(ids.linked_span_id),
+                TagSource::Dimension => None,
+            };
+            // Ids are written as hex: nothing to check.
+            if let Some(Some(id)) = id {
+                match slot.static_key {
+                    Some(key) => self.out.tag_hex(key, id),
+                    None => self.out.tag_hex(&slot.key, id),
+                };
+                self.scratch.slots.push(SlotState {
+                    origin: TagOrigin::Attribute,
+                    invalid: false,
+                });
+                continue;
+            }
             let text = &mut self.scratch.text;
             text.clear();
             let found: Option<&str> = match slot.source {
-                TagSource::TraceId => ids.trace_id,
-                TagSource::SpanId => ids.span_id,
-                TagSource::LinkedTraceId => ids.linked_trace_id,
-                TagSource::LinkedSpanId => ids.linked_span_id,
                 TagSource::Dimension => match dimension(index, &slot.key) {
                     Some(ValueView::Str(s)) => Some(s),
                     Some(v) => {
@@ -218,6 +247,8 @@ impl LineWriter<'_> {
                     }
                     None => None,
                 },
+                // An absent id.
+                _ => None,
             };
             let mut state = SlotState {
                 origin: TagOrigin::Attribute,
@@ -226,10 +257,7 @@ impl LineWriter<'_> {
             let mut value = match found {
                 // pdata drops empty tag values (`optimizeTags`).
                 Some("") | None => None,
-                // Ids are hex digits: nothing to check.
-                Some(v) if slot.source != TagSource::Dimension || tag_value_ok(v, dialect) => {
-                    Some(v)
-                }
+                Some(v) if tag_value_ok(v, dialect) => Some(v),
                 Some(v) => {
                     let key = &slot.key;
                     self.report.record_drop(DropReason::InvalidTagValue, || {
@@ -329,6 +357,9 @@ impl LineWriter<'_> {
                         let _ = view.append_as_string(w);
                     });
                 }
+                Some(Val::Hex(id)) => {
+                    self.out.field_hex(key, id);
+                }
             }
         }
         crate::finish_line(self.out, timestamp_ns, self.report, what)
@@ -343,6 +374,7 @@ fn val_text<'t>(val: Val<'t>, text: &'t mut String) -> Option<&'t str> {
         Val::I64(i) => text.push_str(itoa::Buffer::new().format(i)),
         Val::U64(u) => text.push_str(itoa::Buffer::new().format(u)),
         Val::Text(view) => view.append_as_string(text).ok()?,
+        Val::Hex(id) => text.extend(hex_chars(id)),
         Val::Json => return None,
     }
     Some(text.as_str())
@@ -454,9 +486,9 @@ mod tests {
 
     #[test]
     fn hex_ids() {
-        assert_eq!(
-            HexId::<16>::new(&[0, 1, 0xab, 0xff, 0, 0, 0, 3]).as_str(),
-            "0001abff00000003"
-        );
+        let id = [0, 1, 0xab, 0xff, 0, 0, 0, 3];
+        assert_eq!(HexId::<16>::new(&id).as_str(), "0001abff00000003");
+        assert_eq!(hex_text(Some(&id)), "0001abff00000003");
+        assert_eq!(hex_text(None), "");
     }
 }

@@ -6,7 +6,7 @@ use opentelemetry_sdk::logs::LogBatch;
 use crate::{
     DropReason, MappingReport, OtlpMapper, PreparedResource,
     layout::{AttrList, JsonAttrs, KeyRule},
-    lines::{HexId, LineIds, LineWriter, Val},
+    lines::{LineIds, LineWriter, Val},
     schema,
     traces::attributes_json,
     value::ValueView,
@@ -74,11 +74,9 @@ impl OtlpMapper {
         let json = JsonAttrs { layout, attrs };
 
         let context = record.trace_context();
-        let trace_hex = context.map(|(t, _)| HexId::<32>::new(&t));
-        let span_hex = context.map(|(_, s)| HexId::<16>::new(&s));
         let ids = LineIds {
-            trace_id: trace_hex.as_ref().map(HexId::as_str),
-            span_id: span_hex.as_ref().map(HexId::as_str),
+            trace_id: context.as_ref().map(|(t, _)| &t[..]),
+            span_id: context.as_ref().map(|(_, s)| &s[..]),
             ..LineIds::default()
         };
 

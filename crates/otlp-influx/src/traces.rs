@@ -7,7 +7,7 @@ use opentelemetry_sdk::trace::SpanData;
 use crate::{
     DropReason, MappingReport, OtlpMapper, PreparedResource,
     layout::{AttrList, JsonAttrs, KeyRule},
-    lines::{HexId, LineIds, LineWriter, SlotState, Val},
+    lines::{LineIds, LineWriter, SlotState, Val, hex_text},
     schema,
     view::{AttrSource, EventView, LinkView, SpanView, proto_resource_attrs, proto_scope_attrs},
 };
@@ -78,11 +78,9 @@ impl OtlpMapper {
             });
             return;
         }
-        let trace_hex = HexId::<32>::new(&trace_id);
-        let span_hex = HexId::<16>::new(&span_id);
         let ids = LineIds {
-            trace_id: Some(trace_hex.as_str()),
-            span_id: Some(span_hex.as_str()),
+            trace_id: Some(&trace_id),
+            span_id: Some(&span_id),
             ..LineIds::default()
         };
 
@@ -112,7 +110,6 @@ impl OtlpMapper {
         let json = JsonAttrs { layout, attrs };
 
         let parent = span.parent_span_id();
-        let parent_hex = HexId::<16>::new(&parent);
         let trace_state = span.trace_state();
         let (status, description) = span.status();
         let start = span.start_ns();
@@ -126,7 +123,7 @@ impl OtlpMapper {
             Some(Val::I64(end)),
             status.as_field().map(Val::Str),
             (!description.is_empty()).then_some(Val::Str(description)),
-            (parent != [0; 8]).then(|| Val::Str(parent_hex.as_str())),
+            (parent != [0; 8]).then_some(Val::Hex(&parent)),
             (!span.kind().is_empty()).then_some(Val::Str(span.kind())),
             (!span.name().is_empty()).then_some(Val::Str(span.name())),
             (!trace_state.is_empty()).then_some(Val::Str(&trace_state)),
@@ -151,11 +148,15 @@ impl OtlpMapper {
             span.attribute_count(),
             &mut dropped_attributes,
             writer.report,
-            || format!("span {}", span_hex.as_str()),
+            || format!("span {}", hex_text(Some(&span_id))),
         );
         vals[1] = (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
         writer.finish(plan, &mut vals, &json, start, || {
-            format!("span {} of trace {}", span_hex.as_str(), trace_hex.as_str())
+            format!(
+                "span {} of trace {}",
+                hex_text(Some(&span_id)),
+                hex_text(Some(&trace_id))
+            )
         });
     }
 
@@ -185,13 +186,7 @@ impl OtlpMapper {
             event.attribute_count(),
             &mut dropped_attributes,
             report,
-            || {
-                format!(
-                    "event {:?} of span {}",
-                    event.name(),
-                    ids.span_id.unwrap_or_default()
-                )
-            },
+            || format!("event {:?} of span {}", event.name(), hex_text(ids.span_id)),
         );
         let mut vals = [None; schema::LOG_FIELDS.len()];
         vals[0] = attributes;
@@ -201,7 +196,7 @@ impl OtlpMapper {
             report.record_drop(DropReason::EmptyEvent, || {
                 format!(
                     "event of span {} has no name and no attributes",
-                    ids.span_id.unwrap_or_default()
+                    hex_text(ids.span_id)
                 )
             });
             return false;
@@ -228,11 +223,7 @@ impl OtlpMapper {
             &vals,
         );
         writer.finish(plan, &mut vals, &json, event.time_ns(), || {
-            format!(
-                "event {:?} of span {}",
-                event.name(),
-                ids.span_id.unwrap_or_default()
-            )
+            format!("event {:?} of span {}", event.name(), hex_text(ids.span_id))
         })
     }
 
@@ -252,16 +243,14 @@ impl OtlpMapper {
             report.record_drop(DropReason::LinkWithoutId, || {
                 format!(
                     "link of span {} has no trace or span id",
-                    span_ids.span_id.unwrap_or_default()
+                    hex_text(span_ids.span_id)
                 )
             });
             return false;
         }
-        let linked_trace = HexId::<32>::new(&trace_id);
-        let linked_span = HexId::<16>::new(&span_id);
         let ids = LineIds {
-            linked_trace_id: Some(linked_trace.as_str()),
-            linked_span_id: Some(linked_span.as_str()),
+            linked_trace_id: Some(&trace_id),
+            linked_span_id: Some(&span_id),
             ..span_ids
         };
         attrs.clear();
@@ -278,7 +267,7 @@ impl OtlpMapper {
             link.attribute_count(),
             &mut dropped_attributes,
             report,
-            || format!("link of span {}", span_ids.span_id.unwrap_or_default()),
+            || format!("link of span {}", hex_text(span_ids.span_id)),
         );
         let trace_state = link.trace_state();
         let mut vals = [
@@ -290,7 +279,7 @@ impl OtlpMapper {
             report.record_drop(DropReason::EmptyLink, || {
                 format!(
                     "link of span {} has no trace state and no attributes",
-                    span_ids.span_id.unwrap_or_default()
+                    hex_text(span_ids.span_id)
                 )
             });
             return false;
@@ -303,7 +292,7 @@ impl OtlpMapper {
         };
         writer.start(plan, ids, |_, _| None, &vals);
         writer.finish(plan, &mut vals, &json, span_start_ns, || {
-            format!("link of span {}", span_ids.span_id.unwrap_or_default())
+            format!("link of span {}", hex_text(span_ids.span_id))
         })
     }
 }
