@@ -77,7 +77,9 @@ mod name;
 mod nested;
 mod options;
 
-pub use encoder::{Encoder, EncoderStats, FieldValue, StrFieldWriter};
+pub use encoder::{
+    Encoder, EncoderStats, FieldValue, LineTemplate, StrFieldWriter, TemplateError, TemplatedLine,
+};
 pub use error::{LineError, NameError, NameKind};
 pub use float::write_float;
 pub use lines::{Lines, LinesIter};

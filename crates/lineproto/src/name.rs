@@ -58,6 +58,15 @@ impl<'a> Measurement<'a> {
     pub const fn as_str(&self) -> &'a str {
         self.name
     }
+
+    /// A measurement whose checks were made before (see [`crate::LineTemplate`]).
+    pub(crate) const fn with_checks(name: &'a str, plain: bool, datalayers_table: bool) -> Self {
+        Self {
+            name,
+            plain,
+            datalayers_table,
+        }
+    }
 }
 
 /// A tag key or field key checked for the rules of every dialect: not empty, no control byte

@@ -61,6 +61,7 @@ fn ddl() -> Vec<String> {
             ..DdlOptions::default()
         },
     )
+    .expect("a valid configuration")
 }
 
 #[test]

@@ -179,6 +179,10 @@ pub enum ConfigError {
     /// Not one of `telegraf-prometheus-v1`, `telegraf-prometheus-v2`, `otel-v1`.
     #[error("schema '{0}' not recognized")]
     UnknownMetricsSchema(String),
+    /// A measurement's line template cannot be built from the configured keys (the dimension
+    /// checks above refuse such keys first).
+    #[error("line template: {0}")]
+    Template(#[from] lineproto::TemplateError),
 }
 
 #[cfg(test)]

@@ -357,6 +357,7 @@ mod tests {
             ],
             dimensions,
         )
+        .unwrap()
     }
 
     fn list<'a>(attrs: &[Attr<'a>]) -> AttrList<'a> {

@@ -237,7 +237,7 @@ struct Plans {
 }
 
 impl Plans {
-    fn new(config: &MappingConfig) -> Self {
+    fn new(config: &MappingConfig) -> Result<Self, ConfigError> {
         use lines::{LinePlan, TagSource};
         let ids = [
             (schema::TRACE_ID, TagSource::TraceId),
@@ -248,19 +248,19 @@ impl Plans {
         } else {
             &[]
         };
-        Self {
+        Ok(Self {
             spans: LinePlan::new(
                 schema::MEASUREMENT_SPANS,
                 &schema::SPAN_FIELDS,
                 &ids,
                 &config.span_dimensions,
-            ),
+            )?,
             events: LinePlan::new(
                 schema::MEASUREMENT_LOGS,
                 &schema::LOG_FIELDS,
                 &ids,
                 event_dimensions,
-            ),
+            )?,
             links: LinePlan::new(
                 schema::MEASUREMENT_SPAN_LINKS,
                 &schema::SPAN_LINK_FIELDS,
@@ -271,14 +271,14 @@ impl Plans {
                     (schema::TRACE_ID, TagSource::TraceId),
                 ],
                 &[],
-            ),
+            )?,
             log_records: LinePlan::new(
                 schema::MEASUREMENT_LOGS,
                 &schema::LOG_FIELDS,
                 &ids,
                 &config.log_record_dimensions,
-            ),
-        }
+            )?,
+        })
     }
 }
 
@@ -297,7 +297,7 @@ impl OtlpMapper {
     pub fn new(config: MappingConfig) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(Self {
-            plans: Plans::new(&config),
+            plans: Plans::new(&config)?,
             line_scratch: lines::LineScratch::default(),
             attrs: Vec::new(),
             layouts: layout::LayoutCache::default(),
@@ -339,7 +339,16 @@ pub(crate) fn finish_line(
     report: &mut MappingReport,
     what: impl FnOnce() -> String,
 ) -> bool {
-    match out.end_line(Some(timestamp_ns)) {
+    line_result(out.end_line(Some(timestamp_ns)), report, what)
+}
+
+/// Counts an ended line (see [`finish_line`]).
+pub(crate) fn line_result(
+    result: Result<(), lineproto::LineError>,
+    report: &mut MappingReport,
+    what: impl FnOnce() -> String,
+) -> bool {
+    match result {
         Ok(()) => {
             report.record_line();
             true

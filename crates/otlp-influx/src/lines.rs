@@ -25,9 +25,6 @@ pub(crate) enum TagSource {
 #[derive(Debug, Clone)]
 pub(crate) struct TagSlot {
     pub(crate) key: String,
-    /// The key as a name the encoder writes without checking it again, for the schema's own
-    /// (static) keys; configured dimension keys are checked when written.
-    static_key: Option<lineproto::Key<'static>>,
     pub(crate) source: TagSource,
     /// The field with the same key, if any (collision rule; stable-columns fallback value).
     field: Option<usize>,
@@ -37,14 +34,13 @@ pub(crate) struct TagSlot {
 #[derive(Debug, Clone)]
 pub(crate) struct LinePlan {
     pub(crate) measurement: &'static str,
-    /// `measurement`, checked once here (the encoder then copies it as is).
-    measurement_name: lineproto::Measurement<'static>,
     /// Sorted by key, unique.
     pub(crate) slots: Vec<TagSlot>,
     /// Sorted by key.
     pub(crate) fields: &'static [(&'static str, FieldType)],
-    /// The keys of `fields`, checked once here.
-    field_keys: Vec<lineproto::Key<'static>>,
+    /// The measurement, the slots' keys and the fields' keys, checked and escaped once: the
+    /// encoder's tag `i` is slot `i`, its field `i` is `fields[i]`.
+    template: lineproto::LineTemplate,
     /// (field, slot) for each field that has a tag slot with the same key (usually none or one).
     field_slots: Vec<(usize, usize)>,
     /// Index of `dropped_attributes_count` in `fields`.
@@ -52,25 +48,24 @@ pub(crate) struct LinePlan {
 }
 
 impl LinePlan {
-    /// Ids override dimensions of the same name (the reference sets them last).
+    /// Ids override dimensions of the same name (the reference sets them last). Fails only for a
+    /// dimension key the encoder cannot write (the configuration's check refuses those first).
     pub(crate) fn new(
         measurement: &'static str,
         fields: &'static [(&'static str, FieldType)],
         ids: &[(&'static str, TagSource)],
         dimensions: &[String],
-    ) -> Self {
+    ) -> Result<Self, lineproto::TemplateError> {
         let mut slots: Vec<TagSlot> = dimensions
             .iter()
             .filter(|d| !ids.iter().any(|(id, _)| id == d))
             .map(|d| TagSlot {
                 key: d.clone(),
-                static_key: None,
                 source: TagSource::Dimension,
                 field: None,
             })
             .chain(ids.iter().map(|&(key, source)| TagSlot {
                 key: key.to_owned(),
-                static_key: Some(lineproto::Key::new_unchecked(key)),
                 source,
                 field: None,
             }))
@@ -85,20 +80,18 @@ impl LinePlan {
             .enumerate()
             .filter_map(|(i, (f, _))| Some((i, slots.iter().position(|s| s.key == *f)?)))
             .collect();
-        Self {
+        let tag_keys: Vec<&str> = slots.iter().map(|s| s.key.as_str()).collect();
+        let field_keys: Vec<&str> = fields.iter().map(|(f, _)| *f).collect();
+        Ok(Self {
+            template: lineproto::LineTemplate::new(measurement, &tag_keys, &field_keys)?,
             measurement,
-            measurement_name: lineproto::Measurement::new_unchecked(measurement),
             slots,
             fields,
-            field_keys: fields
-                .iter()
-                .map(|(f, _)| lineproto::Key::new_unchecked(f))
-                .collect(),
             field_slots,
             dropped_attributes: fields
                 .iter()
                 .position(|(f, _)| *f == schema::DROPPED_ATTRIBUTES_COUNT),
-        }
+        })
     }
 
     #[cfg(test)]
@@ -193,28 +186,43 @@ pub(crate) fn tag_value_ok(value: &str, dialect: Dialect) -> bool {
             .all(|w| w[0] != b'\\' || !matches!(w[1], b',' | b'=' | b' ' | b'\\'))
 }
 
-/// Writes one line: measurement, tags from the plan's slots, then the present fields.
-pub(crate) struct LineWriter<'m> {
+/// What a [`LineWriter`] writes with: the encoder, the report and the mapper's line scratch.
+pub(crate) struct LineParts<'m> {
     pub(crate) out: &'m mut Encoder,
     pub(crate) report: &'m mut MappingReport,
     pub(crate) scratch: &'m mut LineScratch,
+    /// The stable-columns mode.
     pub(crate) stable: bool,
 }
 
-impl LineWriter<'_> {
-    /// Starts the line and writes its tags. `dimension` gives the attribute value of a
+/// Writes one line of a plan: measurement, tags from the plan's slots, then the present fields.
+pub(crate) struct LineWriter<'m> {
+    line: lineproto::TemplatedLine<'m, 'm>,
+    plan: &'m LinePlan,
+    pub(crate) report: &'m mut MappingReport,
+    pub(crate) scratch: &'m mut LineScratch,
+}
+
+impl<'m> LineWriter<'m> {
+    /// Starts a line of `plan` and writes its tags. `dimension` gives the attribute value of a
     /// dimension slot (by slot index and key). `vals` are the line's fields (read for
     /// stable-columns fallbacks).
     pub(crate) fn start<'a>(
-        &mut self,
-        plan: &LinePlan,
+        parts: LineParts<'m>,
+        plan: &'m LinePlan,
         ids: LineIds<'_>,
         mut dimension: impl FnMut(usize, &str) -> Option<ValueView<'a>>,
         vals: &[Option<Val<'a>>],
-    ) {
-        let dialect = self.out.options().dialect;
-        self.out.start_line(plan.measurement_name);
-        self.scratch.slots.clear();
+    ) -> Self {
+        let LineParts {
+            out,
+            report,
+            scratch,
+            stable,
+        } = parts;
+        let dialect = out.options().dialect;
+        let mut line = out.start_templated(&plan.template);
+        scratch.slots.clear();
         for (index, slot) in plan.slots.iter().enumerate() {
             let id = match slot.source {
                 TagSource::TraceId => Some(ids.trace_id),
@@ -225,17 +233,14 @@ impl LineWriter<'_> {
             };
             // Ids are written as hex: nothing to check.
             if let Some(Some(id)) = id {
-                match slot.static_key {
-                    Some(key) => self.out.tag_hex(key, id),
-                    None => self.out.tag_hex(&slot.key, id),
-                };
-                self.scratch.slots.push(SlotState {
+                line.tag_hex(index, id);
+                scratch.slots.push(SlotState {
                     origin: TagOrigin::Attribute,
                     invalid: false,
                 });
                 continue;
             }
-            let text = &mut self.scratch.text;
+            let text = &mut scratch.text;
             text.clear();
             let found: Option<&str> = match slot.source {
                 TagSource::Dimension => match dimension(index, &slot.key) {
@@ -260,7 +265,7 @@ impl LineWriter<'_> {
                 Some(v) if tag_value_ok(v, dialect) => Some(v),
                 Some(v) => {
                     let key = &slot.key;
-                    self.report.record_drop(DropReason::InvalidTagValue, || {
+                    report.record_drop(DropReason::InvalidTagValue, || {
                         format!("{} tag {key}={v:?}", plan.measurement)
                     });
                     state.invalid = true;
@@ -269,8 +274,8 @@ impl LineWriter<'_> {
             };
             if value.is_none() {
                 state.origin = TagOrigin::None;
-                if self.stable {
-                    let text = &mut self.scratch.text;
+                if stable {
+                    let text = &mut scratch.text;
                     let fallback = slot
                         .field
                         .and_then(|f| vals[f])
@@ -283,12 +288,15 @@ impl LineWriter<'_> {
                 }
             }
             if let Some(v) = value {
-                match slot.static_key {
-                    Some(key) => self.out.tag(key, v),
-                    None => self.out.tag(&slot.key, v),
-                };
+                line.tag(index, v);
             }
-            self.scratch.slots.push(state);
+            scratch.slots.push(state);
+        }
+        Self {
+            line,
+            plan,
+            report,
+            scratch,
         }
     }
 
@@ -297,13 +305,13 @@ impl LineWriter<'_> {
     /// `dropped_attributes_count` (`vals` holds its base value, if the plan has that field).
     /// Returns whether the line was written.
     pub(crate) fn finish<'a>(
-        &mut self,
-        plan: &LinePlan,
+        mut self,
         vals: &mut [Option<Val<'a>>],
         json: &JsonAttrs<'_, 'a>,
         timestamp_ns: i64,
         what: impl FnOnce() -> String,
     ) -> bool {
+        let plan = self.plan;
         let slots = &self.scratch.slots;
         let mut lost = 0u64;
         for &(i, slot) in &plan.field_slots {
@@ -332,37 +340,39 @@ impl LineWriter<'_> {
                 vals[i] = None;
             }
         }
-        for (&key, val) in plan.field_keys.iter().zip(vals.iter()) {
+        let line = &mut self.line;
+        for (key, val) in vals.iter().enumerate() {
             match *val {
                 None => {}
                 Some(Val::Str(s)) => {
-                    self.out.field_str(key, s);
+                    line.field_str(key, s);
                 }
                 Some(Val::I64(i)) => {
-                    self.out.field_i64(key, i);
+                    line.field_i64(key, i);
                 }
                 Some(Val::U64(u)) => {
-                    self.out.field_u64(key, u);
+                    line.field_u64(key, u);
                 }
                 Some(Val::Json) => {
                     let (slots, keys) = (&self.scratch.slots, &mut self.scratch.json_keys);
-                    self.out.field_str_with(key, |w| json.write(slots, w, keys));
+                    line.field_str_with(key, |w| json.write(slots, w, keys));
                 }
                 Some(Val::Text(ValueView::Str(s))) => {
-                    self.out.field_str(key, s);
+                    line.field_str(key, s);
                 }
                 Some(Val::Text(view)) => {
-                    self.out.field_str_with(key, |w| {
+                    line.field_str_with(key, |w| {
                         // The caller checked that the value has a text form.
                         let _ = view.append_as_string(w);
                     });
                 }
                 Some(Val::Hex(id)) => {
-                    self.out.field_hex(key, id);
+                    line.field_hex(key, id);
                 }
             }
         }
-        crate::finish_line(self.out, timestamp_ns, self.report, what)
+        let result = self.line.end(Some(timestamp_ns));
+        crate::line_result(result, self.report, what)
     }
 }
 
@@ -462,7 +472,8 @@ mod tests {
                 (schema::SPAN_ID, TagSource::SpanId),
             ],
             &["span.name".into(), "trace_id".into(), "a".into()],
-        );
+        )
+        .unwrap();
         let keys: Vec<_> = plan
             .slots
             .iter()

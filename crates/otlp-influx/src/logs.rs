@@ -6,7 +6,7 @@ use opentelemetry_sdk::logs::LogBatch;
 use crate::{
     DropReason, MappingReport, OtlpMapper, PreparedResource,
     layout::{AttrList, JsonAttrs, KeyRule},
-    lines::{LineIds, LineWriter, Val},
+    lines::{LineIds, LineParts, LineWriter, Val},
     schema,
     traces::attributes_json,
     value::ValueView,
@@ -103,13 +103,14 @@ impl OtlpMapper {
         // reference writes 0).
         let timestamp = record.time_ns().or(observed).unwrap_or(0);
 
-        let mut writer = LineWriter {
+        let parts = LineParts {
             out,
             report,
             scratch: &mut self.line_scratch,
             stable: self.config.stable_columns,
         };
-        writer.start(
+        let writer = LineWriter::start(
+            parts,
             plan,
             ids,
             |slot, _| layout.slot_value(slot, &attrs.list),
@@ -125,7 +126,7 @@ impl OtlpMapper {
             || "log record".into(),
         );
         vals[2] = (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
-        writer.finish(plan, &mut vals, &json, timestamp, || {
+        writer.finish(&mut vals, &json, timestamp, || {
             format!("log record at {timestamp}")
         });
     }

@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use crate::{MappingConfig, Plans, lines::LinePlan, schema::FieldType};
+use crate::{ConfigError, MappingConfig, Plans, lines::LinePlan, schema::FieldType};
 
 /// Default number of hash partitions per table.
 pub const DEFAULT_PARTITIONS: u32 = 1;
@@ -46,21 +46,27 @@ impl Default for DdlOptions {
 /// ```
 /// use otlp_influx::{DdlOptions, MappingConfig, stable_columns_ddl};
 /// let config = MappingConfig { stable_columns: true, ..MappingConfig::default() };
-/// let ddl = stable_columns_ddl(&config, &DdlOptions { ttl: Some("7d".into()), ..DdlOptions::default() });
+/// let ddl = stable_columns_ddl(&config, &DdlOptions { ttl: Some("7d".into()), ..DdlOptions::default() })?;
 /// assert_eq!(ddl.len(), 3);
 /// assert!(ddl[0].starts_with("CREATE TABLE IF NOT EXISTS `spans` (\n  `time` TIMESTAMP(9) NOT NULL,\n  `service.name` STRING NOT NULL,"));
 /// assert!(ddl[0].ends_with("PARTITION BY HASH(`service.name`, `span.name`, `span_id`, `trace_id`) PARTITIONS 1\nENGINE=TimeSeries\nWITH (ttl='7d')"));
+/// # Ok::<(), otlp_influx::ConfigError>(())
 /// ```
-pub fn stable_columns_ddl(config: &MappingConfig, options: &DdlOptions) -> Vec<String> {
-    let plans = Plans::new(&MappingConfig {
+pub fn stable_columns_ddl(
+    config: &MappingConfig,
+    options: &DdlOptions,
+) -> Result<Vec<String>, ConfigError> {
+    let config = MappingConfig {
         stable_columns: true,
         ..config.clone()
-    });
+    };
+    config.validate()?;
+    let plans = Plans::new(&config)?;
     let unsigned = config.encoder.dialect.supports_unsigned();
-    [&plans.spans, &plans.log_records, &plans.links]
+    Ok([&plans.spans, &plans.log_records, &plans.links]
         .into_iter()
         .map(|plan| create_table(plan, unsigned, options))
-        .collect()
+        .collect())
 }
 
 fn create_table(plan: &LinePlan, unsigned: bool, options: &DdlOptions) -> String {
@@ -133,7 +139,8 @@ mod tests {
                 partitions: 4,
                 ttl: Some("7d".into()),
             },
-        );
+        )
+        .unwrap();
         assert_eq!(
             ddl[0],
             "CREATE TABLE IF NOT EXISTS `otel`.`spans` (
@@ -212,7 +219,8 @@ ENGINE=TimeSeries"
                 partitions: 0,
                 ..DdlOptions::default()
             },
-        );
+        )
+        .unwrap();
         assert!(ddl[1].contains("`dropped_attributes_count` INT64,"));
         assert!(ddl[1].contains("`odd``name` STRING NOT NULL,"));
         assert!(ddl[1].contains("PARTITIONS 1\n"));

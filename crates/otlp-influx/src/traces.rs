@@ -7,7 +7,7 @@ use opentelemetry_sdk::trace::SpanData;
 use crate::{
     DropReason, MappingReport, OtlpMapper, PreparedResource,
     layout::{AttrList, JsonAttrs, KeyRule},
-    lines::{LineIds, LineWriter, SlotState, Val, hex_text},
+    lines::{LineIds, LineParts, LineWriter, SlotState, Val, hex_text},
     schema,
     view::{AttrSource, EventView, LinkView, SpanView, proto_resource_attrs, proto_scope_attrs},
 };
@@ -129,13 +129,14 @@ impl OtlpMapper {
             (!trace_state.is_empty()).then_some(Val::Str(&trace_state)),
         ];
 
-        let mut writer = LineWriter {
+        let parts = LineParts {
             out,
             report,
             scratch: &mut self.line_scratch,
             stable: self.config.stable_columns,
         };
-        writer.start(
+        let writer = LineWriter::start(
+            parts,
             plan,
             ids,
             |slot, _| layout.slot_value(slot, &attrs.list),
@@ -151,7 +152,7 @@ impl OtlpMapper {
             || format!("span {}", hex_text(Some(&span_id))),
         );
         vals[1] = (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
-        writer.finish(plan, &mut vals, &json, start, || {
+        writer.finish(&mut vals, &json, start, || {
             format!(
                 "span {} of trace {}",
                 hex_text(Some(&span_id)),
@@ -201,7 +202,7 @@ impl OtlpMapper {
             });
             return false;
         }
-        let mut writer = LineWriter {
+        let parts = LineParts {
             out,
             report,
             scratch: &mut self.line_scratch,
@@ -209,7 +210,8 @@ impl OtlpMapper {
         };
         // Events carry no dimensions in the reference; in stable-columns mode the `logs` table
         // has the log-record dimensions, filled from the span's resource and scope.
-        writer.start(
+        let writer = LineWriter::start(
+            parts,
             plan,
             ids,
             |_, key| {
@@ -222,7 +224,7 @@ impl OtlpMapper {
             },
             &vals,
         );
-        writer.finish(plan, &mut vals, &json, event.time_ns(), || {
+        writer.finish(&mut vals, &json, event.time_ns(), || {
             format!("event {:?} of span {}", event.name(), hex_text(ids.span_id))
         })
     }
@@ -284,14 +286,14 @@ impl OtlpMapper {
             });
             return false;
         }
-        let mut writer = LineWriter {
+        let parts = LineParts {
             out,
             report,
             scratch: &mut self.line_scratch,
             stable: self.config.stable_columns,
         };
-        writer.start(plan, ids, |_, _| None, &vals);
-        writer.finish(plan, &mut vals, &json, span_start_ns, || {
+        let writer = LineWriter::start(parts, plan, ids, |_, _| None, &vals);
+        writer.finish(&mut vals, &json, span_start_ns, || {
             format!("link of span {}", hex_text(span_ids.span_id))
         })
     }

@@ -311,7 +311,7 @@ fn stable_columns_write_every_declared_tag_and_only_declared_columns() {
         ],
         ..MappingConfig::default()
     };
-    let ddl = stable_columns_ddl(&config, &DdlOptions::default());
+    let ddl = stable_columns_ddl(&config, &DdlOptions::default()).unwrap();
     let tables: Vec<(String, Vec<String>, Vec<String>)> =
         ddl.iter().map(|s| declared_columns(s)).collect();
 

@@ -13,6 +13,10 @@ use crate::name::AsName;
 use crate::nested::{EscapedText, NestedEscapes, escape_char, escape_nested};
 use crate::options::{Dialect, EncoderOptions, NonFinite, TagOrder};
 
+mod template;
+
+pub use template::{LineTemplate, TemplateError, TemplatedLine};
+
 /// A field value of any line-protocol type, for code that maps values dynamically.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FieldValue<'a> {
@@ -598,7 +602,17 @@ impl Encoder {
         }
         let plain = key.is_plain();
         let key = key.name_str();
-        let dialect = self.options.dialect;
+        if self.field_allowed(key, value) && self.write_field_key(key, plain) {
+            self.write_field_value(value);
+        }
+        self
+    }
+
+    /// Applies the value rules before a field is written: a NaN/inf float is skipped and
+    /// counted or fails the line ([`NonFinite`]), an unsigned value the dialect cannot carry
+    /// fails it. True if the field is to be written.
+    #[inline]
+    fn field_allowed(&mut self, key: &str, value: FieldValue<'_>) -> bool {
         match value {
             FieldValue::F64(float) if !float.is_finite() => {
                 match self.options.non_finite {
@@ -607,22 +621,25 @@ impl Encoder {
                         key: key.to_owned(),
                     }),
                 }
-                return self;
+                false
             }
             FieldValue::U64(value)
-                if !dialect.supports_unsigned() && i64::try_from(value).is_err() =>
+                if !self.options.dialect.supports_unsigned() && i64::try_from(value).is_err() =>
             {
                 self.fail(LineError::UnsignedOutOfRange {
                     key: key.to_owned(),
                     value,
                 });
-                return self;
+                false
             }
-            _ => {}
+            _ => true,
         }
-        if !self.write_field_key(key, plain) {
-            return self;
-        }
+    }
+
+    /// Writes a field's value (its key and `=` are written).
+    #[inline]
+    fn write_field_value(&mut self, value: FieldValue<'_>) {
+        let dialect = self.options.dialect;
         let buf = &mut self.buf;
         match value {
             FieldValue::I64(int) => {
@@ -647,7 +664,6 @@ impl Encoder {
                 buf.push(b'"');
             }
         }
-        self
     }
 
     /// Adds a signed integer field (`-3i`).
@@ -689,11 +705,17 @@ impl Encoder {
         }
         let plain = key.is_plain();
         if self.write_field_key(key.name_str(), plain) {
-            self.buf.push(b'"');
-            push_hex(&mut self.buf, id);
-            self.buf.push(b'"');
+            self.write_hex_value(id);
         }
         self
+    }
+
+    /// Writes `id` as a quoted hex string (the field's key and `=` are written).
+    #[inline]
+    fn write_hex_value(&mut self, id: &[u8]) {
+        self.buf.push(b'"');
+        push_hex(&mut self.buf, id);
+        self.buf.push(b'"');
     }
 
     /// Adds a string field whose content is produced piecewise (e.g. a JSON document written
@@ -722,9 +744,14 @@ impl Encoder {
         }
         let plain = key.is_plain();
         let key = key.name_str();
-        if !self.write_field_key(key, plain) {
-            return self;
+        if self.write_field_key(key, plain) {
+            self.write_str_value_with(key, write);
         }
+        self
+    }
+
+    /// Writes a string value produced by `write` (the field's key and `=` are written).
+    fn write_str_value_with(&mut self, key: &str, write: impl FnOnce(&mut StrFieldWriter<'_>)) {
         self.buf.push(b'"');
         let mut writer = StrFieldWriter {
             start: self.buf.len(),
@@ -739,7 +766,6 @@ impl Encoder {
                 key: key.to_owned(),
             });
         }
-        self
     }
 
     /// Ends the line with an optional timestamp in Unix nanoseconds (`None`: the server's time),
