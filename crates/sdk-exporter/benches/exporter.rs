@@ -108,14 +108,24 @@ fn main() {
         return;
     }
     println!(
-        "\nCPU time and allocations per span (whole process, server excluded, {BATCH}-span batches):"
+        "\nCPU time and allocations per span (whole process, server excluded, {BATCH}-span batches, \
+         exporters taking turns):"
     );
     let only = std::env::var(ONLY_ENV).ok();
-    for (name, export) in exporters
+    let chosen: Vec<&(&str, Box<ExportFn>)> = exporters
         .iter()
         .filter(|(name, _)| only.as_deref().is_none_or(|only| only == *name))
+        .collect();
+    let results = measure(&chosen, &spans);
+    for (
+        (name, _),
+        Measured {
+            threads,
+            allocations,
+            spans: spans_done,
+        },
+    ) in chosen.iter().zip(results)
     {
-        let (threads, allocations, spans_done) = measure(export.as_ref(), &spans);
         let per_span = |ns: u64| ns as f64 / spans_done as f64;
         println!(
             "  {name:<26} {:>6.0} ns CPU/span  {:>6.2} allocations/span  ({spans_done} spans)",
@@ -134,35 +144,59 @@ fn export<E: SpanExporter>(exporter: &E, batch: Vec<SpanData>) {
     futures_executor::block_on(exporter.export(batch)).expect("export");
 }
 
-/// Exports for about two seconds after a warm-up (or exactly `SDK_EXPORTER_BENCH_BATCHES`
-/// batches, for instruction counting under callgrind); returns the CPU ns spent by each thread
-/// (by name, busiest first), allocations and spans. The batches are cloned before the clock
-/// starts, so neither figure includes building the input.
-fn measure(export: &ExportFn, spans: &[SpanData]) -> (Vec<(String, u64)>, u64, u64) {
+/// What one exporter cost over the measurement.
+#[derive(Default)]
+struct Measured {
+    /// CPU ns by thread name, busiest first.
+    threads: Vec<(String, u64)>,
+    allocations: u64,
+    spans: u64,
+}
+
+/// Exports with each exporter in turn, a few batches at a time, for about two seconds of
+/// exporting each after a warm-up (or exactly `SDK_EXPORTER_BENCH_BATCHES` batches each, for
+/// instruction counting under callgrind). Taking turns spreads the machine's slow and fast
+/// moments over all exporters alike. The batches are cloned before the clock starts, so
+/// neither figure includes building the input.
+fn measure(exporters: &[&(&str, Box<ExportFn>)], spans: &[SpanData]) -> Vec<Measured> {
+    const TURN: usize = 10;
     let fixed: Option<usize> = std::env::var(BATCHES_ENV).ok().and_then(|n| n.parse().ok());
-    for _ in 0..20 {
-        export(spans.to_vec());
+    for (_, export) in exporters {
+        for _ in 0..20 {
+            export(spans.to_vec());
+        }
     }
-    let rounds = fixed.unwrap_or(50);
-    let (mut cpu, mut allocations, mut done) = (BTreeMap::new(), 0, 0);
+    let mut cpu: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); exporters.len()];
+    let mut measured: Vec<Measured> = exporters.iter().map(|_| Measured::default()).collect();
+    let mut batches_done = 0;
     let started = Instant::now();
     loop {
-        let batches: Vec<Vec<SpanData>> = (0..rounds).map(|_| spans.to_vec()).collect();
-        let (cpu_before, allocs_before) = (thread_cpu_ns(), allocations_so_far());
-        for batch in batches {
-            export(batch);
+        let turn = fixed.map_or(TURN, |n| n.min(TURN).min(n - batches_done));
+        for (i, (_, export)) in exporters.iter().enumerate() {
+            let batches: Vec<Vec<SpanData>> = (0..turn).map(|_| spans.to_vec()).collect();
+            let (cpu_before, allocs_before) = (thread_cpu_ns(), allocations_so_far());
+            for batch in batches {
+                export(batch);
+            }
+            let cpu_after = thread_cpu_ns();
+            measured[i].allocations += allocations_so_far() - allocs_before;
+            for (thread, (name, ns)) in cpu_after {
+                let before = cpu_before.get(&thread).map_or(0, |(_, ns)| *ns);
+                *cpu[i].entry(name).or_insert(0) += ns - before;
+            }
+            measured[i].spans += (turn * spans.len()) as u64;
         }
-        let cpu_after = thread_cpu_ns();
-        allocations += allocations_so_far() - allocs_before;
-        for (thread, (name, ns)) in cpu_after {
-            let before = cpu_before.get(&thread).map_or(0, |(_, ns)| *ns);
-            *cpu.entry(name).or_insert(0) += ns - before;
-        }
-        done += (rounds * spans.len()) as u64;
-        if fixed.is_some() || started.elapsed() >= Duration::from_secs(2) {
-            let mut threads: Vec<(String, u64)> = cpu.into_iter().collect();
-            threads.sort_by_key(|(_, ns)| std::cmp::Reverse(*ns));
-            return (threads, allocations, done);
+        batches_done += turn;
+        let enough = match fixed {
+            Some(n) => batches_done >= n,
+            None => started.elapsed() >= Duration::from_secs(2) * exporters.len() as u32,
+        };
+        if enough {
+            for (result, cpu) in measured.iter_mut().zip(cpu) {
+                result.threads = cpu.into_iter().collect();
+                result.threads.sort_by_key(|(_, ns)| std::cmp::Reverse(*ns));
+            }
+            return measured;
         }
     }
 }

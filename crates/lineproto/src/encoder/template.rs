@@ -2,7 +2,6 @@
 //! once, so that lines of that shape are written by key index: no name check, no tag sorting and
 //! no key escaping per line.
 
-use crate::copy::append;
 use crate::error::{LineError, NameError, NameKind};
 use crate::escape::is_plain_name;
 use crate::name::{Key, Measurement};
@@ -33,14 +32,19 @@ pub enum TemplateError {
     },
 }
 
+/// The longest piece a template key keeps ready (`,`, the key, `=`).
+const PIECE: usize = 32;
+
 /// One key of a template.
 #[derive(Debug, Clone)]
 struct TemplateKey {
     name: String,
-    /// What is written for the key when it needs no escaping in any dialect: `,key=` for a tag,
-    /// `key=` for a field (after its separator); empty when it does (then it is escaped for the
-    /// encoder's dialect on every line).
-    piece: Vec<u8>,
+    /// What is written for the key when no dialect escapes or refuses it: `,key=` for a tag,
+    /// `key=` for a field (after its separator), zero padded: it is copied as one fixed-size
+    /// block and the end moved back. `piece_len` 0: the key is written through the escaper and
+    /// the dialect's checks on every line (it needs escaping, is long, or is `time`).
+    piece: [u8; PIECE],
+    piece_len: usize,
 }
 
 impl TemplateKey {
@@ -50,15 +54,21 @@ impl TemplateKey {
             name: name.to_owned(),
             source,
         })?;
-        let piece = if is_plain_name(name.as_bytes()) {
-            let comma: &[u8] = if what == NameKind::TagKey { b"," } else { b"" };
-            [comma, name.as_bytes(), b"="].concat()
+        let comma: &[u8] = if what == NameKind::TagKey { b"," } else { b"" };
+        let text = [comma, name.as_bytes(), b"="].concat();
+        let mut piece = [0; PIECE];
+        // `time` is refused by InfluxDB 1.x only: the slow path checks the dialect.
+        let piece_len = if is_plain_name(name.as_bytes()) && text.len() <= PIECE && name != "time"
+        {
+            piece[..text.len()].copy_from_slice(&text);
+            text.len()
         } else {
-            Vec::new()
+            0
         };
         Ok(Self {
             name: name.to_owned(),
             piece,
+            piece_len,
         })
     }
 }
@@ -173,20 +183,23 @@ impl Encoder {
     /// it failed the line.
     #[inline]
     fn write_template_key(&mut self, key: &TemplateKey, what: NameKind) -> bool {
-        if self.options.dialect == Dialect::InfluxDbV1 && key.name == "time" {
-            // Reserved: refused with the same error as the plain API gives.
-            return self.write_name(&key.name, false, what);
+        if key.piece_len == 0 {
+            return self.write_template_key_slowly(key, what);
         }
-        if key.piece.is_empty() {
-            if what == NameKind::TagKey {
-                self.buf.push(b',');
-            }
-            let ok = self.write_name(&key.name, false, what);
-            self.buf.push(b'=');
-            return ok;
-        }
-        append(&mut self.buf, &key.piece);
+        self.buf.extend_from_slice(&key.piece);
+        self.buf.truncate(self.buf.len() - (PIECE - key.piece_len));
         true
+    }
+
+    /// A key without a ready piece: escaped and checked for the dialect like a plain call's.
+    #[cold]
+    fn write_template_key_slowly(&mut self, key: &TemplateKey, what: NameKind) -> bool {
+        if what == NameKind::TagKey {
+            self.buf.push(b',');
+        }
+        let ok = self.write_name(&key.name, false, what);
+        self.buf.push(b'=');
+        ok
     }
 }
 
