@@ -59,8 +59,9 @@ struct LayoutEntry {
     input: u32,
     /// Whether it goes into the JSON (a dimension that is only a tag does not).
     in_json: bool,
-    /// `"key":`, escaped for a line-protocol string field.
-    json_key: EscapedText,
+    /// `{"key":` and `,"key":` (as the JSON's first entry, or after another), escaped for a
+    /// line-protocol string field.
+    json_key: [EscapedText; 2],
 }
 
 impl AttrLayout {
@@ -122,8 +123,11 @@ impl AttrLayout {
             let slot = &mut self.entries[i];
             slot.input = entry.seq;
             slot.in_json = entry.in_json;
-            slot.json_key.clear();
-            push_escaped_json_key(&mut slot.json_key, entry.key);
+            for (text, opening) in slot.json_key.iter_mut().zip(['{', ',']) {
+                text.clear();
+                text.push_char(opening);
+                push_escaped_json_key(text, entry.key);
+            }
         }
         self.entry_count = sorted.len();
 
@@ -314,20 +318,17 @@ impl<'l, 'a> JsonAttrs<'l, 'a> {
         keys: &mut JsonKeyCache,
     ) {
         let invalid = slots.iter().any(|s| s.invalid);
-        field.push_char('{');
-        let mut first = true;
+        let mut out = FieldJson { field, keys };
+        let mut opening = 0;
         for (i, entry) in self.layout.entries().iter().enumerate() {
             if !self.in_json(i, slots, invalid) {
                 continue;
             }
-            if !first {
-                field.push_char(',');
-            }
-            first = false;
-            field.push_escaped(&entry.json_key);
-            write_json_unchecked(self.value(entry).1, &mut FieldJson { field, keys });
+            out.field.push_escaped(&entry.json_key[opening]);
+            opening = 1;
+            write_json_unchecked(self.value(entry).1, &mut out);
         }
-        field.push_char('}');
+        out.field.push_char('}');
     }
 
     /// The entries that go into the JSON, in key order (for tests).
