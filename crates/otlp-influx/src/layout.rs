@@ -14,7 +14,7 @@ use lineproto::EscapedText;
 use crate::lines::{LinePlan, SlotState, TagSource};
 use crate::value::{
     Entry, FieldJson, JsonKeyCache, ValueView, key_prefix, push_escaped_json_key, same_text,
-    sort_dedup_last_wins, write_json_unchecked,
+    sort_dedup_last_wins, write_json_str_inside, write_json_unchecked,
 };
 use crate::view::Attr;
 
@@ -59,9 +59,9 @@ struct LayoutEntry {
     input: u32,
     /// Whether it goes into the JSON (a dimension that is only a tag does not).
     in_json: bool,
-    /// `{"key":` and `,"key":` (as the JSON's first entry, or after another), escaped for a
-    /// line-protocol string field.
-    json_key: [EscapedText; 2],
+    /// `{"key":` and `,"key":` (as the JSON's first entry, or after another), then the same
+    /// with the opening quote of a string value, escaped for a line-protocol string field.
+    json_key: [EscapedText; 4],
 }
 
 impl AttrLayout {
@@ -123,10 +123,13 @@ impl AttrLayout {
             let slot = &mut self.entries[i];
             slot.input = entry.seq;
             slot.in_json = entry.in_json;
-            for (text, opening) in slot.json_key.iter_mut().zip(['{', ',']) {
+            for (i, text) in slot.json_key.iter_mut().enumerate() {
                 text.clear();
-                text.push_char(opening);
+                text.push_char(if i % 2 == 0 { '{' } else { ',' });
                 push_escaped_json_key(text, entry.key);
+                if i >= 2 {
+                    text.push_char('"');
+                }
             }
         }
         self.entry_count = sorted.len();
@@ -324,9 +327,19 @@ impl<'l, 'a> JsonAttrs<'l, 'a> {
             if !self.in_json(i, slots, invalid) {
                 continue;
             }
-            out.field.push_escaped(&entry.json_key[opening]);
+            match self.value(entry).1 {
+                // Strings, the common case, without the general writer's dispatch.
+                ValueView::Str(text) => {
+                    out.field.push_escaped(&entry.json_key[2 + opening]);
+                    write_json_str_inside(out.field, text);
+                    out.field.push_char('"');
+                }
+                value => {
+                    out.field.push_escaped(&entry.json_key[opening]);
+                    write_json_unchecked(value, &mut out);
+                }
+            }
             opening = 1;
-            write_json_unchecked(self.value(entry).1, &mut out);
         }
         out.field.push_char('}');
     }
@@ -480,6 +493,61 @@ mod tests {
         let layout = cache.layout(KeyRule::Own, &b, &[], &plan);
         let json = JsonAttrs { layout, attrs: &b };
         assert_eq!(json.non_finite_key(&[]), Some("k"));
+    }
+
+    #[test]
+    fn written_json_is_the_plain_json_escaped_for_the_field() {
+        // Hostile keys and values of every kind, strings with U+2028/U+2029 and other
+        // characters that start with the same byte (U+20AC), against the plain JSON writer.
+        let texts = [
+            "",
+            "a",
+            "\"<&>\\",
+            "\u{2028}",
+            "x\u{2029}y",
+            "\u{20ac}\u{2028}\u{20ac}",
+            "\n\t\u{1}",
+            "é",
+            "a b,c=d",
+        ];
+        let mut cache = LayoutCache::default();
+        let plan = plan(&[]);
+        let options = lineproto::EncoderOptions::new(lineproto::Dialect::InfluxDbV1);
+        for (i, key) in texts.iter().enumerate() {
+            let value = texts[(i + 3) % texts.len()];
+            let attrs = list(&[
+                (key, ValueView::Str(value)),
+                ("n", ValueView::Int(-7)),
+                ("s", ValueView::Str(value)),
+                ("z", ValueView::Double(0.5)),
+            ]);
+            let layout = cache.layout(KeyRule::Own, &attrs, &[], &plan);
+            let mut sorted = attrs.list.clone();
+            sorted.sort_by(|a, b| a.0.cmp(b.0));
+            sorted.dedup_by(|later, earlier| {
+                let same = later.0 == earlier.0;
+                if same {
+                    *earlier = *later;
+                }
+                same
+            });
+            let mut plain = String::new();
+            crate::value::write_json_object(&sorted, &mut plain).unwrap();
+            let mut expected = lineproto::Encoder::new(options);
+            expected.start_line("m").field_str("j", &plain);
+            expected.end_line(None).unwrap();
+            let mut written = lineproto::Encoder::new(options);
+            let mut keys = JsonKeyCache::default();
+            written.start_line("m").field_str_with("j", |w| {
+                JsonAttrs {
+                    layout,
+                    attrs: &attrs,
+                }
+                .write(&[], w, &mut keys);
+            });
+            written.end_line(None).unwrap();
+            assert_eq!(written.as_bytes(), expected.as_bytes(), "{key:?} {value:?}");
+        }
     }
 
     #[test]

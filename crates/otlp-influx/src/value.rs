@@ -231,7 +231,7 @@ pub(crate) fn push_escaped_json_key(out: &mut lineproto::EscapedText, key: &str)
 }
 
 /// What [`write_json_str_escaped`] writes into: a field, or a piece escaped ahead of time.
-trait EscapedSink {
+pub(crate) trait EscapedSink {
     fn push_char(&mut self, c: char);
     fn push_str(&mut self, s: &str);
     fn push_nested(&mut self, s: &str, escapes: &lineproto::NestedEscapes) -> usize;
@@ -264,19 +264,32 @@ impl EscapedSink for lineproto::EscapedText {
 /// Writes `s` as a Go JSON string (quotes included) escaped for a line-protocol string field.
 fn write_json_str_escaped(out: &mut impl EscapedSink, s: &str) {
     out.push_char('"');
-    let mut rest = s;
-    loop {
-        rest = &rest[out.push_nested(rest, &GO_JSON_IN_FIELD)..];
-        // Stopped at a 0xE2 lead byte, which starts a three-byte character.
-        let Some(c) = rest.chars().next() else { break };
+    write_json_str_inside(out, s);
+    out.push_char('"');
+}
+
+/// The inside of [`write_json_str_escaped`]: `s` escaped, without the quotes.
+#[inline]
+pub(crate) fn write_json_str_inside(out: &mut impl EscapedSink, s: &str) {
+    let written = out.push_nested(s, &GO_JSON_IN_FIELD);
+    if written < s.len() {
+        write_json_str_after_stop(out, &s[written..]);
+    }
+}
+
+/// The rest of a JSON string from a 0xE2 lead byte on (U+2028 and U+2029 are escaped; other
+/// characters starting with it are not).
+#[cold]
+fn write_json_str_after_stop(out: &mut impl EscapedSink, mut rest: &str) {
+    while let Some(c) = rest.chars().next() {
         match c {
             '\u{2028}' => out.push_str("\\u2028"),
             '\u{2029}' => out.push_str("\\u2029"),
             _ => out.push_char(c),
         }
         rest = &rest[c.len_utf8()..];
+        rest = &rest[out.push_nested(rest, &GO_JSON_IN_FIELD)..];
     }
-    out.push_char('"');
 }
 
 /// JSON object keys (`"key":`) escaped for a line-protocol field, remembered by key: attribute

@@ -58,8 +58,7 @@ impl TemplateKey {
         let text = [comma, name.as_bytes(), b"="].concat();
         let mut piece = [0; PIECE];
         // `time` is refused by InfluxDB 1.x only: the slow path checks the dialect.
-        let piece_len = if is_plain_name(name.as_bytes()) && text.len() <= PIECE && name != "time"
-        {
+        let piece_len = if is_plain_name(name.as_bytes()) && text.len() <= PIECE && name != "time" {
             piece[..text.len()].copy_from_slice(&text);
             text.len()
         } else {
