@@ -145,41 +145,78 @@ impl fmt::Debug for NestedEscapes {
 /// encoder.end_line(None).unwrap();
 /// assert_eq!(encoder.as_bytes(), b"m json=\"{\\\"status\\\":200}\"\n");
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EscapedText {
     bytes: Vec<u8>,
+    /// The first [`HEAD`] bytes again, zero padded: a short text is copied as one fixed-size
+    /// block (and the end moved back), with no length-dependent copy.
+    head: [u8; HEAD],
+}
+
+/// How much of an [`EscapedText`] is kept in its fixed-size head.
+pub(crate) const HEAD: usize = 48;
+
+impl Default for EscapedText {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl EscapedText {
     /// Empty text.
     pub const fn new() -> Self {
-        Self { bytes: Vec::new() }
+        Self {
+            bytes: Vec::new(),
+            head: [0; HEAD],
+        }
     }
 
     /// Empties the text, keeping its capacity.
     pub fn clear(&mut self) {
         self.bytes.clear();
+        self.head = [0; HEAD];
     }
 
     /// Appends `text`, escaped.
     pub fn push_str(&mut self, text: &str) {
         escape_string_value(&mut self.bytes, text.as_bytes());
+        self.refresh_head();
     }
 
     /// Appends one character, escaped.
     pub fn push_char(&mut self, c: char) {
         escape_char(&mut self.bytes, c);
+        self.refresh_head();
     }
 
     /// Appends `text` through `escapes`, as
     /// [`StrFieldWriter::push_nested`](crate::StrFieldWriter::push_nested) does.
     pub fn push_nested(&mut self, text: &str, escapes: &NestedEscapes) -> usize {
-        escape_nested(&mut self.bytes, text.as_bytes(), escapes)
+        let written = escape_nested(&mut self.bytes, text.as_bytes(), escapes);
+        self.refresh_head();
+        written
     }
 
     /// The escaped bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// Appends the text to `out`.
+    #[inline]
+    pub(crate) fn append_to(&self, out: &mut Vec<u8>) {
+        let len = self.bytes.len();
+        if len <= HEAD {
+            out.extend_from_slice(&self.head);
+            out.truncate(out.len() - (HEAD - len));
+        } else {
+            out.extend_from_slice(&self.bytes);
+        }
+    }
+
+    fn refresh_head(&mut self) {
+        let n = self.bytes.len().min(HEAD);
+        self.head[..n].copy_from_slice(&self.bytes[..n]);
     }
 }
 
@@ -259,6 +296,30 @@ mod tests {
         assert_eq!(nested("<\u{2028}c"), (r"\\u003c".into(), 1));
         // Other non-ASCII text is copied.
         assert_eq!(nested("é<ü"), (r"é\\u003cü".into(), 5));
+    }
+
+    #[test]
+    fn escaped_text_is_appended_whole_at_every_length() {
+        let mut text = EscapedText::new();
+        for round in 0..2 {
+            for len in 0..=2 * HEAD + 3 {
+                text.clear();
+                let source: String = (0..len)
+                    .map(|i| char::from(b'a' + (i % 26) as u8))
+                    .collect();
+                // Built in pieces, some escaped, so the head follows every kind of push.
+                let (a, b) = source.split_at(len / 2);
+                text.push_str(a);
+                text.push_char('"');
+                text.push_nested(b, &NestedEscapes::IDENTITY);
+                let mut out = vec![b'x'; round * 5];
+                text.append_to(&mut out);
+                let mut expected = vec![b'x'; round * 5];
+                expected.extend_from_slice(format!("{a}\\\"{b}").as_bytes());
+                assert_eq!(out, expected, "length {len}");
+                assert_eq!(text.as_bytes(), &expected[round * 5..]);
+            }
+        }
     }
 
     #[test]

@@ -919,7 +919,7 @@ impl StrFieldWriter<'_> {
     /// Appends text escaped ahead of time (see [`EscapedText`]): a plain copy.
     #[inline]
     pub fn push_escaped(&mut self, text: &EscapedText) {
-        append(self.out, text.as_bytes());
+        text.append_to(self.out);
     }
 }
 
