@@ -2,7 +2,7 @@
 //! (sorted tag slots, sorted field list) computed once from the configuration, and a writer that
 //! fills the slots, applies the tag/field collision rule and writes the fields in sorted order.
 
-use lineproto::{Dialect, Encoder};
+use lineproto::Encoder;
 
 use crate::{
     DropReason, MappingReport, PLACEHOLDER,
@@ -170,22 +170,6 @@ pub(crate) struct LineScratch {
     json_keys: JsonKeyCache,
 }
 
-/// Whether `value` can be written as a tag value for `dialect`, by the encoder's rules:
-/// non-empty, no control byte, no trailing backslash, and for Datalayers no backslash before
-/// `,` `=` space or another backslash (read differently by its possible parsers). Checked here,
-/// before the tag is written, so that a bad dimension costs only its tag (the encoder would fail
-/// the whole line); `tests::tag_value_check_matches_the_encoder` pins the two together.
-pub(crate) fn tag_value_ok(value: &str, dialect: Dialect) -> bool {
-    if lineproto::Key::new(value).is_err() {
-        return false;
-    }
-    dialect != Dialect::Datalayers
-        || value
-            .as_bytes()
-            .windows(2)
-            .all(|w| w[0] != b'\\' || !matches!(w[1], b',' | b'=' | b' ' | b'\\'))
-}
-
 /// What a [`LineWriter`] writes with: the encoder, the report and the mapper's line scratch.
 pub(crate) struct LineParts<'m> {
     pub(crate) out: &'m mut Encoder,
@@ -220,7 +204,6 @@ impl<'m> LineWriter<'m> {
             scratch,
             stable,
         } = parts;
-        let dialect = out.options().dialect;
         let mut line = out.start_templated(&plan.template);
         scratch.slots.clear();
         for (index, slot) in plan.slots.iter().enumerate() {
@@ -256,39 +239,35 @@ impl<'m> LineWriter<'m> {
                 _ => None,
             };
             let mut state = SlotState {
-                origin: TagOrigin::Attribute,
+                origin: TagOrigin::None,
                 invalid: false,
             };
-            let mut value = match found {
+            match found {
                 // pdata drops empty tag values (`optimizeTags`).
-                Some("") | None => None,
-                Some(v) if tag_value_ok(v, dialect) => Some(v),
+                Some("") | None => {}
+                // A value that cannot be a tag costs its tag only (the encoder checks it once,
+                // and writes nothing then).
+                Some(v) if line.tag_if_valid(index, v) => state.origin = TagOrigin::Attribute,
                 Some(v) => {
                     let key = &slot.key;
                     report.record_drop(DropReason::InvalidTagValue, || {
                         format!("{} tag {key}={v:?}", plan.measurement)
                     });
                     state.invalid = true;
-                    None
-                }
-            };
-            if value.is_none() {
-                state.origin = TagOrigin::None;
-                if stable {
-                    let text = &mut scratch.text;
-                    let fallback = slot
-                        .field
-                        .and_then(|f| vals[f])
-                        .and_then(|v| val_text(v, text))
-                        .filter(|v| tag_value_ok(v, dialect));
-                    (state.origin, value) = match fallback {
-                        Some(v) => (TagOrigin::Intrinsic, Some(v)),
-                        None => (TagOrigin::Placeholder, Some(PLACEHOLDER)),
-                    };
                 }
             }
-            if let Some(v) = value {
-                line.tag(index, v);
+            if state.origin == TagOrigin::None && stable {
+                let text = &mut scratch.text;
+                let fallback = slot
+                    .field
+                    .and_then(|f| vals[f])
+                    .and_then(|v| val_text(v, text));
+                state.origin = if fallback.is_some_and(|v| line.tag_if_valid(index, v)) {
+                    TagOrigin::Intrinsic
+                } else {
+                    line.tag(index, PLACEHOLDER);
+                    TagOrigin::Placeholder
+                };
             }
             scratch.slots.push(state);
         }
@@ -426,41 +405,6 @@ impl<const N: usize> HexId<N> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn tag_value_check_matches_the_encoder() {
-        // Every string of up to 3 bytes over an alphabet of the interesting bytes, in every
-        // dialect: the check accepts exactly what the encoder writes.
-        let alphabet = [b'a', b'\\', b',', b'=', b' ', b'\n', b'"', 0x7f];
-        let mut values = vec![Vec::new()];
-        for len in 1..=3 {
-            let mut index = vec![0usize; len];
-            loop {
-                values.push(index.iter().map(|&i| alphabet[i]).collect());
-                let Some(pos) = index.iter().rposition(|&i| i + 1 < alphabet.len()) else {
-                    break;
-                };
-                index[pos] += 1;
-                index[pos + 1..].iter_mut().for_each(|i| *i = 0);
-            }
-        }
-        for dialect in Dialect::ALL {
-            let mut encoder = Encoder::new(lineproto::EncoderOptions::new(dialect));
-            for value in &values {
-                let value = std::str::from_utf8(value).unwrap();
-                encoder
-                    .start_line("m")
-                    .tag("k", value)
-                    .field_bool("f", true);
-                let written = encoder.end_line(None).is_ok();
-                assert_eq!(
-                    tag_value_ok(value, dialect),
-                    written,
-                    "{dialect:?} {value:?}"
-                );
-            }
-        }
-    }
 
     #[test]
     fn plans_sort_slots_and_ids_win_over_dimensions() {

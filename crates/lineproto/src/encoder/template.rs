@@ -3,7 +3,7 @@
 //! no key escaping per line.
 
 use crate::error::{LineError, NameError, NameKind};
-use crate::escape::is_plain_name;
+use crate::escape::{NameContext, escape_name, is_plain_name};
 use crate::name::{Key, Measurement};
 use crate::options::Dialect;
 
@@ -215,7 +215,7 @@ pub struct TemplatedLine<'e, 't> {
     ended: bool,
 }
 
-impl TemplatedLine<'_, '_> {
+impl<'t> TemplatedLine<'_, 't> {
     /// Adds tag `index` (see [`Encoder::tag`] for the value rules).
     pub fn tag(&mut self, index: usize, value: &str) -> &mut Self {
         self.tag_value(index, TagValue::Text(value))
@@ -226,32 +226,71 @@ impl TemplatedLine<'_, '_> {
         self.tag_value(index, TagValue::Hex(id))
     }
 
-    fn tag_value(&mut self, index: usize, value: TagValue<'_>) -> &mut Self {
+    /// Adds tag `index` when `value` is a valid tag value for the encoder's dialect (what
+    /// [`tag`](Self::tag) would accept); otherwise writes nothing, leaves the line as it was
+    /// (the same index may be tried again) and returns false. For mappers whose values come
+    /// from outside: a bad value costs its tag, not the line, and is checked only once.
+    pub fn tag_if_valid(&mut self, index: usize, value: &str) -> bool {
+        let Some(key) = self.next_tag_key(index) else {
+            return false;
+        };
         let encoder = &mut *self.encoder;
-        match encoder.section {
-            Section::Tags => {}
-            Section::Failed => return self,
-            Section::Idle | Section::Fields => {
-                encoder.fail(LineError::OutOfOrder { call: "tag" });
-                return self;
-            }
+        let start = encoder.buf.len();
+        if !encoder.write_template_key(key, NameKind::TagKey) {
+            return false;
         }
-        let Some(key) = self
-            .template
-            .tags
-            .get(index)
-            .filter(|_| index >= self.next_tag)
-        else {
-            encoder.fail(LineError::OutOfOrder { call: "tag" });
+        if escape_name(
+            &mut encoder.buf,
+            value,
+            NameContext::TagKeyOrValue,
+            encoder.backslash,
+        )
+        .is_err()
+        {
+            encoder.buf.truncate(start);
+            return false;
+        }
+        self.next_tag = index + 1;
+        encoder.tags_on_line += 1;
+        true
+    }
+
+    fn tag_value(&mut self, index: usize, value: TagValue<'_>) -> &mut Self {
+        let Some(key) = self.next_tag_key(index) else {
             return self;
         };
         self.next_tag = index + 1;
+        let encoder = &mut *self.encoder;
         if encoder.write_template_key(key, NameKind::TagKey)
             && encoder.write_tag_value(&key.name, value)
         {
             encoder.tags_on_line += 1;
         }
         self
+    }
+
+    /// The key of tag `index` if a tag may come now with that index; else fails the line (or
+    /// finds it failed) and gives `None`.
+    #[inline]
+    fn next_tag_key(&mut self, index: usize) -> Option<&'t TemplateKey> {
+        let encoder = &mut *self.encoder;
+        match encoder.section {
+            Section::Tags => {}
+            Section::Failed => return None,
+            Section::Idle | Section::Fields => {
+                encoder.fail(LineError::OutOfOrder { call: "tag" });
+                return None;
+            }
+        }
+        let key = self
+            .template
+            .tags
+            .get(index)
+            .filter(|_| index >= self.next_tag);
+        if key.is_none() {
+            encoder.fail(LineError::OutOfOrder { call: "tag" });
+        }
+        key
     }
 
     /// Checks that a field may come now, leaving the tag section on the first field; then
@@ -464,6 +503,51 @@ mod tests {
         assert!(encoder.is_empty());
         assert_eq!(encoder.stats().rejected_lines, 3);
         assert_eq!(encoder.stats().skipped_non_finite, 1);
+    }
+
+    #[test]
+    fn tag_if_valid_writes_exactly_what_tag_accepts() {
+        // Every value of up to 3 bytes over the interesting bytes, in every dialect: written
+        // when the plain call accepts it, else nothing and the line goes on.
+        let alphabet = [b'a', b'\\', b',', b'=', b' ', b'\n', b'"', 0x7f];
+        let mut values = vec![Vec::new()];
+        for len in 1..=3u32 {
+            for n in 0..alphabet.len().pow(len) {
+                values.push(
+                    (0..len)
+                        .map(|k| alphabet[n / alphabet.len().pow(k) % alphabet.len()])
+                        .collect(),
+                );
+            }
+        }
+        let template = LineTemplate::new("m", &["k", "z"], &["f"]).unwrap();
+        for dialect in Dialect::ALL {
+            let options = EncoderOptions::new(dialect);
+            for value in &values {
+                let value = std::str::from_utf8(value).unwrap();
+                let (plain_bytes, plain) = plain(options, |e| {
+                    e.start_line("m")
+                        .tag("k", value)
+                        .tag("z", "b")
+                        .field_bool("f", true);
+                });
+                let mut encoder = Encoder::new(options);
+                let mut line = encoder.start_templated(&template);
+                let written = line.tag_if_valid(0, value);
+                if !written {
+                    // Not written, so the index is still free: `tag` may fill it.
+                    line.tag(0, "fallback");
+                }
+                line.tag(1, "b").field_bool(0, true);
+                line.end(Some(5)).unwrap();
+                assert_eq!(written, plain.is_ok(), "{dialect} {value:?}");
+                if written {
+                    assert_eq!(encoder.as_bytes(), &plain_bytes[..], "{dialect} {value:?}");
+                } else {
+                    assert_eq!(encoder.as_bytes(), b"m,k=fallback,z=b f=true 5\n");
+                }
+            }
+        }
     }
 
     #[test]
