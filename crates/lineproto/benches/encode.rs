@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use influxdb_line_protocol::LineProtocolBuilder;
-use lineproto::{Dialect, Encoder, EncoderOptions, TagOrder};
+use lineproto::{Dialect, Encoder, EncoderOptions, LineTemplate, TagOrder};
 
 /// 150 bytes of span attributes as JSON, the otel2influx `attributes` field.
 const SPAN_ATTRIBUTES: &str = r#"{"http.method":"GET","http.route":"/api/v1/cart/{id}","http.status_code":200,"net.peer.name":"cart.internal","user_agent":"curl/8.5.0","retry":1}"#;
@@ -51,6 +51,44 @@ fn span_line(encoder: &mut Encoder) {
         .field_str("otel.status_code", "OK")
         .field_str("attributes", SPAN_ATTRIBUTES);
     encoder.end_line(Some(TIMESTAMP)).unwrap();
+}
+
+/// The span line again, from a template (keys checked and escaped once) and with the ids as
+/// bytes, as the span mapper writes it.
+fn span_line_templated(template: &LineTemplate, encoder: &mut Encoder) {
+    let mut line = encoder.start_templated(template);
+    line.tag(0, "checkout")
+        .tag_hex(1, &[0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7])
+        .tag_hex(
+            2,
+            &[
+                0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e,
+                0x47, 0x36,
+            ],
+        )
+        .field_str(0, "GET /api/v1/cart")
+        .field_str(1, "SPAN_KIND_SERVER")
+        .field_i64(2, 1_532_000)
+        .field_i64(3, TIMESTAMP + 1_532_000)
+        .field_str(4, "OK")
+        .field_str(5, SPAN_ATTRIBUTES);
+    line.end(Some(TIMESTAMP)).unwrap();
+}
+
+fn span_line_template() -> LineTemplate {
+    LineTemplate::new(
+        "spans",
+        &["service.name", "span_id", "trace_id"],
+        &[
+            "name",
+            "kind",
+            "duration_nano",
+            "end_time_unix_nano",
+            "otel.status_code",
+            "attributes",
+        ],
+    )
+    .unwrap()
 }
 
 fn span_line_builder(buf: Vec<u8>) -> Vec<u8> {
@@ -118,12 +156,14 @@ fn string_heavy_line_builder(buf: Vec<u8>, body: &str) -> Vec<u8> {
         .build()
 }
 
-/// Benchmarks one line three ways: this encoder, the builder, and copying its bytes.
+/// Benchmarks one line three ways: this encoder, the builder, and copying its bytes; and
+/// `templated`, the same line through a [`LineTemplate`], when given.
 fn compare(
     c: &mut Criterion,
     name: &str,
     mut encode: impl FnMut(&mut Encoder),
     mut build: impl FnMut(Vec<u8>) -> Vec<u8>,
+    mut templated: Option<&mut dyn FnMut(&mut Encoder)>,
 ) {
     let options = EncoderOptions::new(Dialect::InfluxDbV3);
     let mut encoder = Encoder::new(options);
@@ -154,6 +194,18 @@ fn compare(
             black_box(as_given.as_bytes().len())
         });
     });
+    if let Some(templated) = templated.as_mut() {
+        let mut encoder = Encoder::new(options);
+        templated(&mut encoder);
+        assert_eq!(encoder.as_bytes(), &expected[..], "{name}: templated");
+        group.bench_function("lineproto_template", |b| {
+            b.iter(|| {
+                encoder.clear();
+                templated(black_box(&mut encoder));
+                black_box(encoder.as_bytes().len())
+            });
+        });
+    }
     let mut buf = Vec::with_capacity(expected.len() * 2);
     group.bench_function("influxdb_line_protocol_builder", |b| {
         b.iter(|| {
@@ -175,14 +227,22 @@ fn compare(
 
 fn benches(c: &mut Criterion) {
     // The builder does not sort tags: give it the order our encoder writes.
-    compare(c, "span_line", span_line, span_line_builder);
-    compare(c, "metric_line", metric_line, metric_line_builder);
+    let template = span_line_template();
+    compare(
+        c,
+        "span_line",
+        span_line,
+        span_line_builder,
+        Some(&mut |e: &mut Encoder| span_line_templated(&template, e)),
+    );
+    compare(c, "metric_line", metric_line, metric_line_builder, None);
     let body = kib_json();
     compare(
         c,
         "string_heavy_line_1kib_json",
         |e| string_heavy_line(e, &body),
         |buf| string_heavy_line_builder(buf, &body),
+        None,
     );
 }
 

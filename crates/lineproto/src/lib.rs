@@ -36,6 +36,19 @@
 //! # Ok::<(), LineError>(())
 //! ```
 //!
+//! Trace and span ids go in as bytes: [`tag_hex`](Encoder::tag_hex) and
+//! [`field_hex`](Encoder::field_hex) write their lowercase hex straight into the line.
+//!
+//! # Lines of a fixed shape
+//!
+//! A mapper that writes the same kind of line over and over (the same measurement, tag keys and
+//! field keys, some left out per line) builds a [`LineTemplate`] once: the names are checked,
+//! escaped and the tag keys sorted up front, and each line names its tags and fields by index
+//! through [`Encoder::start_templated`]. Each key is then one fixed-size copy, with no name
+//! check and no tag sorting per line; [`TemplatedLine::tag_if_valid`] writes a tag from outside
+//! data only when the dialect accepts its value, so a bad value costs its tag, not the line.
+//! Dialect and value rules, errors and rollback are those of the plain calls.
+//!
 //! # Rules
 //!
 //! - **Errors stick, lines roll back.** The first error of a line is kept (later calls on that
