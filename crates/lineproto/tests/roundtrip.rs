@@ -3,7 +3,9 @@
 
 mod oracle;
 
-use lineproto::{Dialect, EncoderOptions, FloatFormat, NonFinite, Precision, TagOrder};
+use lineproto::{
+    Dialect, Encoder, EncoderOptions, FloatFormat, LineTemplate, NonFinite, Precision, TagOrder,
+};
 use oracle::{Op, Value, run};
 use proptest::prelude::*;
 
@@ -204,4 +206,143 @@ fn arbitrary_op() -> impl Strategy<Value = Op> {
         1 => Just(Op::Clear),
         1 => Just(Op::Take),
     ]
+}
+
+/// One line given twice: through a [`LineTemplate`] by index and through the plain calls by
+/// name; the bytes, the result and the counters must be the same.
+#[derive(Debug, Clone)]
+struct TemplatedCase {
+    measurement: String,
+    /// Sorted, unique (the template's rule); each with the value to give it, if any (`Hex`:
+    /// through `tag_hex`; `try`: through `tag_if_valid`, which the plain calls mirror by
+    /// leaving out a value `tag` would refuse).
+    tags: Vec<(String, Option<TagInput>)>,
+    fields: Vec<(String, Value)>,
+    /// Which fields to write, by index, in this order (repeats allowed).
+    written: Vec<usize>,
+    timestamp: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+enum TagInput {
+    Text(String),
+    Hex(Vec<u8>),
+    Try(String),
+}
+
+fn templated_case() -> impl Strategy<Value = TemplatedCase> {
+    let tag_input = prop_oneof![
+        hostile_text(12).prop_map(TagInput::Text),
+        prop::collection::vec(any::<u8>(), 0..10).prop_map(TagInput::Hex),
+        hostile_text(12).prop_map(TagInput::Try),
+    ];
+    // Valid names (the template checks them), with every byte that needs escaping, backslashes
+    // the dialects treat differently, and the key `time`.
+    let key = || {
+        prop_oneof![
+            9 => "[a-zA-Z0-9_ ,=\"\\\\ü.-]{0,9}[a-zA-Z0-9_ ,=\"ü.-]",
+            1 => Just("time".to_owned()),
+        ]
+    };
+    (
+        "[a-zA-Z0-9_ ,=\"\\\\ü.#-]{0,9}[a-zA-Z0-9_ ,=\"ü.-]"
+            .prop_filter("no leading #", |s| !s.starts_with('#')),
+        prop::collection::btree_map(key(), prop::option::of(tag_input), 0..4),
+        prop::collection::vec((key(), value()), 1..5),
+        prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        any::<Option<i64>>(),
+    )
+        .prop_map(|(measurement, tags, fields, picks, timestamp)| {
+            let written = picks.iter().map(|i| i.index(fields.len())).collect();
+            TemplatedCase {
+                measurement,
+                tags: tags.into_iter().collect(),
+                fields,
+                written,
+                timestamp,
+            }
+        })
+}
+
+/// The plain calls for `case`; `tag_if_valid` is mirrored by asking a scratch encoder whether
+/// `tag` accepts the value.
+fn plain_line(options: EncoderOptions, case: &TemplatedCase, encoder: &mut Encoder) {
+    encoder.start_line(case.measurement.as_str());
+    for (key, input) in &case.tags {
+        match input {
+            None => {}
+            Some(TagInput::Text(v)) => {
+                encoder.tag(key.as_str(), v);
+            }
+            Some(TagInput::Hex(id)) => {
+                encoder.tag_hex(key.as_str(), id);
+            }
+            Some(TagInput::Try(v)) => {
+                let mut probe = Encoder::new(options);
+                probe.start_line("m").tag("k", v).field_bool("f", true);
+                if probe.end_line(None).is_ok() {
+                    encoder.tag(key.as_str(), v);
+                }
+            }
+        }
+    }
+    for &i in &case.written {
+        let (key, value) = &case.fields[i];
+        write_value(value, |v| {
+            encoder.field(key.as_str(), v);
+        });
+    }
+}
+
+fn write_value(value: &Value, mut write: impl FnMut(lineproto::FieldValue<'_>)) {
+    write(match value {
+        Value::I64(v) => lineproto::FieldValue::I64(*v),
+        Value::U64(v) => lineproto::FieldValue::U64(*v),
+        Value::F64(v) => lineproto::FieldValue::F64(*v),
+        Value::Bool(v) => lineproto::FieldValue::Bool(*v),
+        Value::Str(v) => lineproto::FieldValue::Str(v),
+    });
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+    /// Templated lines are the plain lines: bytes, errors and counters.
+    #[test]
+    fn templated_lines_are_plain_lines(options in options(), case in templated_case()) {
+        let tag_keys: Vec<&str> = case.tags.iter().map(|(k, _)| k.as_str()).collect();
+        let field_keys: Vec<&str> = case.fields.iter().map(|(k, _)| k.as_str()).collect();
+        let template = LineTemplate::new(&case.measurement, &tag_keys, &field_keys)
+            .expect("valid, sorted names");
+        let mut plain = Encoder::new(options);
+        plain_line(options, &case, &mut plain);
+        let plain_result = plain.end_line(case.timestamp);
+
+        let mut templated = Encoder::new(options);
+        let mut line = templated.start_templated(&template);
+        for (index, (_, input)) in case.tags.iter().enumerate() {
+            match input {
+                None => {}
+                Some(TagInput::Text(v)) => {
+                    line.tag(index, v);
+                }
+                Some(TagInput::Hex(id)) => {
+                    line.tag_hex(index, id);
+                }
+                Some(TagInput::Try(v)) => {
+                    line.tag_if_valid(index, v);
+                }
+            }
+        }
+        for &i in &case.written {
+            write_value(&case.fields[i].1, |v| {
+                line.field(i, v);
+            });
+        }
+        let templated_result = line.end(case.timestamp);
+
+        prop_assert_eq!(&templated_result, &plain_result);
+        prop_assert_eq!(templated.as_bytes(), plain.as_bytes());
+        prop_assert_eq!(templated.stats(), plain.stats());
+    }
 }

@@ -3,7 +3,7 @@
 //! no key escaping per line.
 
 use crate::error::{LineError, NameError, NameKind};
-use crate::escape::{NameContext, escape_name, is_plain_name};
+use crate::escape::{Discard, NameContext, escape_name, is_plain_name};
 use crate::name::{Key, Measurement};
 use crate::options::Dialect;
 
@@ -235,6 +235,19 @@ impl<'t> TemplatedLine<'_, 't> {
             return false;
         };
         let encoder = &mut *self.encoder;
+        // A key written the checked way may fail the line: the value is checked before it then,
+        // so that a bad value never gets that far.
+        if key.piece_len == 0
+            && escape_name(
+                &mut Discard,
+                value,
+                NameContext::TagKeyOrValue,
+                encoder.backslash,
+            )
+            .is_err()
+        {
+            return false;
+        }
         let start = encoder.buf.len();
         if !encoder.write_template_key(key, NameKind::TagKey) {
             return false;
