@@ -150,13 +150,16 @@
 //! # Performance
 //!
 //! The SDK span path allocates nothing per span once the mapper's scratch and the encoder's
-//! buffer have grown (ids are hex-encoded on the stack, attributes are collected in a reused
-//! list, the JSON is written into the line): `tests/zero_alloc.rs` proves it with a counting
-//! global allocator. Everything that depends only on an item's attribute *keys* (which
-//! duplicate wins, the JSON's key order, which keys are dimension tags, the escaped JSON text of
-//! each key) is worked out once per list of keys and remembered, as an attribute layout (the
-//! `layout` module): one kind of span repeats the same keys, so most spans only have their keys
-//! compared and their values written. A non-empty W3C `tracestate` costs one allocation,
+//! buffer have grown (ids go to the encoder as bytes, attributes are collected in a reused list,
+//! the JSON is written into the line): `tests/zero_alloc.rs` proves it with a counting global
+//! allocator. Everything that depends only on an item's attribute *keys* (which duplicate wins,
+//! the JSON's key order, which keys are dimension tags, the escaped JSON text of each key) is
+//! worked out once per list of keys and remembered, as an attribute layout (the `layout`
+//! module): one kind of span repeats the same keys, so most spans only have their keys compared
+//! and their values written. Each kind of line is written through a [`lineproto::LineTemplate`]
+//! made from the configuration, so keys are not checked or escaped per line, and a dimension
+//! value is checked once, as it is written ([`lineproto::TemplatedLine::tag_if_valid`]). A
+//! non-empty W3C `tracestate` costs one allocation,
 //! because the SDK's `TraceState` only hands out its text as a new `String`. `benches/spans.rs`
 //! compares SDK spans to lines with what the OTLP exporter does with the same spans.
 
