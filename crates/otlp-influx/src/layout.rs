@@ -35,8 +35,7 @@ pub(crate) enum KeyRule {
 /// cache puts another list in its place.
 #[derive(Debug, Default)]
 pub(crate) struct AttrLayout {
-    /// Whether it holds a layout at all.
-    filled: bool,
+    /// The rule it was made under; `None` while it holds no layout.
     rule: Option<KeyRule>,
     hash: u64,
     /// The keys it was made for, in input order: `keys[..key_count]` (the strings after them
@@ -66,9 +65,8 @@ struct LayoutEntry {
 
 impl AttrLayout {
     fn matches(&self, rule: KeyRule, hash: u64, attrs: &[Attr<'_>]) -> bool {
-        self.filled
+        self.rule == Some(rule)
             && self.hash == hash
-            && self.rule == Some(rule)
             && self.key_count == attrs.len()
             && self.keys[..self.key_count]
                 .iter()
@@ -146,7 +144,6 @@ impl AttrLayout {
 
         self.rule = Some(rule);
         self.hash = hash;
-        self.filled = true;
     }
 
     fn entries(&self) -> &[LayoutEntry] {
@@ -275,26 +272,35 @@ pub(crate) struct JsonAttrs<'l, 'a> {
 }
 
 impl<'l, 'a> JsonAttrs<'l, 'a> {
-    /// Whether entry `entry` goes into the JSON: the layout says so, or it is the value of a
-    /// dimension that could not be its tag (`invalid`: whether any slot is in that state).
-    #[inline]
-    fn in_json(&self, entry: usize, slots: &[SlotState], invalid: bool) -> bool {
-        self.layout.entries[entry].in_json
-            || (invalid
-                && slots
-                    .iter()
-                    .zip(&self.layout.slot_entries)
-                    .any(|(s, e)| s.invalid && *e == Some(entry as u32)))
-    }
-
-    fn value(&self, entry: &LayoutEntry) -> (&'a str, ValueView<'a>) {
-        self.attrs.list[entry.input as usize]
+    /// The entries that go into the JSON, in key order: those the layout puts there, and the
+    /// values of dimensions that could not be their tags (`slots`: the line's slot states).
+    fn json_entries<'s>(
+        &'s self,
+        slots: &'s [SlotState],
+    ) -> impl Iterator<Item = (&'l LayoutEntry, &'a str, ValueView<'a>)> + 's {
+        let layout = self.layout;
+        let invalid = slots.iter().any(|s| s.invalid);
+        layout
+            .entries()
+            .iter()
+            .enumerate()
+            .filter(move |&(i, entry)| {
+                entry.in_json
+                    || (invalid
+                        && slots
+                            .iter()
+                            .zip(&layout.slot_entries)
+                            .any(|(s, e)| s.invalid && *e == Some(i as u32)))
+            })
+            .map(|(_, entry)| {
+                let (key, value) = self.attrs.list[entry.input as usize];
+                (entry, key, value)
+            })
     }
 
     /// Whether there is anything to write.
     pub(crate) fn is_empty(&self, slots: &[SlotState]) -> bool {
-        let invalid = slots.iter().any(|s| s.invalid);
-        !(0..self.layout.entry_count).any(|i| self.in_json(i, slots, invalid))
+        self.json_entries(slots).next().is_none()
     }
 
     /// The key of the first entry of the JSON that holds NaN or infinity, if any.
@@ -302,15 +308,9 @@ impl<'l, 'a> JsonAttrs<'l, 'a> {
         if !self.attrs.maybe_non_finite {
             return None;
         }
-        let invalid = slots.iter().any(|s| s.invalid);
-        self.layout
-            .entries()
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| self.in_json(i, slots, invalid))
-            .map(|(_, entry)| self.value(entry))
-            .find(|(_, value)| value.has_non_finite())
-            .map(|(key, _)| key)
+        self.json_entries(slots)
+            .find(|(_, _, value)| value.has_non_finite())
+            .map(|(_, key, _)| key)
     }
 
     /// Writes the JSON object into a string field (`keys`: the cache for nested map keys).
@@ -320,14 +320,10 @@ impl<'l, 'a> JsonAttrs<'l, 'a> {
         field: &mut lineproto::StrFieldWriter<'_>,
         keys: &mut JsonKeyCache,
     ) {
-        let invalid = slots.iter().any(|s| s.invalid);
         let mut out = FieldJson { field, keys };
         let mut opening = 0;
-        for (i, entry) in self.layout.entries().iter().enumerate() {
-            if !self.in_json(i, slots, invalid) {
-                continue;
-            }
-            match self.value(entry).1 {
+        for (entry, _, value) in self.json_entries(slots) {
+            match value {
                 // Strings, the common case, without the general writer's dispatch.
                 ValueView::Str(text) => {
                     out.field.push_escaped(&entry.json_key[2 + opening]);
@@ -344,14 +340,16 @@ impl<'l, 'a> JsonAttrs<'l, 'a> {
         out.field.push_char('}');
     }
 
-    /// The entries that go into the JSON, in key order (for tests).
+    /// The keys of the entries that go into the JSON, in key order (for tests).
     #[cfg(test)]
     fn keys(&self, slots: &[SlotState]) -> Vec<&'a str> {
-        let invalid = slots.iter().any(|s| s.invalid);
-        (0..self.layout.entry_count)
-            .filter(|&i| self.in_json(i, slots, invalid))
-            .map(|i| self.value(&self.layout.entries[i]).0)
-            .collect()
+        self.json_entries(slots).map(|(_, key, _)| key).collect()
+    }
+
+    /// The value of a layout entry (for tests).
+    #[cfg(test)]
+    fn value(&self, entry: &LayoutEntry) -> (&'a str, ValueView<'a>) {
+        self.attrs.list[entry.input as usize]
     }
 }
 
