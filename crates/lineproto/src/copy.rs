@@ -40,6 +40,34 @@ pub(crate) fn append(out: &mut Vec<u8>, bytes: &[u8]) {
     out.truncate(start + n);
 }
 
+/// Up to `N` bytes kept in a zero-padded block of `N`, for text appended over and over (template
+/// keys, escaped pieces): appending is one fixed-size copy of the whole block and the end moved
+/// back, with no copy that depends on the length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Block<const N: usize> {
+    bytes: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Block<N> {
+    /// `bytes` in a block, if they fit.
+    pub(crate) fn new(bytes: &[u8]) -> Option<Self> {
+        let mut block = [0; N];
+        block.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(Self {
+            bytes: block,
+            len: bytes.len(),
+        })
+    }
+
+    /// Appends the bytes to `out`.
+    #[inline(always)]
+    pub(crate) fn append_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.bytes);
+        out.truncate(out.len() - (N - self.len));
+    }
+}
+
 /// Copies `N` bytes at `at` from `bytes` to `dst` (the callers keep `at + N` within both).
 #[inline(always)]
 fn copy_word<const N: usize>(dst: &mut [u8], bytes: &[u8], at: usize) {
@@ -48,6 +76,21 @@ fn copy_word<const N: usize>(dst: &mut [u8], bytes: &[u8], at: usize) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn blocks_append_exactly_their_bytes() {
+        let source: Vec<u8> = (1..=20u8).collect();
+        for len in 0..=20 {
+            let block = super::Block::<16>::new(&source[..len]);
+            assert_eq!(block.is_some(), len <= 16, "length {len}");
+            if let Some(block) = block {
+                let mut out = vec![0xaa; 3];
+                block.append_to(&mut out);
+                assert_eq!(out[..3], [0xaa; 3]);
+                assert_eq!(out[3..], source[..len], "length {len}");
+            }
+        }
+    }
+
     #[test]
     fn appends_every_length_exactly() {
         let source: Vec<u8> = (0..100u8).map(|b| b.wrapping_mul(37) | 1).collect();

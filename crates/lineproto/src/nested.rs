@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::copy::append;
+use crate::copy::{Block, append};
 use crate::escape::escape_string_value;
 
 /// The longest output of one input byte: an inner escape of up to six bytes (`\u003c`) plus
@@ -145,16 +145,25 @@ impl fmt::Debug for NestedEscapes {
 /// encoder.end_line(None).unwrap();
 /// assert_eq!(encoder.as_bytes(), b"m json=\"{\\\"status\\\":200}\"\n");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct EscapedText {
     bytes: Vec<u8>,
-    /// The first [`HEAD`] bytes again, zero padded: a short text is copied as one fixed-size
-    /// block (and the end moved back), with no length-dependent copy.
-    head: [u8; HEAD],
+    /// The same bytes in a fixed-size block while they fit (the usual short piece), for
+    /// appending without a length-dependent copy.
+    block: Option<Block<BLOCK>>,
 }
 
-/// How much of an [`EscapedText`] is kept in its fixed-size head.
-pub(crate) const HEAD: usize = 48;
+/// How long an [`EscapedText`] may be to be kept in a block too.
+const BLOCK: usize = 48;
+
+impl PartialEq for EscapedText {
+    fn eq(&self, other: &Self) -> bool {
+        // The block only mirrors the bytes.
+        self.bytes == other.bytes
+    }
+}
+
+impl Eq for EscapedText {}
 
 impl Default for EscapedText {
     fn default() -> Self {
@@ -167,33 +176,33 @@ impl EscapedText {
     pub const fn new() -> Self {
         Self {
             bytes: Vec::new(),
-            head: [0; HEAD],
+            block: None,
         }
     }
 
     /// Empties the text, keeping its capacity.
     pub fn clear(&mut self) {
         self.bytes.clear();
-        self.head = [0; HEAD];
+        self.block = None;
     }
 
     /// Appends `text`, escaped.
     pub fn push_str(&mut self, text: &str) {
         escape_string_value(&mut self.bytes, text.as_bytes());
-        self.refresh_head();
+        self.block = Block::new(&self.bytes);
     }
 
     /// Appends one character, escaped.
     pub fn push_char(&mut self, c: char) {
         escape_char(&mut self.bytes, c);
-        self.refresh_head();
+        self.block = Block::new(&self.bytes);
     }
 
     /// Appends `text` through `escapes`, as
     /// [`StrFieldWriter::push_nested`](crate::StrFieldWriter::push_nested) does.
     pub fn push_nested(&mut self, text: &str, escapes: &NestedEscapes) -> usize {
         let written = escape_nested(&mut self.bytes, text.as_bytes(), escapes);
-        self.refresh_head();
+        self.block = Block::new(&self.bytes);
         written
     }
 
@@ -205,18 +214,10 @@ impl EscapedText {
     /// Appends the text to `out`.
     #[inline]
     pub(crate) fn append_to(&self, out: &mut Vec<u8>) {
-        let len = self.bytes.len();
-        if len <= HEAD {
-            out.extend_from_slice(&self.head);
-            out.truncate(out.len() - (HEAD - len));
-        } else {
-            out.extend_from_slice(&self.bytes);
+        match &self.block {
+            Some(block) => block.append_to(out),
+            None => out.extend_from_slice(&self.bytes),
         }
-    }
-
-    fn refresh_head(&mut self) {
-        let n = self.bytes.len().min(HEAD);
-        self.head[..n].copy_from_slice(&self.bytes[..n]);
     }
 }
 
@@ -302,7 +303,7 @@ mod tests {
     fn escaped_text_is_appended_whole_at_every_length() {
         let mut text = EscapedText::new();
         for round in 0..2 {
-            for len in 0..=2 * HEAD + 3 {
+            for len in 0..=2 * BLOCK + 3 {
                 text.clear();
                 let source: String = (0..len)
                     .map(|i| char::from(b'a' + (i % 26) as u8))

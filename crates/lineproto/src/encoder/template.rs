@@ -2,6 +2,7 @@
 //! once, so that lines of that shape are written by key index: no name check, no tag sorting and
 //! no key escaping per line.
 
+use crate::copy::Block;
 use crate::error::{LineError, NameError, NameKind};
 use crate::escape::{Discard, NameContext, escape_name, is_plain_name};
 use crate::name::{Key, Measurement};
@@ -40,11 +41,9 @@ const PIECE: usize = 32;
 struct TemplateKey {
     name: String,
     /// What is written for the key when no dialect escapes or refuses it: `,key=` for a tag,
-    /// `key=` for a field (after its separator), zero padded: it is copied as one fixed-size
-    /// block and the end moved back. `piece_len` 0: the key is written through the escaper and
-    /// the dialect's checks on every line (it needs escaping, is long, or is `time`).
-    piece: [u8; PIECE],
-    piece_len: usize,
+    /// `key=` for a field (after its separator). `None`: the key is written through the escaper
+    /// and the dialect's checks on every line (it needs escaping, is long, or is `time`).
+    piece: Option<Block<PIECE>>,
 }
 
 impl TemplateKey {
@@ -55,19 +54,13 @@ impl TemplateKey {
             source,
         })?;
         let comma: &[u8] = if what == NameKind::TagKey { b"," } else { b"" };
-        let text = [comma, name.as_bytes(), b"="].concat();
-        let mut piece = [0; PIECE];
-        // `time` is refused by InfluxDB 1.x only: the slow path checks the dialect.
-        let piece_len = if is_plain_name(name.as_bytes()) && text.len() <= PIECE && name != "time" {
-            piece[..text.len()].copy_from_slice(&text);
-            text.len()
-        } else {
-            0
-        };
+        // `time` is refused by InfluxDB 1.x only: the checked way looks at the dialect.
+        let piece = (is_plain_name(name.as_bytes()) && name != "time")
+            .then(|| Block::new(&[comma, name.as_bytes(), b"="].concat()))
+            .flatten();
         Ok(Self {
             name: name.to_owned(),
             piece,
-            piece_len,
         })
     }
 }
@@ -182,12 +175,13 @@ impl Encoder {
     /// it failed the line.
     #[inline]
     fn write_template_key(&mut self, key: &TemplateKey, what: NameKind) -> bool {
-        if key.piece_len == 0 {
-            return self.write_template_key_slowly(key, what);
+        match &key.piece {
+            Some(piece) => {
+                piece.append_to(&mut self.buf);
+                true
+            }
+            None => self.write_template_key_slowly(key, what),
         }
-        self.buf.extend_from_slice(&key.piece);
-        self.buf.truncate(self.buf.len() - (PIECE - key.piece_len));
-        true
     }
 
     /// A key without a ready piece: escaped and checked for the dialect like a plain call's.
@@ -237,7 +231,7 @@ impl<'t> TemplatedLine<'_, 't> {
         let encoder = &mut *self.encoder;
         // A key written the checked way may fail the line: the value is checked before it then,
         // so that a bad value never gets that far.
-        if key.piece_len == 0
+        if key.piece.is_none()
             && escape_name(
                 &mut Discard,
                 value,
