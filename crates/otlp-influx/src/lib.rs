@@ -159,9 +159,9 @@
 //! and their values written. Each kind of line is written through a [`lineproto::LineTemplate`]
 //! made from the configuration, so keys are not checked or escaped per line, and a dimension
 //! value is checked once, as it is written ([`lineproto::TemplatedLine::tag_if_valid`]). A
-//! non-empty W3C `tracestate` costs one allocation,
-//! because the SDK's `TraceState` only hands out its text as a new `String`. `benches/spans.rs`
-//! compares SDK spans to lines with what the OTLP exporter does with the same spans.
+//! non-empty W3C `tracestate` costs one allocation, because the SDK's `TraceState` only hands
+//! out its text as a new `String`. `benches/spans.rs` compares SDK spans to lines with what the
+//! OTLP exporter does with the same spans.
 
 pub mod config;
 mod layout;
