@@ -90,6 +90,17 @@ struct Direct {
 }
 
 impl Direct {
+    /// `None` when the runtime or the client cannot be built (the worker's were, so the worker
+    /// does the writes then).
+    fn new(config: &ClientConfig) -> Option<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .ok()?;
+        let client = Client::new(config.clone()).ok()?;
+        Some(Self { runtime, client })
+    }
+
     /// Never blocks, so it may run in async code (a runtime's plain drop may not).
     fn close(self) {
         let Self { runtime, client } = self;
@@ -370,9 +381,7 @@ impl BackgroundClient {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .is_none()
     }
-}
 
-impl BackgroundClient {
     /// Closes the caller-driven runtime; one in use is closed by its writer when it is done.
     fn close_direct_lane(&self) {
         let mut lane = self.direct.lock().unwrap_or_else(PoisonError::into_inner);
@@ -456,19 +465,6 @@ async fn write_by(
             line_ends.len(),
             "the write did not finish by its deadline".into(),
         ),
-    }
-}
-
-impl Direct {
-    /// `None` when the runtime or the client cannot be built (the worker's were, so the worker
-    /// does the writes then).
-    fn new(config: &ClientConfig) -> Option<Self> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .ok()?;
-        let client = Client::new(config.clone()).ok()?;
-        Some(Self { runtime, client })
     }
 }
 
