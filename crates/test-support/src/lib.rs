@@ -47,10 +47,12 @@
 //! ```
 //!
 //! The only dependency is `serde_json`: requests go through the tiny blocking [`http`] client.
-//! Zero-allocation tests share the counting global allocator in [`alloc`].
+//! Zero-allocation tests share the counting global allocator in [`alloc`]; third-party clients
+//! (the OpenTelemetry Python and JS SDKs' exporters) are found through [`peers`].
 
 pub mod alloc;
 pub mod http;
+pub mod peers;
 
 mod config;
 mod server;
