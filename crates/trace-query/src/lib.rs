@@ -95,6 +95,13 @@
 //! assert!(sql.contains("`service.name` = 'check''out'"));
 //! ```
 //!
+//! # Jaeger's JSON
+//!
+//! [`jaeger`] has the types of Jaeger's query API (what Jaeger UI and Grafana's Jaeger data
+//! source read) and the conversion `jaeger::Trace::from(&trace)`, following the
+//! OpenTelemetry-to-Jaeger mapping: references from parents and links, span kind and error
+//! status as the tags those UIs read, events as logs.
+//!
 //! # Names and errors
 //!
 //! Table and column names come from `otel-schema`, the same constants the writer uses;
@@ -104,6 +111,7 @@
 
 mod error;
 mod influxql;
+pub mod jaeger;
 mod model;
 mod rows;
 mod sql;
