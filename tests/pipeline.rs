@@ -1,7 +1,7 @@
 //! The whole pipeline on a real `influxd` (InfluxDB 1.x, started by `test-support`): an app
 //! creates known traces through the OpenTelemetry API, our SDK exporter (protocol `influxdb-v1`,
 //! installed with the SDK's default batch processor, no tokio anywhere on the app side) writes
-//! them, and the trace query API (`datalayers_client::traces`, InfluxQL backend) and the
+//! them, and the trace query API (`trace_query`, InfluxQL backend) and the
 //! `otel-lp traces` binary read them back. What comes back is compared with what was created:
 //! tree shape, names, services, exact nanosecond times and durations, kinds, status,
 //! attributes of every type, events and links.
@@ -11,9 +11,6 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use datalayers_client::traces::{
-    InfluxQl, Placement, TimeRange, Trace, TraceFilter, TraceId, TraceStore, TraceSummary, now_ns,
-};
 use datalayers_client::{Client, ClientConfig};
 use opentelemetry::trace::{
     Link, Span as _, SpanContext, SpanKind, Status, TraceContextExt as _, Tracer as _,
@@ -25,6 +22,9 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 use sdk_exporter::{ExporterBuilder, Protocol};
 use serde_json::{Value as Json, json};
 use test_support::InfluxServer;
+use trace_query::{
+    InfluxQl, Placement, TimeRange, Trace, TraceFilter, TraceId, TraceStore, TraceSummary, now_ns,
+};
 
 const MS: i64 = 1_000_000;
 

@@ -64,7 +64,10 @@
 //! # Querying
 //!
 //! [`Client::sql`] (Datalayers REST SQL), [`Client::influxql`] (InfluxDB 1.x) and the admin
-//! helpers live in [`query`]; the trace-browsing API in [`traces`].
+//! helpers live in [`query`], with typed results. Readers written against the
+//! [`SqlTransport`](query::SqlTransport) and [`InfluxQlTransport`](query::InfluxQlTransport)
+//! traits run over any transport that implements them, [`Client`] included; the trace queries
+//! (list, open, services, operations) are such readers, in the `trace-query` crate.
 //!
 //! # Which parts were tested against what
 //!
@@ -81,7 +84,6 @@ pub mod config;
 pub mod error;
 pub mod query;
 mod retry;
-pub mod traces;
 mod transport;
 pub mod write;
 

@@ -10,6 +10,7 @@
 
 mod args;
 mod convert;
+mod render;
 mod traces;
 // Subcommands that talk to a server (e.g. `traces`) are declared here, with their arm in `main`.
 

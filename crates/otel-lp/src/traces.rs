@@ -17,14 +17,14 @@ use std::time::Duration;
 
 use datalayers_client::config::{Auth, Secret};
 use datalayers_client::query::{QueryError, parse_rfc3339};
-use datalayers_client::traces::render::{WaterfallOptions, render_trace_list, render_waterfall};
-use datalayers_client::traces::{
-    AnyTraceStore, DEFAULT_LIST_LIMIT, TimeRange, TraceFilter, TraceId, TraceSchema, TraceStore,
-    now_ns,
-};
 use datalayers_client::{Client, ClientConfig, Protocol};
+use trace_query::{
+    AnyTraceStore, DEFAULT_LIST_LIMIT, TimeRange, TraceError, TraceFilter, TraceId, TraceSchema,
+    TraceStore, now_ns,
+};
 
 use crate::args::{ArgError, Command, EXIT_FAILURE, EXIT_USAGE, OptSpec, Parsed};
+use crate::render::{WaterfallOptions, render_trace_list, render_waterfall};
 
 /// Options every `traces` subcommand takes: where the server is.
 const CONNECTION: [OptSpec; 7] = [
@@ -329,7 +329,7 @@ impl Request {
         })
     }
 
-    async fn execute(&self) -> Result<String, QueryError> {
+    async fn execute(&self) -> Result<String, TraceError> {
         let client = Client::new(self.config.clone())
             .map_err(|err| QueryError::InvalidInput(err.to_string()))?;
         let store = AnyTraceStore::for_client(&client, self.schema.clone())?;
@@ -351,19 +351,19 @@ fn lines(items: Vec<String>) -> String {
 }
 
 /// What to try next, for the errors people hit first.
-fn hint(err: &QueryError, request: &Request) -> Option<String> {
+fn hint(err: &TraceError, request: &Request) -> Option<String> {
     match err {
-        QueryError::Transport { .. } => Some(format!(
+        TraceError::Query(QueryError::Transport { .. }) => Some(format!(
             "is the server running at {}? Set --endpoint or OTEL_EXPORTER_DATALAYERS_ENDPOINT",
             request.config.endpoint
         )),
-        QueryError::TraceNotFound { .. } => {
+        TraceError::NotFound { .. } => {
             Some("check the id, or search a wider time range (--since 7d)".into())
         }
-        QueryError::Unauthorized { .. } => {
+        TraceError::Query(QueryError::Unauthorized { .. }) => {
             Some("check --username/--password (or the OTEL_EXPORTER_DATALAYERS_* variables)".into())
         }
-        QueryError::DatabaseNotFound { .. } => Some(format!(
+        TraceError::Query(QueryError::DatabaseNotFound { .. }) => Some(format!(
             "check --database (now {:?}) or OTEL_EXPORTER_DATALAYERS_DATABASE",
             request.config.database.as_deref().unwrap_or_default()
         )),

@@ -7,15 +7,16 @@
 use std::process::{Command, Output};
 
 use datalayers_client::query::QueryError;
-use datalayers_client::traces::{
-    InfluxQl, Placement, TimeRange, Trace, TraceFilter, TraceId, TraceStore, TraceSummary,
-};
 use datalayers_client::{Client, ClientConfig, Protocol};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_influx::{MappingConfig, MappingReport, OtlpMapper};
 use serde_json::{Value as Json, json};
 use std::time::Duration;
 use test_support::InfluxServer;
+use trace_query::{
+    InfluxQl, Placement, TimeRange, Trace, TraceError, TraceFilter, TraceId, TraceStore,
+    TraceSummary,
+};
 
 const TRACE_A: &str = "aaaaaaaaaaaaaaaa0000000000000001";
 const TRACE_B: &str = "bbbbbbbbbbbbbbbb0000000000000002";
@@ -79,7 +80,7 @@ fn request(t0: i64) -> ExportTraceServiceRequest {
 fn server_with_traces() -> Option<(InfluxServer, i64)> {
     let server = InfluxServer::try_start()?;
     // Ten minutes ago, on a whole millisecond.
-    let t0 = (datalayers_client::traces::now_ns() - 600_000 * MS) / MS * MS;
+    let t0 = (trace_query::now_ns() - 600_000 * MS) / MS * MS;
     let config = MappingConfig {
         // host.name as a dimension tag, to filter on a tag other than service.name.
         span_dimensions: vec![
@@ -320,13 +321,13 @@ fn open_traces_with_influxql_and_compare_with_what_was_written() {
             .get_trace(&unknown, TimeRange::UNBOUNDED)
             .await
             .unwrap_err();
-        assert!(matches!(err, QueryError::TraceNotFound { .. }), "{err:?}");
+        assert!(matches!(err, TraceError::NotFound { .. }), "{err:?}");
         // Outside the time hint, A is not found either.
         let err = store
             .get_trace(&TraceId::parse(TRACE_A).unwrap(), TimeRange::between(0, t0))
             .await
             .unwrap_err();
-        assert!(matches!(err, QueryError::TraceNotFound { .. }), "{err:?}");
+        assert!(matches!(err, TraceError::NotFound { .. }), "{err:?}");
     });
 }
 
@@ -355,7 +356,7 @@ fn query_helpers_and_missing_database_on_influxdb() {
             .await
             .unwrap_err();
         assert!(
-            matches!(err, QueryError::DatabaseNotFound { .. }),
+            matches!(err, TraceError::Query(QueryError::DatabaseNotFound { .. })),
             "{err:?}"
         );
     });
