@@ -1,0 +1,2 @@
+//! Append throughput (written in the next commit).
+fn main() {}
