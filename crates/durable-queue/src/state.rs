@@ -210,6 +210,8 @@ impl State {
             queued_records,
             queued_bytes,
             writing_records: self.pending.len() as u64,
+            last_seq: self.durable_seq,
+            confirmed_seq: self.confirmed_seq,
             appended_records: c.appended_records,
             appended_bytes: c.appended_bytes,
             confirmed_records: c.confirmed_records,
@@ -245,6 +247,11 @@ pub struct Stats {
     pub queued_bytes: u64,
     /// Gauge: records accepted and not yet on disk (their appends have not resolved).
     pub writing_records: u64,
+    /// Gauge: the sequence number of the last record written (0 when none ever was).
+    pub last_seq: u64,
+    /// Gauge: the last confirmed sequence number; `last_seq - confirmed_seq` is how far the
+    /// database writer is behind, in records.
+    pub confirmed_seq: u64,
     /// Counter: records appended (acknowledged).
     pub appended_records: u64,
     /// Counter: their bytes.
