@@ -73,8 +73,9 @@
 //! # Replayed records and duplicates
 //!
 //! A record is replayed when the process stops after the database took it and before its
-//! confirmation was saved (a short window: the queue's thread saves it right after
-//! `confirm`), or when a write timed out after the server had stored it. Replaying writes the
+//! confirmation was saved (the database writer's own in-flight batch, plus at most 100 ms of
+//! confirmations: the position is saved at most every 100 ms), or when a write timed out after
+//! the server had stored it. Replaying writes the
 //! very same lines again, with the same timestamps:
 //!
 //! - **InfluxDB** (1.x, 2.x, 3) identifies a point by measurement, tag set and timestamp; a
@@ -107,6 +108,21 @@
 //! dropped ([`FullPolicy::DropOldest`]). A full disk or an I/O error fails the appends caught
 //! in it with [`Error::Io`]; the queue stays usable and the next append tries again. Both are
 //! [`Error::is_transient`].
+//!
+//! # In a gateway
+//!
+//! - Open the queue at start-up, off the async workers (it verifies every segment):
+//!   `tokio::task::spawn_blocking(move || Queue::open(dir, options)).await??`.
+//! - Per request: map, [`Queue::append`], and answer from the result: `Ok` is success;
+//!   an [`Error::is_transient`] error (full queue, full disk) is HTTP 429/503 with
+//!   `Retry-After` (gRPC `UNAVAILABLE` with `RetryInfo`); [`Error::TooLarge`] means the
+//!   gateway should have split the batch. [`Error::Full`] carries the queued bytes and
+//!   records to compute the delay from the drain rate.
+//! - One task owns the [`Reader`]: `next`, write with the client (which retries), `confirm`.
+//!   Records come in one order for every destination, so a destination that is down holds
+//!   back the others; open one queue (directory) per destination where that matters.
+//! - `/metrics` from [`Queue::stats`]; on shutdown, stop accepting, then [`Queue::close`]:
+//!   what is not confirmed is replayed at the next start.
 //!
 //! # Platform
 //!

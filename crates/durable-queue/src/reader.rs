@@ -120,8 +120,8 @@ impl Reader {
     /// a restart, and a segment is deleted once all its records are confirmed.
     ///
     /// Returns at once; the queue's thread saves the position (`checkpoint`, replaced
-    /// atomically) right after, coalescing confirmations that arrive meanwhile. A crash in that
-    /// short window replays the records confirmed in it once more, which the databases absorb
+    /// atomically) within 100 ms, one save for all the confirmations in that time. A crash in
+    /// that window replays the records confirmed in it once more, which the databases absorb
     /// (see the crate docs on duplicates).
     pub fn confirm(&mut self, seq: u64) -> Result<(), Error> {
         let last_read = self.cursor - 1;

@@ -21,6 +21,12 @@ use crate::state::{Ack, Pending, SegmentMeta, Shared};
 
 /// Records are copied into one buffer and written with one call, up to this many bytes.
 const CHUNK_BYTES: usize = 8 * 1024 * 1024;
+/// The confirmed position is saved at most this often. Each save is two syncs and a rename,
+/// which the file system's journal serialises with the segments' syncs: saving after every
+/// confirm cost appends 2-5x their throughput in the benchmark. A crash replays at most this
+/// long's worth of confirmed records (harmless, see the crate docs), next to the records the
+/// database writer holds unconfirmed anyway.
+pub(crate) const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(100);
 /// After a failed checkpoint write (e.g. a full disk), wait this long before the next try.
 const CHECKPOINT_RETRY: Duration = Duration::from_secs(1);
 
@@ -42,7 +48,8 @@ pub(crate) struct Writer {
     /// Interval policy: records written since the last sync.
     unsynced: bool,
     last_sync: Instant,
-    checkpoint_retry_at: Option<Instant>,
+    /// When the next checkpoint may be saved (the interval after the last, or a retry).
+    checkpoint_at: Instant,
     /// Appends are failing (logged once when it starts, once when it ends).
     failing: bool,
 }
@@ -73,7 +80,7 @@ impl Writer {
             buffer: Vec::new(),
             unsynced: false,
             last_sync: Instant::now(),
-            checkpoint_retry_at: None,
+            checkpoint_at: Instant::now(),
             failing: false,
         }
     }
@@ -127,7 +134,7 @@ impl Writer {
                 .filter(|_| self.unsynced)
                 .map(|i| self.last_sync + i);
             let checkpoint_wanted = state.confirmed_seq > state.persisted_seq;
-            let checkpoint_at = checkpoint_wanted.then(|| self.checkpoint_retry_at.unwrap_or(now));
+            let checkpoint_at = checkpoint_wanted.then_some(self.checkpoint_at);
             let sync_due = sync_at.is_some_and(|at| at <= now);
             let checkpoint_due =
                 checkpoint_at.is_some_and(|at| at <= now) || (checkpoint_wanted && state.closing);
@@ -425,11 +432,11 @@ impl Writer {
         match result {
             Ok(()) => {
                 state.persisted_seq = state.persisted_seq.max(confirmed);
-                self.checkpoint_retry_at = None;
+                self.checkpoint_at = Instant::now() + CHECKPOINT_INTERVAL;
             }
             Err(error) => {
                 state.counters.checkpoint_errors += 1;
-                self.checkpoint_retry_at = Some(Instant::now() + CHECKPOINT_RETRY);
+                self.checkpoint_at = Instant::now() + CHECKPOINT_RETRY;
                 tracing::warn!(%error, confirmed, "durable queue: cannot save the confirmed position (retrying; confirmed segments are deleted anyway)");
             }
         }
