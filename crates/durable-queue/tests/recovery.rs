@@ -8,7 +8,7 @@ use std::fs::{self, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{append, drain, id_of, segment_files};
+use common::{append, drain, first_seq_of, id_of, segment_files};
 use durable_queue::{Options, Queue};
 
 const IDLE: Duration = Duration::from_millis(100);
@@ -141,13 +141,7 @@ async fn damage_in_the_middle_skips_to_the_next_segment_and_is_counted() {
     let second_record = 24 + u32::from_le_bytes(bytes[28..32].try_into().unwrap()) as usize + 16;
     bytes[second_record + 40] ^= 0xff;
     fs::write(first, &bytes).unwrap();
-    let next_first: u64 = segments[1]
-        .file_stem()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let next_first = first_seq_of(&segments[1]);
 
     let (queue, mut reader) = Queue::open(dir.path(), options()).unwrap();
     let stats = queue.stats();
@@ -180,11 +174,7 @@ async fn damaged_headers_a_torn_new_segment_and_a_damaged_checkpoint_never_stop_
     let mut bytes = fs::read(middle).unwrap();
     bytes[3] ^= 1;
     fs::write(middle, &bytes).unwrap();
-    let lost: u64 = {
-        let first =
-            |p: &PathBuf| -> u64 { p.file_stem().unwrap().to_str().unwrap().parse().unwrap() };
-        first(&segments[2]) - first(&segments[1])
-    };
+    let lost = first_seq_of(&segments[2]) - first_seq_of(&segments[1]);
     fs::write(dir.path().join("checkpoint"), b"not a checkpoint").unwrap();
 
     let (queue, mut reader) = Queue::open(dir.path(), options()).unwrap();
@@ -213,13 +203,7 @@ async fn bit_rot_found_while_reading_skips_the_rest_of_that_segment() {
     }
     let segments = segment_files(dir.path());
     let first = &segments[0];
-    let next_first: u64 = segments[1]
-        .file_stem()
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let next_first = first_seq_of(&segments[1]);
     let mut bytes = fs::read(first).unwrap();
     let len = bytes.len();
     bytes[len - 5] ^= 0xff; // the last record of the first segment

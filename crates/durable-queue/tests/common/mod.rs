@@ -95,3 +95,14 @@ pub fn segment_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     files.sort();
     files
 }
+
+/// The first sequence number of a segment file (its name).
+pub fn first_seq_of(segment: &std::path::Path) -> u64 {
+    segment
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
