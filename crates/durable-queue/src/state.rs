@@ -260,9 +260,9 @@ pub struct Stats {
     pub confirmed_records: u64,
     /// Records found unconfirmed when the queue was opened (replayed to the reader).
     pub replayed_records: u64,
-    /// Counter: appends refused with [`Error::Full`](crate::Error::Full).
+    /// Counter: appends refused with [`Error::Full`].
     pub rejected_full: u64,
-    /// Counter: appends failed with [`Error::Io`](crate::Error::Io) (disk full, I/O error).
+    /// Counter: appends failed with [`Error::Io`] (disk full, I/O error).
     pub write_errors: u64,
     /// Counter: unconfirmed records deleted by [`FullPolicy::DropOldest`](crate::FullPolicy).
     pub dropped_full_records: u64,

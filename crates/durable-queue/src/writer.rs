@@ -2,8 +2,8 @@
 //! deletes files. Blocking file I/O stays here, off the async workers.
 //!
 //! Group commit falls out of its loop: while it writes and syncs one group, new appends queue
-//! up in [`State::pending`]; it then takes them all, writes them with one `write` per segment
-//! and syncs once.
+//! up in `State::pending`; it then takes them all and writes them with one `write` and one
+//! sync (per segment they fill, and per 8 MiB).
 
 use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
