@@ -142,7 +142,8 @@ impl Transport {
                 .ok()
                 .filter(|certificates| !certificates.is_empty())
                 .ok_or(ConfigError::InvalidValue {
-                    variable: crate::config::OTEL_EXPORTER_DATALAYERS_CERTIFICATE,
+                    setting: crate::config::Setting::CaFile,
+                    origin: crate::config::Origin::Code,
                     value: format!("{} bytes of PEM", pem.len()),
                     reason: "no valid CA certificate in it",
                 })?;
