@@ -19,7 +19,7 @@ use opentelemetry::trace::{
 use opentelemetry::{Array, Context, KeyValue, Value};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use sdk_exporter::{ExporterBuilder, Protocol};
+use sdk_exporter::{Protocol, SpanExporterBuilder};
 use serde_json::{Value as Json, json};
 use test_support::InfluxServer;
 use trace_query::{
@@ -48,14 +48,14 @@ fn at(t0: i64, offset_ns: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_nanos(u64::try_from(t0 + offset_ns).unwrap())
 }
 
-fn provider(builder: &ExporterBuilder, service: &str, host: &str) -> SdkTracerProvider {
+fn provider(builder: &SpanExporterBuilder, service: &str, host: &str) -> SdkTracerProvider {
     let resource = Resource::builder()
         .with_service_name(service.to_owned())
         .with_attribute(KeyValue::new("host.name", host.to_owned()))
         .build();
     SdkTracerProvider::builder()
         .with_resource(resource)
-        .with_batch_exporter(builder.build_span_exporter().unwrap())
+        .with_batch_exporter(builder.build().unwrap())
         .build()
 }
 
@@ -65,7 +65,7 @@ fn provider(builder: &ExporterBuilder, service: &str, host: &str) -> SdkTracerPr
 /// (test-support prints a loud SKIPPED line; under `CI=true` it fails instead).
 fn export_known_traces() -> Option<(InfluxServer, Exported)> {
     let server = InfluxServer::try_start()?;
-    let builder = ExporterBuilder::new()
+    let builder = SpanExporterBuilder::new()
         .with_env(|_| None)
         .with_endpoint(server.base_url())
         .with_database(server.database())

@@ -11,6 +11,7 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // Reads OTEL_EXPORTER_DATALAYERS_* (endpoint, database, credentials, ...); builder calls win.
+//! // (`ClientSettings` layers code, flags and the environment the same way for every program.)
 //! let config = ClientConfig::from_env()?.with_database("otel");
 //! let client = Client::new(config)?;
 //!
@@ -89,7 +90,7 @@ pub mod write;
 
 pub use bridge::{BackgroundClient, WriteFuture};
 pub use client::Client;
-pub use config::{ClientConfig, Protocol};
+pub use config::{ClientConfig, ClientSettings, Protocol};
 pub use error::{
     ClientError, ConfigError, ShutdownError, TransportError, WriteError, WriteErrorKind,
 };

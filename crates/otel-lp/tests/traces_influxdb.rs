@@ -631,3 +631,63 @@ fn cli_credentials_from_env_and_flags() {
         "a secret leaked: {stderr}"
     );
 }
+
+#[test]
+fn cli_a_bad_variable_is_named_unless_a_flag_overrides_it() {
+    // A port nothing listens on: the run gets as far as connecting, or stops before.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let env = [
+        ("OTEL_EXPORTER_DATALAYERS_ENDPOINT", closed.as_str()),
+        ("OTEL_EXPORTER_DATALAYERS_DATABASE", "otel"),
+        ("OTEL_EXPORTER_DATALAYERS_TIMEOUT", "soon"),
+        ("OTEL_EXPORTER_DATALAYERS_PROTOCOL", "mysql"),
+    ];
+    let out = otel_lp(&["traces", "list", "--protocol", "influxdb-v1"], &env);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("OTEL_EXPORTER_DATALAYERS_TIMEOUT=\"soon\" is invalid"),
+        "{stderr}"
+    );
+
+    let out = otel_lp(
+        &[
+            "traces",
+            "list",
+            "--protocol",
+            "influxdb-v1",
+            "--timeout",
+            "2s",
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot reach the server"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = otel_lp(&["traces", "list", "--timeout", "soon"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--timeout=\"soon\" is invalid"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // The variables are in the help, their values never (they may be secrets).
+    let out = otel_lp(
+        &["traces", "list", "--help"],
+        &[("OTEL_EXPORTER_DATALAYERS_PASSWORD", "s3cret")],
+    );
+    let help = text(&out.stdout);
+    assert!(
+        help.contains("[env: OTEL_EXPORTER_DATALAYERS_PASSWORD]"),
+        "{help}"
+    );
+    assert!(!help.contains("s3cret"), "{help}");
+}
