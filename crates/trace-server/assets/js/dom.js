@@ -75,3 +75,19 @@ export async function copy(text, button) {
     window.prompt('Copy:', text);
   }
 }
+
+const ICONS = {
+  copy: 'M5.5 5.5h7v7h-7z M3.5 10.5v-7h7',
+  link: 'M6.5 9.5l3-3 M7 4.5l1.2-1.2a2.5 2.5 0 0 1 3.5 3.5L10.5 8 M9 11.5l-1.2 1.2a2.5 2.5 0 0 1-3.5-3.5L5.5 8',
+  collapse: 'M4 6.5l4-3 4 3 M4 12.5l4-3 4 3',
+  expand: 'M4 3.5l4 3 4-3 M4 9.5l4 3 4-3',
+  download: 'M8 2.5v8 M4.5 7l3.5 3.5L11.5 7 M3 13.5h10',
+  path: 'M2 12.5h3l2-8 2 8 2-5h3',
+  close: 'M4 4l8 8 M12 4l-8 8',
+};
+
+/** A 16-pixel line icon in the current text colour. */
+export function icon(name) {
+  return svg('svg', { class: 'icon', viewBox: '0 0 16 16', width: 16, height: 16, 'aria-hidden': 'true', focusable: 'false' },
+    svg('path', { d: ICONS[name], fill: 'none', stroke: 'currentColor', 'stroke-width': 1.5, 'stroke-linecap': 'round', 'stroke-linejoin': 'round' }));
+}

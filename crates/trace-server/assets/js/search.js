@@ -4,7 +4,7 @@
 // (`15m`, `1h`, `2d`), so `/?service=checkout&lookback=2d` opens with its results shown.
 
 import * as api from './api.js';
-import { h, svg, replace, typing } from './dom.js';
+import { h, replace, typing } from './dom.js';
 import { duration, dateTime, ago, plural, count, GO_DURATION, lookbackMs, serviceColor } from './format.js';
 
 const LOOKBACKS = [
@@ -131,7 +131,7 @@ class SearchPage {
 
   mount(search) {
     this.search = search;
-    const field = (label, control, hint) => h('label', { class: 'field' }, h('span', {}, label), control, hint ? h('span', { class: 'hint' }, hint) : null);
+    const field = (label, control, hint) => h('label', { class: 'field' }, h('span', { class: 'label' }, label), control, hint ? h('span', { class: 'hint' }, hint) : null);
     this.serviceSelect = h('select', { name: 'service', onchange: () => this.loadOperations(this.serviceSelect.value, '') },
       h('option', { value: '' }, 'All services'));
     this.operationSelect = h('select', { name: 'operation' }, h('option', { value: '' }, 'All operations'));
@@ -297,30 +297,32 @@ class SearchPage {
     replace(this.resultsBox, head, this.scatter(), h('div', { class: 'panel' }, this.table()));
   }
 
+  /** Duration over start time, one dot per trace (red with errors, bigger with more spans). */
   scatter() {
-    const W = 1000;
-    const H = 130;
-    const pad = { l: 56, r: 10, t: 8, b: 22 };
-    const { startUs, endUs } = this.shown;
+    // The x axis spans the traces found (a little wider), not the whole window: a 2-day search
+    // whose traces are all from the last minute is still readable.
+    const starts = this.results.map((r) => r.startUs);
+    const spread = Math.max(...starts) - Math.min(...starts);
+    const margin = Math.max(spread * 0.05, 30e6);
+    const startUs = Math.max(Math.min(...starts) - margin, this.shown.startUs);
+    const endUs = Math.min(Math.max(...starts) + margin, this.shown.endUs);
     const maxDuration = Math.max(...this.results.map((r) => r.durationUs), 1);
-    const x = (t) => pad.l + ((t - startUs) / Math.max(endUs - startUs, 1)) * (W - pad.l - pad.r);
-    const y = (d) => H - pad.b - (d / maxDuration) * (H - pad.t - pad.b);
-    const dots = this.results.map((r) => svg('circle', {
-      cx: x(r.startUs).toFixed(1),
-      cy: y(r.durationUs).toFixed(1),
-      r: Math.min(3 + Math.sqrt(r.spanCount), 9).toFixed(1),
-      class: r.errorCount ? 'error' : null,
-      onclick: () => { location.href = `/trace/${r.traceId}`; },
-    }, svg('title', {}, `${r.rootService}: ${r.rootOperation}\n${duration(r.durationUs)} · ${plural(r.spanCount, 'span')}`)));
-    return h('div', { class: 'panel scatter', 'aria-label': 'Duration over time' },
-      svg('svg', { viewBox: `0 0 ${W} ${H}`, preserveAspectRatio: 'none', role: 'img' },
-        svg('line', { class: 'axis', x1: pad.l, x2: W - pad.r, y1: H - pad.b, y2: H - pad.b }),
-        svg('line', { class: 'axis', x1: pad.l, x2: pad.l, y1: pad.t, y2: H - pad.b }),
-        svg('text', { class: 'axis-label', x: pad.l - 6, y: pad.t + 8, 'text-anchor': 'end' }, duration(maxDuration)),
-        svg('text', { class: 'axis-label', x: pad.l - 6, y: H - pad.b, 'text-anchor': 'end' }, '0'),
-        svg('text', { class: 'axis-label', x: pad.l, y: H - 6 }, dateTime(startUs).slice(5, 16)),
-        svg('text', { class: 'axis-label', x: W - pad.r, y: H - 6, 'text-anchor': 'end' }, dateTime(endUs).slice(5, 16)),
-        dots));
+    const x = (t) => ((t - startUs) / Math.max(endUs - startUs, 1)) * 100;
+    const y = (d) => 100 - (d / maxDuration) * 100;
+    const dots = this.results.map((r) => {
+      const size = Math.min(7 + Math.sqrt(r.spanCount) * 1.5, 18);
+      return h('a', {
+        class: 'point' + (r.errorCount ? ' error' : ''),
+        href: `/trace/${r.traceId}`,
+        title: `${r.rootService}: ${r.rootOperation}\n${duration(r.durationUs)} · ${plural(r.spanCount, 'span')}${r.errorCount ? ` · ${plural(r.errorCount, 'error')}` : ''}`,
+        'aria-label': `${r.rootService}: ${r.rootOperation}, ${duration(r.durationUs)}`,
+        style: { left: `${x(r.startUs).toFixed(2)}%`, top: `${y(r.durationUs).toFixed(2)}%`, width: `${size}px`, height: `${size}px` },
+      });
+    });
+    return h('div', { class: 'panel scatter', role: 'img', 'aria-label': 'Trace duration over time' },
+      h('div', { class: 'y-axis' }, h('span', {}, duration(maxDuration)), h('span', {}, '0')),
+      h('div', { class: 'plot' }, dots),
+      h('div', { class: 'x-axis' }, h('span', {}, dateTime(startUs).slice(5, 19)), h('span', {}, dateTime(endUs).slice(5, 19))));
   }
 
   table() {
@@ -360,7 +362,7 @@ class SearchPage {
       h('td', { class: 'num col-errors' }, r.errorCount ? h('span', { class: 'error-count' }, String(r.errorCount)) : h('span', { class: 'zero' }, '0')),
       h('td', { class: 'col-services' }, h('div', { class: 'chips' }, r.services.map((s) =>
         h('span', { class: 'chip' + (s.errorCount ? ' error' : ''), style: { '--svc': serviceColor(s.name) }, title: `${plural(s.spanCount, 'span')}${s.errorCount ? `, ${plural(s.errorCount, 'error')}` : ''}` },
-          h('span', { class: 'dot' }), s.name, h('span', { class: 'count' }, String(s.spanCount)))))))))));
+          h('span', { class: 'dot' }), s.name, h('span', { class: 'count' }, String(s.spanCount))))))))));
   }
 
   sortBy(key) {

@@ -4,7 +4,7 @@
 // Jaeger-JSON download.
 
 import * as api from './api.js';
-import { h, replace, typing, copy } from './dom.js';
+import { h, replace, typing, copy, icon } from './dom.js';
 import { duration, dateTime, plural } from './format.js';
 import { buildModel, searchText } from './model.js';
 import { VirtualRows } from './waterfall.js';
@@ -54,7 +54,7 @@ class TraceView {
     this.matchesOnly = false;
     this.critical = false;
     this.visible = model.order;
-    this.initialSpan = params.get('span');
+    this.params = params;
   }
 
   mount() {
@@ -67,22 +67,22 @@ class TraceView {
       oninput: () => this.scheduleFind(),
       onkeydown: (e) => {
         if (e.key === 'Enter') { e.preventDefault(); this.stepMatch(e.shiftKey ? -1 : 1); }
-        if (e.key === 'Escape') { e.preventDefault(); this.findInput.value = ''; this.applyFind(); this.findInput.blur(); }
+        if (e.key === 'Escape') { e.preventDefault(); this.findInput.value = ''; this.applyFind(true); this.findInput.blur(); }
       },
     });
-    this.matchesOnlyBox = h('input', { type: 'checkbox', onchange: () => { this.matchesOnly = this.matchesOnlyBox.checked; this.refresh(true); } });
+    this.matchesOnlyBox = h('input', { type: 'checkbox', onchange: () => { this.matchesOnly = this.matchesOnlyBox.checked; this.refresh(true); this.syncUrl(); } });
     this.countLabel = h('span', { class: 'count', 'aria-live': 'polite' });
     this.criticalButton = h('button', { type: 'button', class: 'button', 'aria-pressed': 'false', title: 'Highlight the critical path (c)', onclick: () => this.toggleCritical() },
-      h('span', { class: 'label' }, 'Critical path'), h('span', { class: 'key' }, 'c'));
+      icon('path'), h('span', { class: 'label' }, 'Critical path'), h('span', { class: 'key' }, 'c'));
 
     const toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Trace tools' },
       h('div', { class: 'find' }, this.findInput, this.countLabel),
       h('label', { class: 'check' }, this.matchesOnlyBox, 'Matches only'),
       h('span', { class: 'spacer' }),
       this.criticalButton,
-      h('button', { type: 'button', class: 'button', title: 'Collapse all ([)', onclick: () => this.collapseAll() }, h('span', { class: 'label' }, 'Collapse all')),
-      h('button', { type: 'button', class: 'button', title: 'Expand all (])', onclick: () => this.expandAll() }, h('span', { class: 'label' }, 'Expand all')),
-      h('a', { class: 'button', href: api.traceUrl(m.traceId), download: `trace-${m.traceId}.json`, title: 'Jaeger JSON: loads in Jaeger UI and Grafana' }, '↓ ', h('span', { class: 'label' }, 'JSON')),
+      h('button', { type: 'button', class: 'button', title: 'Collapse all ([)', 'aria-label': 'Collapse all', onclick: () => this.collapseAll() }, icon('collapse'), h('span', { class: 'label' }, 'Collapse')),
+      h('button', { type: 'button', class: 'button', title: 'Expand all (])', 'aria-label': 'Expand all', onclick: () => this.expandAll() }, icon('expand'), h('span', { class: 'label' }, 'Expand')),
+      h('a', { class: 'button', href: api.traceUrl(m.traceId), download: `trace-${m.traceId}.json`, title: 'Download as Jaeger JSON (loads in Jaeger UI and Grafana)', 'aria-label': 'Download JSON' }, icon('download'), h('span', { class: 'label' }, 'JSON')),
     );
 
     this.viewport = h('div', { class: 'rows-viewport', tabindex: '0', role: 'treegrid', 'aria-label': 'Spans' });
@@ -101,18 +101,35 @@ class TraceView {
     this.rows = new VirtualRows(this.viewport, ROW_HEIGHT, (i) => this.renderRow(i));
     this.rows.canvas.prepend(h('div', { class: 'grid-lines', 'aria-hidden': 'true' },
       TICKS.slice(1, -1).map((f) => h('i', { style: { left: `${f * 100}%` } }))));
-    this.refresh(true);
-
     document.addEventListener('keydown', (e) => this.onKey(e));
 
-    const deepLinked = this.initialSpan && m.byId.get(this.initialSpan);
+    // The view's state from the URL: `span`, `find`, `only=1` (matches only), `critical=1`.
+    const p = this.params;
+    this.critical = p.get('critical') === '1';
+    this.criticalButton.setAttribute('aria-pressed', String(this.critical));
+    this.matchesOnly = p.get('only') === '1';
+    this.matchesOnlyBox.checked = this.matchesOnly;
+    this.findInput.value = p.get('find') || '';
+    this.applyFind();
+    const deepLinked = p.get('span') && m.byId.get(p.get('span'));
     if (deepLinked) this.select(deepLinked, { reveal: true, updateUrl: false });
+  }
+
+  /** Writes the view's state into the URL (replacing the entry: no history per keystroke). */
+  syncUrl() {
+    const url = new URL(window.location.href);
+    const set = (key, value) => (value ? url.searchParams.set(key, value) : url.searchParams.delete(key));
+    set('span', this.selected?.id);
+    set('find', this.findInput.value.trim());
+    set('only', this.matchesOnly && this.findInput.value.trim() ? '1' : '');
+    set('critical', this.critical ? '1' : '');
+    history.replaceState(null, '', url);
   }
 
   header() {
     const m = this.model;
     const root = m.root;
-    const idButton = h('button', { type: 'button', class: 'copy', title: 'Copy the trace id', onclick: (e) => copy(m.traceId, e.currentTarget) }, '⧉');
+    const idButton = h('button', { type: 'button', class: 'copy', title: 'Copy the trace id', 'aria-label': 'Copy the trace id', onclick: (e) => copy(m.traceId, e.currentTarget) }, icon('copy'));
     return h('header', { class: 'trace-head' },
       h('div', { class: 'crumbs' }, h('a', { href: backLink() }, '← Search'), ' / Trace'),
       h('h1', {},
@@ -180,9 +197,17 @@ class TraceView {
         bar.appendChild(h('i', { class: 'cp', style: { left: `${pct(((from - span.start) / span.duration) * 100)}%`, width: `${pct(((to - from) / span.duration) * 100)}%` } }));
       }
     }
+    // The label goes where there is room: after the bar, before it, or inside a long bar.
     const end = left + width;
-    const labelStyle = end < 78 ? { left: `calc(${pct(end)}% + 6px)` } : { right: `calc(${pct(100 - left)}% + 6px)` };
-    const label = h('span', { class: 'bar-label', style: labelStyle },
+    let labelStyle;
+    let labelClass = 'bar-label';
+    if (end < 78) labelStyle = { left: `calc(${pct(end)}% + 6px)` };
+    else if (left > 22) labelStyle = { right: `calc(${pct(100 - left)}% + 6px)` };
+    else {
+      labelStyle = { right: `calc(${pct(100 - end)}% + 6px)` };
+      labelClass += ' inside';
+    }
+    const label = h('span', { class: labelClass, style: labelStyle },
       duration(span.duration),
       span.selfTime !== span.duration ? h('span', { class: 'self' }, ` · self ${duration(span.selfTime)}`) : null);
 
@@ -255,12 +280,7 @@ class TraceView {
       this.panel.hidden = true;
       this.refresh(false);
     }
-    if (updateUrl) {
-      const url = new URL(window.location.href);
-      if (span) url.searchParams.set('span', span.id);
-      else url.searchParams.delete('span');
-      history.replaceState(null, '', url);
-    }
+    if (updateUrl) this.syncUrl();
   }
 
   showPanel(span) {
@@ -278,11 +298,11 @@ class TraceView {
       h('div', { class: 'side-head' },
         h('h2', {}, span.operation),
         h('div', { class: 'svc-line', style: { '--svc': span.color } }, h('span', { class: 'dot' }), span.service, span.kind ? ` · ${span.kind}` : ''),
-        h('button', { type: 'button', class: 'icon-button close', title: 'Close (Esc)', 'aria-label': 'Close', onclick: () => this.select(null, { updateUrl: true }) }, '✕')),
+        h('button', { type: 'button', class: 'icon-button close', title: 'Close (Esc)', 'aria-label': 'Close', onclick: () => this.select(null, { updateUrl: true }) }, icon('close'))),
       h('div', { class: 'side-body' },
         h('dl', { class: 'kv' },
           dt('Span ID'), h('dd', {}, h('code', {}, span.id), ' ',
-            h('button', { type: 'button', class: 'copy', title: 'Copy a link to this span', onclick: (e) => copy(window.location.href, e.currentTarget) }, '🔗')),
+            h('button', { type: 'button', class: 'copy', title: 'Copy a link to this span', 'aria-label': 'Copy a link to this span', onclick: (e) => copy(window.location.href, e.currentTarget) }, icon('link'))),
           dt('Parent'), h('dd', {}, span.parent
             ? h('a', { href: `?span=${span.parent.id}`, onclick: (e) => { e.preventDefault(); this.select(span.parent, { reveal: true, updateUrl: true }); } }, `${span.parent.operation} `, h('code', {}, span.parent.id))
             : span.parentId ? h('span', { class: 'status-error' }, `${span.parentId} (not stored)`) : '— (root)'),
@@ -309,10 +329,10 @@ class TraceView {
 
   scheduleFind() {
     clearTimeout(this.findTimer);
-    this.findTimer = setTimeout(() => this.applyFind(), 120);
+    this.findTimer = setTimeout(() => this.applyFind(true), 120);
   }
 
-  applyFind() {
+  applyFind(updateUrl = false) {
     this.query = this.findInput.value.trim().toLowerCase();
     const terms = this.query.split(/\s+/).filter(Boolean);
     this.matches = terms.length ? this.model.order.filter((s) => terms.every((t) => searchText(s).includes(t))) : [];
@@ -320,6 +340,7 @@ class TraceView {
     this.matchIndex = -1;
     this.countLabel.textContent = this.query ? (this.matches.length ? plural(this.matches.length, 'match', 'matches') : 'no matches') : '';
     this.refresh(true);
+    if (updateUrl) this.syncUrl();
   }
 
   stepMatch(direction) {
@@ -333,6 +354,7 @@ class TraceView {
     this.critical = !this.critical;
     this.criticalButton.setAttribute('aria-pressed', String(this.critical));
     this.refresh(false);
+    this.syncUrl();
   }
 
   // ---- keyboard ---------------------------------------------------------------------------
@@ -360,7 +382,7 @@ class TraceView {
         break;
       case 'Home': if (this.visible.length) this.select(this.visible[0], { reveal: true, updateUrl: true }); break;
       case 'End': if (this.visible.length) this.select(this.visible[this.visible.length - 1], { reveal: true, updateUrl: true }); break;
-      case 'Escape': if (s) this.select(null, { updateUrl: true }); else if (this.query) { this.findInput.value = ''; this.applyFind(); } break;
+      case 'Escape': if (s) this.select(null, { updateUrl: true }); else if (this.query) { this.findInput.value = ''; this.applyFind(true); } break;
       case 'c': this.toggleCritical(); break;
       case 'n': this.stepMatch(1); break;
       case 'N': this.stepMatch(-1); break;
