@@ -75,6 +75,7 @@ pub fn headless_shell() -> Option<PathBuf> {
 pub struct Browser {
     binary: PathBuf,
     window: (u32, u32),
+    dark: bool,
 }
 
 /// What one run produced.
@@ -94,12 +95,19 @@ impl Browser {
         headless_shell().map(|binary| Self {
             binary,
             window: WINDOW_DEFAULT,
+            dark: false,
         })
     }
 
     /// The same browser with another window size (e.g. a phone's `(390, 844)`).
     pub fn window(mut self, width: u32, height: u32) -> Self {
         self.window = (width, height);
+        self
+    }
+
+    /// The same browser preferring a dark colour scheme (`prefers-color-scheme: dark`).
+    pub fn dark(mut self) -> Self {
+        self.dark = true;
         self
     }
 
@@ -130,6 +138,9 @@ impl Browser {
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg(format!("--virtual-time-budget={VIRTUAL_TIME_BUDGET_MS}"))
             .arg(format!("--window-size={},{}", self.window.0, self.window.1));
+        if self.dark {
+            command.arg("--blink-settings=preferredColorScheme=0");
+        }
         if let Some(path) = screenshot {
             if let Some(dir) = path.parent() {
                 let _ = std::fs::create_dir_all(dir);

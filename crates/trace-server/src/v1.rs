@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
-use trace_query::jaeger::{self, DependencyLink, Operation};
+use trace_query::jaeger::{self, DependencyLink, Operation, ResponseError};
 use trace_query::{TimeRange, TraceFilter, TraceId, TraceStore, now_ns};
 
 use crate::App;
@@ -143,19 +143,38 @@ pub(crate) async fn search<S: TraceStore>(
         Ok(search) => search,
         Err(e) => return e.v1(),
     };
-    let traces = if search.trace_ids.is_empty() {
-        app.find_traces(&search.filter).await
-    } else {
-        app.store
-            .get_traces(&search.trace_ids, TimeRange::UNBOUNDED)
-            .await
-    };
-    match traces {
+    if !search.trace_ids.is_empty() {
+        return by_ids(&app, &search.trace_ids).await;
+    }
+    match app.find_traces(&search.filter).await {
         Ok(traces) => ok(&jaeger::Response::new(
             traces.iter().map(jaeger::Trace::from).collect(),
         )),
         Err(e) => ApiError::from_trace(&e).v1(),
     }
+}
+
+/// `GET /api/traces?traceID=..&traceID=..`: the traces found, and, as Jaeger answers, one
+/// `{"msg": "trace not found", "traceID": ...}` in `errors` per id that is not (still a 200).
+async fn by_ids<S: TraceStore>(app: &App<S>, ids: &[TraceId]) -> Response {
+    let traces = match app.store.get_traces(ids, TimeRange::UNBOUNDED).await {
+        Ok(traces) => traces,
+        Err(e) => return ApiError::from_trace(&e).v1(),
+    };
+    let missing: Vec<ResponseError> = ids
+        .iter()
+        .filter(|id| !traces.iter().any(|t| t.trace_id == **id))
+        .map(|id| ResponseError {
+            code: None,
+            msg: "trace not found".into(),
+            trace_id: Some(id.to_string()),
+        })
+        .collect();
+    let mut response = jaeger::Response::new(traces.iter().map(jaeger::Trace::from).collect());
+    if !missing.is_empty() {
+        response.errors = Some(missing);
+    }
+    ok(&response)
 }
 
 /// `GET /api/traces/{traceID}?start=&end=` (`start`/`end` in microseconds narrow the search, as

@@ -547,10 +547,10 @@ fn ten_thousand_spans_render_only_a_window_of_rows() {
 }
 
 #[test]
-fn a_narrow_screen_finds_spans_with_matches_only() {
+fn a_narrow_dark_screen_finds_spans_with_matches_only() {
     let Some(f) = fixture() else { return };
-    let narrow = f.browser.clone().window(390, 844);
-    let file = screenshot("trace-narrow.png");
+    let narrow = f.browser.clone().window(390, 844).dark();
+    let file = screenshot("trace-narrow-dark.png");
     // Find from the URL, as the page writes it: the spans mentioning `backend`, and only those.
     let page = narrow.open(
         &f.server.url(&format!(

@@ -313,7 +313,7 @@ class SearchPage {
       const size = Math.min(7 + Math.sqrt(r.spanCount) * 1.5, 18);
       return h('a', {
         class: 'point' + (r.errorCount ? ' error' : ''),
-        href: `/trace/${r.traceId}`,
+        href: `/trace/${encodeURIComponent(r.traceId)}`,
         title: `${r.rootService}: ${r.rootOperation}\n${duration(r.durationUs)} · ${plural(r.spanCount, 'span')}${r.errorCount ? ` · ${plural(r.errorCount, 'error')}` : ''}`,
         'aria-label': `${r.rootService}: ${r.rootOperation}, ${duration(r.durationUs)}`,
         style: { left: `${x(r.startUs).toFixed(2)}%`, top: `${y(r.durationUs).toFixed(2)}%`, width: `${size}px`, height: `${size}px` },

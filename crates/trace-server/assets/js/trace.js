@@ -85,7 +85,7 @@ class TraceView {
       h('a', { class: 'button', href: api.traceUrl(m.traceId), download: `trace-${m.traceId}.json`, title: 'Download as Jaeger JSON (loads in Jaeger UI and Grafana)', 'aria-label': 'Download JSON' }, icon('download'), h('span', { class: 'label' }, 'JSON')),
     );
 
-    this.viewport = h('div', { class: 'rows-viewport', tabindex: '0', role: 'treegrid', 'aria-label': 'Spans' });
+    this.viewport = h('div', { class: 'rows-viewport', tabindex: '0', role: 'tree', 'aria-label': 'Spans' });
     this.panel = h('aside', { class: 'side-panel', id: 'side-panel', hidden: true, 'aria-label': 'Span details' });
     const waterfall = h('section', { class: 'waterfall', 'aria-label': 'Waterfall' },
       h('div', { class: 'timeline-head', 'aria-hidden': 'true' },
@@ -221,7 +221,7 @@ class TraceView {
 
     return h('div', {
       class: classes.join(' '),
-      role: 'row',
+      role: 'treeitem',
       'aria-level': String(span.depth + 1),
       'aria-expanded': leaf ? null : String(!collapsed),
       'aria-selected': String(span === this.selected),
@@ -320,7 +320,7 @@ class TraceView {
         section('Links', links.length, links.map((r) => h('div', { class: 'event' },
           r.traceID === m.traceId && m.byId.has(r.spanID)
             ? h('a', { href: `?span=${r.spanID}`, onclick: (e) => { e.preventDefault(); this.select(m.byId.get(r.spanID), { reveal: true, updateUrl: true }); } }, `${m.byId.get(r.spanID).operation} `, h('code', {}, r.spanID))
-            : h('a', { href: `/trace/${r.traceID}?span=${r.spanID}` }, h('code', {}, `${r.traceID} / ${r.spanID}`))))),
+            : h('a', { href: `/trace/${encodeURIComponent(r.traceID)}?span=${encodeURIComponent(r.spanID)}` }, h('code', {}, `${r.traceID} / ${r.spanID}`))))),
         section('Process', processTags.length + 1, attributeTable([{ key: 'service.name', type: 'string', value: span.service }, ...processTags]), false)));
     this.panel.hidden = false;
   }

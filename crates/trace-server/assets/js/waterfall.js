@@ -18,7 +18,7 @@ export class VirtualRows {
     this.canvas.className = 'rows-canvas';
     this.window = document.createElement('div');
     this.window.className = 'rows-window';
-    this.window.setAttribute('role', 'rowgroup');
+    this.window.setAttribute('role', 'group');
     this.canvas.appendChild(this.window);
     viewport.appendChild(this.canvas);
     this.first = -1;
