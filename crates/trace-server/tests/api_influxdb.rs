@@ -102,6 +102,36 @@ fn every_endpoint_over_a_real_influxd() {
     );
     assert_eq!(search("tag=db.system:postgres"), [TRACE_A]);
     assert_eq!(search("tag=db.system:mysql"), Vec::<String>::new());
+    // Values with the characters a regular expression or a quote would trip on.
+    assert_eq!(search("tag=http.route:/cart"), [TRACE_A]);
+    assert_eq!(search("tag=http.route:/car"), Vec::<String>::new());
+    assert_eq!(
+        search(&format!(
+            "tag={}",
+            enc("db.statement:SELECT * FROM cart WHERE id = $1")
+        )),
+        [TRACE_A]
+    );
+    assert_eq!(
+        search(&format!("tag={}", enc("db.statement:SELECT .*"))),
+        Vec::<String>::new()
+    );
+    // Hostile text stays a value: the database answers, nothing matches.
+    for hostile in [
+        r#"http.route:/cart' OR '1'='1"#,
+        r#"a"b\:/x/ OR 1=1"#,
+        "k:v/; DROP DATABASE test",
+    ] {
+        assert_eq!(
+            search(&format!("tag={}", enc(hostile))),
+            Vec::<String>::new(),
+            "{hostile}"
+        );
+    }
+    assert_eq!(
+        search(&format!("service={}", enc("frontend' OR '1'='1"))),
+        Vec::<String>::new()
+    );
     // A double and a bool attribute; both tags on the same span.
     assert_eq!(
         search(&format!(
