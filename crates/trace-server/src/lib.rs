@@ -163,6 +163,44 @@ where
     router
 }
 
+/// Entry points for the fuzz targets (`fuzz/fuzz_targets/server_params.rs`): the request
+/// parsers on their own. Not a stable API.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::time::Duration;
+
+    use trace_query::{TraceFilter, TraceId};
+
+    use crate::TraceServerConfig;
+    use crate::params::{self, Params};
+
+    /// `GET /api/traces`'s query string as the server reads it, or the 400 message.
+    pub fn v1_search(query: &str, now_ns: i64) -> Result<(TraceFilter, Vec<TraceId>), String> {
+        crate::v1::search_params(
+            &Params::parse(Some(query)),
+            now_ns,
+            &TraceServerConfig::default(),
+        )
+        .map(|search| (search.filter, search.trace_ids))
+        .map_err(|e| e.message)
+    }
+
+    /// An API v3 search's query string as the server reads it, or the 400 message.
+    pub fn v3_search(query: &str, now_ns: i64) -> Result<TraceFilter, String> {
+        crate::v3::search_params(
+            &Params::parse(Some(query)),
+            now_ns,
+            &TraceServerConfig::default(),
+        )
+        .map_err(|e| e.message)
+    }
+
+    /// A Go duration string.
+    pub fn go_duration(text: &str) -> Result<Duration, String> {
+        params::go_duration(text)
+    }
+}
+
 /// Unknown routes: the API's error shape under `/api/`, plain text elsewhere.
 async fn not_found(request: Request) -> Response {
     let path = request.uri().path();

@@ -305,6 +305,58 @@ mod tests {
         );
     }
 
+    /// A duration as Go's `time.Duration.String` writes it (`1h2m3.5s`, `1.5ms`, `250µs`).
+    fn go_string(nanos: u64) -> String {
+        let frac = |value: u64, unit: u64| {
+            let digits = format!("{:0width$}", value % unit, width = unit.ilog10() as usize);
+            let digits = digits.trim_end_matches('0');
+            if digits.is_empty() {
+                format!("{}", value / unit)
+            } else {
+                format!("{}.{digits}", value / unit)
+            }
+        };
+        match nanos {
+            0 => "0s".into(),
+            n if n < 1_000 => format!("{n}ns"),
+            n if n < 1_000_000 => format!("{}\u{b5}s", frac(n, 1_000)),
+            n if n < 1_000_000_000 => format!("{}ms", frac(n, 1_000_000)),
+            n => {
+                let (h, rest) = (n / 3_600_000_000_000, n % 3_600_000_000_000);
+                let (m, rest) = (rest / 60_000_000_000, rest % 60_000_000_000);
+                let s = format!("{}s", frac(rest, 1_000_000_000));
+                match (h, m) {
+                    (0, 0) => s,
+                    (0, m) => format!("{m}m{s}"),
+                    (h, m) => format!("{h}h{m}m{s}"),
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Every duration reads back from the text Go writes for it.
+        #[test]
+        fn go_durations_round_trip(nanos in 0..=i64::MAX as u64) {
+            let text = go_string(nanos);
+            proptest::prop_assert_eq!(go_duration(&text), Ok(Duration::from_nanos(nanos)), "{}", text);
+        }
+
+        /// Any text is read or refused with a message, never a panic.
+        #[test]
+        fn any_text_is_read_or_refused(text in "\\PC{0,24}|[0-9.hmsun\u{b5}\u{3bc}+-]{0,24}") {
+            let _ = go_duration(&text);
+        }
+    }
+
+    #[test]
+    fn go_strings_as_go_writes_them() {
+        assert_eq!(go_string(9_900_000_000_000), "2h45m0s");
+        assert_eq!(go_string(1_500_000), "1.5ms");
+        assert_eq!(go_string(250_000), "250\u{b5}s");
+        assert_eq!(go_string(3_723_500_000_000), "1h2m3.5s");
+    }
+
     #[test]
     fn tag_parameters() {
         let parsed = tags(
