@@ -381,7 +381,7 @@ fn concatenate(group: &[Pending]) -> (Bytes, Vec<usize>, Vec<std::ops::Range<usi
         return (
             only.batch.lines.clone(),
             only.batch.line_ends.clone(),
-            vec![0..lines],
+            std::iter::once(0..lines).collect(),
         );
     }
     let total: usize = group.iter().map(|p| p.batch.lines.len()).sum();

@@ -103,17 +103,52 @@ impl ExportService {
             service: self.clone(),
             share: Some(share),
         };
-        grpc.unary(method, request).await
+        let response = grpc.unary(method, request).await;
+        self.spec_status(response)
+    }
+
+    /// Refusals tonic makes before the method runs (the message could not be read) are
+    /// trailers-only responses; two of its codes are corrected to what the OTLP specification
+    /// asks, because clients retry by code: an oversize message is `OUT_OF_RANGE` in tonic
+    /// (retryable in OTLP, so a client would resend it forever) and becomes
+    /// `RESOURCE_EXHAUSTED` without `RetryInfo` (not retryable); a body that does not
+    /// decompress is `INTERNAL` and becomes `INVALID_ARGUMENT`. They are counted too.
+    fn spec_status(
+        &self,
+        mut response: http::Response<tonic::body::Body>,
+    ) -> http::Response<tonic::body::Body> {
+        let code = response
+            .headers()
+            .get("grpc-status")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i32>().ok())
+            .map(tonic::Code::from_i32);
+        let message = || {
+            response
+                .headers()
+                .get("grpc-message")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let refusal = match code {
+            Some(tonic::Code::OutOfRange | tonic::Code::ResourceExhausted) => {
+                Refusal::too_large(message())
+            }
+            Some(tonic::Code::Internal) => Refusal::invalid(message()),
+            Some(tonic::Code::Unimplemented) => Refusal::unsupported_media(message()),
+            _ => return response,
+        };
+        let status = self.refuse(refusal);
+        let headers = response.headers_mut();
+        headers.insert("grpc-status", http::HeaderValue::from(status.code() as i32));
+        response
     }
 
     fn refuse(&self, refusal: Refusal) -> Status {
-        match self
-            .receiver
-            .finish(Transport::Grpc, self.signal, Err(refusal))
-        {
-            Err(refusal) => refusal.to_grpc(),
-            Ok(_) => unreachable!("finish passes the result through"),
-        }
+        self.receiver
+            .refuse(Transport::Grpc, self.signal, refusal)
+            .to_grpc()
     }
 }
 
@@ -171,15 +206,15 @@ struct PassThrough;
 impl Codec for PassThrough {
     type Encode = Bytes;
     type Decode = Bytes;
-    type Encoder = PassThrough;
-    type Decoder = PassThrough;
+    type Encoder = Self;
+    type Decoder = Self;
 
     fn encoder(&mut self) -> Self::Encoder {
-        PassThrough
+        Self
     }
 
     fn decoder(&mut self) -> Self::Decoder {
-        PassThrough
+        Self
     }
 }
 

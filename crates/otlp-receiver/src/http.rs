@@ -209,11 +209,7 @@ async fn inflate(coding: ContentCoding, wire: Bytes, limit: usize) -> Result<Byt
 
 /// Counts a refusal made before the export path and answers it.
 fn refuse(receiver: &Receiver, signal: Signal, encoding: Encoding, refusal: Refusal) -> Response {
-    let refusal = match receiver.finish(Transport::Http, signal, Err(refusal)) {
-        Err(refusal) => refusal,
-        Ok(_) => unreachable!("finish passes the result through"),
-    };
-    refusal_response(encoding, &refusal)
+    refusal_response(encoding, &receiver.refuse(Transport::Http, signal, refusal))
 }
 
 fn refusal_response(encoding: Encoding, refusal: &Refusal) -> Response {

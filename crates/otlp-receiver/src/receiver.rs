@@ -203,7 +203,7 @@ impl Receiver {
         let shared = &self.shared;
         shared.metrics.bytes(wire_len, body.len());
         if !share.try_grow(body.len().saturating_mul(BUDGET_PER_BODY_BYTE)) {
-            return self.finish(transport, signal, Err(self.over_budget()));
+            return Err(self.refuse(transport, signal, self.over_budget()));
         }
         let mapped = if body.len() <= INLINE_MAPPING_MAX {
             shared.ingestor_map(signal, encoding, &body)
@@ -222,7 +222,7 @@ impl Receiver {
                     signal = signal.name(),
                     "refused a malformed request: {reason}"
                 );
-                return self.finish(transport, signal, Err(Refusal::invalid(reason)));
+                return Err(self.refuse(transport, signal, Refusal::invalid(reason)));
             }
         };
         let Mapped {
@@ -285,6 +285,14 @@ impl Receiver {
         };
         self.shared.metrics.request(transport, signal, outcome);
         result
+    }
+
+    /// Counts a refusal made before the export path, and passes it through.
+    pub(crate) fn refuse(&self, transport: Transport, signal: Signal, refusal: Refusal) -> Refusal {
+        self.shared
+            .metrics
+            .request(transport, signal, refusal_outcome(&refusal));
+        refusal
     }
 }
 
