@@ -120,7 +120,6 @@ impl OtlpMapper {
         vals[0] = attributes_json(
             &json,
             &writer.scratch.slots,
-            record.attribute_count(),
             &mut dropped_attributes,
             writer.report,
             || "log record".into(),

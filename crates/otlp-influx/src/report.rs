@@ -21,8 +21,9 @@ pub enum DropReason {
     /// A link with no trace state and no attributes has no field to write (counted in the
     /// span's `dropped_links_count`).
     EmptyLink,
-    /// An attribute held NaN or infinity, so the `attributes` JSON of that item was left out
-    /// (its own attribute count is added to `dropped_attributes_count`, as the reference does).
+    /// An attribute held NaN or infinity (also nested in a list or map), which has no JSON
+    /// text: that attribute was left out of its item's `attributes` JSON and added to its
+    /// `dropped_attributes_count`; the other attributes were written. One per attribute.
     NonFiniteAttributes,
     /// A dimension value cannot be a tag value (control byte such as LF, trailing or ambiguous
     /// backslash, no JSON form): the tag is left out (or written as the placeholder in

@@ -146,7 +146,6 @@ impl OtlpMapper {
         vals[0] = attributes_json(
             &json,
             &writer.scratch.slots,
-            span.attribute_count(),
             &mut dropped_attributes,
             writer.report,
             || format!("span {}", hex_text(Some(&span_id))),
@@ -181,14 +180,9 @@ impl OtlpMapper {
             attrs,
         };
         let mut dropped_attributes = u64::from(event.dropped_attributes_count());
-        let attributes = attributes_json(
-            &json,
-            &[],
-            event.attribute_count(),
-            &mut dropped_attributes,
-            report,
-            || format!("event {:?} of span {}", event.name(), hex_text(ids.span_id)),
-        );
+        let attributes = attributes_json(&json, &[], &mut dropped_attributes, report, || {
+            format!("event {:?} of span {}", event.name(), hex_text(ids.span_id))
+        });
         let mut vals = [None; schema::LOG_FIELDS.len()];
         vals[0] = attributes;
         vals[2] = (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
@@ -263,14 +257,9 @@ impl OtlpMapper {
             attrs,
         };
         let mut dropped_attributes = u64::from(link.dropped_attributes_count());
-        let attributes = attributes_json(
-            &json,
-            &[],
-            link.attribute_count(),
-            &mut dropped_attributes,
-            report,
-            || format!("link of span {}", hex_text(span_ids.span_id)),
-        );
+        let attributes = attributes_json(&json, &[], &mut dropped_attributes, report, || {
+            format!("link of span {}", hex_text(span_ids.span_id))
+        });
         let trace_state = link.trace_state();
         let mut vals = [
             attributes,
@@ -300,23 +289,24 @@ impl OtlpMapper {
 }
 
 /// The `attributes` field of the JSON entries (`slots`: the line's tag slots, whose invalid
-/// dimensions go into the JSON): `None` when there are none, or when a value is NaN/infinite
-/// (then, as the reference, the item's own attribute count is added to its dropped count, and
-/// the loss is reported).
+/// dimensions go into the JSON): `None` when there is nothing to write. An attribute holding
+/// NaN or infinity has no JSON text: it alone is left out, added to the item's dropped count
+/// and reported (the reference drops the whole field then).
 pub(crate) fn attributes_json(
     json: &JsonAttrs<'_, '_>,
     slots: &[SlotState],
-    own_attribute_count: usize,
     dropped_attributes: &mut u64,
     report: &mut MappingReport,
-    what: impl FnOnce() -> String,
+    what: impl Fn() -> String,
 ) -> Option<Val<'static>> {
-    if let Some(key) = json.non_finite_key(slots) {
-        *dropped_attributes += own_attribute_count as u64;
+    for key in json.non_finite_keys(slots) {
+        *dropped_attributes += 1;
         report.record_drop(DropReason::NonFiniteAttributes, || {
-            format!("{}: attribute {key:?} is NaN or infinite", what())
+            format!(
+                "{}: attribute {key:?} is NaN or infinite (left out of the attributes JSON)",
+                what()
+            )
         });
-        return None;
     }
     (!json.is_empty(slots)).then_some(Val::Json)
 }

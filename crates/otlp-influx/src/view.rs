@@ -108,7 +108,6 @@ pub(crate) trait SpanView {
     fn start_ns(&self) -> i64;
     fn end_ns(&self) -> i64;
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>>;
-    fn attribute_count(&self) -> usize;
     fn dropped_attributes_count(&self) -> u32;
     fn events(&self) -> &[Self::Event];
     fn dropped_events_count(&self) -> u32;
@@ -122,7 +121,6 @@ pub(crate) trait EventView {
     fn name(&self) -> &str;
     fn time_ns(&self) -> i64;
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>>;
-    fn attribute_count(&self) -> usize;
     fn dropped_attributes_count(&self) -> u32;
 }
 
@@ -132,7 +130,6 @@ pub(crate) trait LinkView {
     fn span_id(&self) -> [u8; 8];
     fn trace_state(&self) -> Cow<'_, str>;
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>>;
-    fn attribute_count(&self) -> usize;
     fn dropped_attributes_count(&self) -> u32;
 }
 
@@ -149,7 +146,6 @@ pub(crate) trait LogRecordView {
     fn severity_text(&self) -> &str;
     fn body(&self) -> ValueView<'_>;
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>>;
-    fn attribute_count(&self) -> usize;
     fn dropped_attributes_count(&self) -> u32;
 }
 
@@ -216,9 +212,6 @@ impl SpanView for SpanData {
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>> {
         sdk_attrs(&self.attributes)
     }
-    fn attribute_count(&self) -> usize {
-        self.attributes.len()
-    }
     fn dropped_attributes_count(&self) -> u32 {
         self.dropped_attributes_count
     }
@@ -253,9 +246,6 @@ impl EventView for Event {
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>> {
         sdk_attrs(&self.attributes)
     }
-    fn attribute_count(&self) -> usize {
-        self.attributes.len()
-    }
     fn dropped_attributes_count(&self) -> u32 {
         self.dropped_attributes_count
     }
@@ -273,9 +263,6 @@ impl LinkView for Link {
     }
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>> {
         sdk_attrs(&self.attributes)
-    }
-    fn attribute_count(&self) -> usize {
-        self.attributes.len()
     }
     fn dropped_attributes_count(&self) -> u32 {
         self.dropped_attributes_count
@@ -307,9 +294,6 @@ impl LogRecordView for SdkLogRecord {
     }
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>> {
         self.attributes_iter().map(|(k, v)| (k.as_str(), v.view()))
-    }
-    fn attribute_count(&self) -> usize {
-        self.attributes_iter().count()
     }
     fn dropped_attributes_count(&self) -> u32 {
         // The SDK record does not expose a dropped count.
@@ -357,9 +341,6 @@ impl SpanView for ProtoSpan {
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>> {
         proto_attrs(&self.attributes)
     }
-    fn attribute_count(&self) -> usize {
-        self.attributes.len()
-    }
     fn dropped_attributes_count(&self) -> u32 {
         self.dropped_attributes_count
     }
@@ -398,9 +379,6 @@ impl EventView for ProtoEvent {
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>> {
         proto_attrs(&self.attributes)
     }
-    fn attribute_count(&self) -> usize {
-        self.attributes.len()
-    }
     fn dropped_attributes_count(&self) -> u32 {
         self.dropped_attributes_count
     }
@@ -418,9 +396,6 @@ impl LinkView for ProtoLink {
     }
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>> {
         proto_attrs(&self.attributes)
-    }
-    fn attribute_count(&self) -> usize {
-        self.attributes.len()
     }
     fn dropped_attributes_count(&self) -> u32 {
         self.dropped_attributes_count
@@ -451,9 +426,6 @@ impl LogRecordView for ProtoLogRecord {
     }
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>> {
         proto_attrs(&self.attributes)
-    }
-    fn attribute_count(&self) -> usize {
-        self.attributes.len()
     }
     fn dropped_attributes_count(&self) -> u32 {
         self.dropped_attributes_count
