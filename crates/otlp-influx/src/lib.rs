@@ -9,6 +9,9 @@
 //!   ([`OtlpMapper::map_sdk_logs`]), `ResourceMetrics` (see [`metrics`]).
 //! - **OTLP protobuf** requests (`opentelemetry-proto`), as an OTLP receiver decodes them
 //!   ([`OtlpMapper::map_proto_traces`], [`OtlpMapper::map_proto_logs`]).
+//! - **OTLP request bodies** as an OTLP receiver gets them, protobuf or OTLP/JSON (feature
+//!   `json`), decoded and mapped in one call that also counts the items received and rejected
+//!   for `partial_success` ([`OtlpMapper::map_request`], see [`decode`]).
 //!
 //! The schema is written once, against small view traits that both input kinds implement; the
 //! tests map the reference's fodder from both and require the same bytes.
@@ -170,6 +173,7 @@
 //! OTLP exporter does with the same spans.
 
 pub mod config;
+pub mod decode;
 mod layout;
 mod lines;
 mod logs;
@@ -182,7 +186,8 @@ pub mod value;
 mod view;
 
 pub use config::{ConfigError, MappingConfig, MetricsSchema};
-pub use report::{DropReason, MappingReport};
+pub use decode::{DecodeError, Encoding, Signal};
+pub use report::{DropReason, ItemCounts, MappingReport};
 pub use stable::{DEFAULT_PARTITIONS, DdlOptions, stable_columns_ddl};
 
 use opentelemetry::{Key, Value};

@@ -56,7 +56,9 @@ impl OtlpMapper {
         self.return_attrs(attrs.list);
     }
 
-    fn map_span<'a, S: SpanView>(
+    /// One span with its events and links; counts it in `report.spans` (rejected when its
+    /// `spans` line is not written).
+    pub(crate) fn map_span<'a, S: SpanView>(
         &mut self,
         resource: &'a (impl AttrSource + ?Sized),
         scope: &'a (impl AttrSource + ?Sized),
@@ -76,6 +78,7 @@ impl OtlpMapper {
             report.record_drop(reason, || {
                 format!("span {:?} has no {which} id", span.name())
             });
+            report.spans.record(false);
             return;
         }
         let ids = LineIds {
@@ -131,7 +134,7 @@ impl OtlpMapper {
 
         let parts = LineParts {
             out,
-            report,
+            report: &mut *report,
             scratch: &mut self.line_scratch,
             stable: self.config.stable_columns,
         };
@@ -151,13 +154,14 @@ impl OtlpMapper {
             || format!("span {}", hex_text(Some(&span_id))),
         );
         vals[1] = (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
-        writer.finish(&mut vals, &json, start, || {
+        let written = writer.finish(&mut vals, &json, start, || {
             format!(
                 "span {} of trace {}",
                 hex_text(Some(&span_id)),
                 hex_text(Some(&trace_id))
             )
         });
+        report.spans.record(written);
     }
 
     /// One event as a `logs` line. Returns false when the event was dropped (counted).

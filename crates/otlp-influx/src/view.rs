@@ -158,8 +158,29 @@ pub(crate) fn system_time_ns(t: SystemTime) -> i64 {
 }
 
 /// pdata timestamps are `uint64` cast to `int64` by the reference (so values above 2^63-1 wrap).
-fn proto_ns(t: u64) -> i64 {
+pub(crate) fn proto_ns(t: u64) -> i64 {
     t as i64
+}
+
+/// pdata `SpanKind.String()` of an OTLP span kind, `""` for unspecified or unknown.
+pub(crate) fn span_kind_name(kind: i32) -> &'static str {
+    match kind {
+        1 => "Internal",
+        2 => "Server",
+        3 => "Client",
+        4 => "Producer",
+        5 => "Consumer",
+        _ => "",
+    }
+}
+
+/// The status code of an OTLP status (unknown codes read as unset).
+pub(crate) fn status_code(code: i32) -> StatusCode {
+    match ProtoStatusCode::try_from(code) {
+        Ok(ProtoStatusCode::Ok) => StatusCode::Ok,
+        Ok(ProtoStatusCode::Error) => StatusCode::Error,
+        _ => StatusCode::Unset,
+    }
 }
 
 fn id<const N: usize>(bytes: &[u8]) -> [u8; N] {
@@ -323,14 +344,7 @@ impl SpanView for ProtoSpan {
         &self.name
     }
     fn kind(&self) -> &'static str {
-        match self.kind {
-            1 => "Internal",
-            2 => "Server",
-            3 => "Client",
-            4 => "Producer",
-            5 => "Consumer",
-            _ => "",
-        }
+        span_kind_name(self.kind)
     }
     fn start_ns(&self) -> i64 {
         proto_ns(self.start_time_unix_nano)
@@ -360,12 +374,7 @@ impl SpanView for ProtoSpan {
         let Some(status) = &self.status else {
             return (StatusCode::Unset, "");
         };
-        let code = match ProtoStatusCode::try_from(status.code) {
-            Ok(ProtoStatusCode::Ok) => StatusCode::Ok,
-            Ok(ProtoStatusCode::Error) => StatusCode::Error,
-            _ => StatusCode::Unset,
-        };
-        (code, &status.message)
+        (status_code(status.code), &status.message)
     }
 }
 
