@@ -6,9 +6,9 @@
 use std::sync::Mutex;
 
 use bytes::Bytes;
+use otlp_influx::decode::{DecodeError, Encoding, Signal};
 use otlp_influx::{ConfigError, DropReason, MappingConfig, MappingReport, OtlpMapper};
 
-use crate::decode::{self, Encoding, Signal};
 use crate::store::LineBatch;
 
 /// Mappers kept for reuse beyond this many are dropped (one per concurrent request is enough).
@@ -56,7 +56,7 @@ impl Ingestor {
         signal: Signal,
         encoding: Encoding,
         body: &[u8],
-    ) -> Result<Mapped, String> {
+    ) -> Result<Mapped, DecodeError> {
         let mut mapper = self.take();
         // Line protocol is about twice the size of the protobuf it comes from.
         let mut out = lineproto::Encoder::with_buffer(
@@ -64,10 +64,14 @@ impl Ingestor {
             self.config.encoder,
         );
         let mut report = MappingReport::new();
-        let counts =
-            decode::map_request(&mut mapper, signal, encoding, body, &mut out, &mut report);
+        let mapped = mapper.map_request(signal, encoding, body, &mut out, &mut report);
         self.put_back(mapper);
-        let counts = counts?;
+        mapped?;
+        let counts = match signal {
+            Signal::Traces => report.spans,
+            Signal::Logs => report.log_records,
+            Signal::Metrics => report.data_points,
+        };
         let line_ends = out.line_ends().to_vec();
         let lines = Bytes::from(out.take_buffer());
         Ok(Mapped {

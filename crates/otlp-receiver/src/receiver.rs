@@ -206,14 +206,17 @@ impl Receiver {
             return Err(self.refuse(transport, signal, self.over_budget()));
         }
         let mapped = if body.len() <= INLINE_MAPPING_MAX {
-            shared.ingestor_map(signal, encoding, &body)
+            shared
+                .ingestor_map(signal, encoding, &body)
+                .map_err(|err| err.to_string())
         } else {
             let receiver = self.clone();
             tokio::task::spawn_blocking(move || {
                 receiver.shared.ingestor_map(signal, encoding, &body)
             })
             .await
-            .unwrap_or_else(|err| Err(format!("the mapping task failed: {err}")))
+            .map_err(|err| format!("the mapping task failed: {err}"))
+            .and_then(|mapped| mapped.map_err(|err| err.to_string()))
         };
         let mapped = match mapped {
             Ok(mapped) => mapped,
@@ -302,7 +305,7 @@ impl Shared {
         signal: Signal,
         encoding: Encoding,
         body: &[u8],
-    ) -> Result<Mapped, String> {
+    ) -> Result<Mapped, otlp_influx::decode::DecodeError> {
         self.ingestor.map(signal, encoding, body)
     }
 }

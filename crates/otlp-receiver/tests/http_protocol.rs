@@ -508,3 +508,40 @@ async fn shutdown_finishes_requests_in_flight_and_refuses_new_ones() {
     assert!(shutdown.await.unwrap(), "finished within the timeout");
     assert_eq!(store.batches(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_non_finite_doubles_and_bad_items_cost_only_themselves() {
+    let store = MemoryStore::new();
+    let server = start(ReceiverConfig::default(), store.clone()).await;
+    // As the Python JSON exporter writes them: ids in hex, NaN as a string, one span whose
+    // start time is not a number.
+    let body = r#"{"resourceSpans":[{"resource":{"attributes":[
+        {"key":"service.name","value":{"stringValue":"py"}}]},
+      "scopeSpans":[{"spans":[
+        {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",
+         "name":"query","kind":3,"startTimeUnixNano":"1700000000000000000",
+         "endTimeUnixNano":"1700000000000500000",
+         "attributes":[{"key":"db.statement","value":{"stringValue":"SELECT 1"}},
+                       {"key":"ratio","value":{"doubleValue":"NaN"}}]},
+        {"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b175",
+         "name":"broken","startTimeUnixNano":{"not":"a number"}}]}]}]}"#;
+    let response = post(
+        &server.http_url("/v1/traces"),
+        "application/json",
+        None,
+        body.as_bytes().to_vec(),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let value: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(value["partialSuccess"]["rejectedSpans"], "1", "{value}");
+    let message = value["partialSuccess"]["errorMessage"].as_str().unwrap();
+    assert!(message.contains("ratio"), "{message}");
+    let lines = store.take();
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    assert!(
+        lines.contains("db.statement"),
+        "the good attribute is kept: {lines}"
+    );
+    assert!(server.shutdown().await);
+}
