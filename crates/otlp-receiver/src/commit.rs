@@ -30,7 +30,9 @@ use crate::store::{LineBatch, LineStore, StoreFuture, StoreOutcome};
 pub const WRITE_CONCURRENCY_DEFAULT: usize = 2;
 
 /// Lines written to the database through a [`datalayers_client::Client`], coalesced across
-/// concurrent requests (see the [module docs](self)).
+/// concurrent requests: requests that arrive while a write is in flight are sent together by the
+/// next free write slot, and each waits only for the write that holds its lines. Lines not
+/// delivered make their requests retry; lines the database refuses are counted as rejected.
 #[derive(Debug)]
 pub struct DatabaseStore {
     queue: mpsc::UnboundedSender<Pending>,

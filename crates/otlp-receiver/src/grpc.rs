@@ -31,7 +31,7 @@ pub const LOGS_SERVICE: &str = "opentelemetry.proto.collector.logs.v1.LogsServic
 pub const METRICS_SERVICE: &str = "opentelemetry.proto.collector.metrics.v1.MetricsService";
 
 impl Receiver {
-    /// The three OTLP/gRPC services, to serve (see [`crate::serve`]) or to add to an
+    /// The three OTLP/gRPC services, to serve (see [`bind`](crate::bind)) or to add to an
     /// application's own tonic server.
     pub fn grpc_routes(&self) -> Routes {
         Routes::new(TraceService(ExportService::new(self, Signal::Traces)))

@@ -25,7 +25,7 @@ const MESSAGES_PER_REPLY: usize = 3;
 
 /// An OTLP receiver: maps what the transports hand it and stores the lines through a
 /// [`LineStore`]. Cheap to clone; mount its services with [`Receiver::http_router`] and
-/// [`Receiver::grpc_routes`], or run both with [`crate::serve`].
+/// [`Receiver::grpc_routes`], or run both with [`bind`](crate::bind).
 #[derive(Debug, Clone)]
 pub struct Receiver {
     pub(crate) shared: Arc<Shared>,
