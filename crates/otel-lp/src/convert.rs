@@ -1,10 +1,13 @@
 //! `otel-lp convert`: OTLP (JSON or protobuf) in, line protocol out.
 //!
 //! Input is OTLP/JSON as the collector's file exporter writes it (one export request per line, or
-//! one request spanning the whole input, e.g. pretty-printed), or with `--format proto` one binary
-//! `Export{Trace,Logs,Metrics}ServiceRequest`. The signal is detected per request (the
-//! `resourceSpans` / `resourceLogs` / `resourceMetrics` key, or for protobuf the one message type
-//! that decodes and re-encodes to the same length), or forced with `--signal`.
+//! one request spanning the whole input, e.g. pretty-printed), or one binary
+//! `Export{Trace,Logs,Metrics}ServiceRequest`; without `--format` the content says which
+//! (`otlp_influx::Encoding::sniff`). The signal is detected per request (the `resourceSpans` /
+//! `resourceLogs` / `resourceMetrics` key, or for protobuf the one message type that reads it
+//! whole), or forced with `--signal`. Decoding and mapping are `OtlpMapper::map_request`, as in
+//! an OTLP receiver: `{}` is an empty request, `"NaN"` doubles parse, and an item that cannot
+//! be decoded costs only itself.
 //!
 //! Lines go to stdout as each request is mapped. Records the mapper has to drop are counted and
 //! reported on stderr by reason; the good lines are still written and the exit code stays 0.
@@ -16,11 +19,8 @@ use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 
 use lineproto::{Dialect, Encoder};
-use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
-use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+use otlp_influx::decode::{DecodeError, Encoding, protobuf_signal};
 use otlp_influx::{MappingConfig, MappingReport, OtlpMapper};
-use prost::Message;
 
 use crate::args::{EXIT_FAILURE, MappingArgs, usage_error};
 
@@ -39,7 +39,7 @@ pub(crate) struct ConvertArgs {
     #[arg(long, value_name = "FILE")]
     input: Option<String>,
 
-    /// Input encoding [default: json]
+    /// Input encoding [default: detected from the content]
     #[arg(long, value_enum)]
     format: Option<Format>,
 
@@ -59,7 +59,7 @@ pub(crate) fn run(args: ConvertArgs) -> ExitCode {
     };
     let options = Options {
         input: args.input,
-        format: args.format.unwrap_or(Format::Json),
+        format: args.format,
         signal: args.signal,
         config,
     };
@@ -83,11 +83,9 @@ pub(crate) fn run(args: ConvertArgs) -> ExitCode {
         out: BufWriter::new(io::stdout().lock()),
         malformed: 0,
     };
-    let written = match options.format {
-        Format::Json => converter.json(&input, options.signal),
-        Format::Proto => converter.proto(&input, options.signal),
-    }
-    .and_then(|()| converter.out.flush());
+    let written = converter
+        .input(&input, options.format, options.signal)
+        .and_then(|()| converter.out.flush());
     // A closed pipe (`| head`) is the reader's choice, not a failure.
     if let Err(err) = written
         && err.kind() != io::ErrorKind::BrokenPipe
@@ -140,6 +138,15 @@ impl Signal {
         }
     }
 
+    /// The signal as `otlp_influx` names it.
+    fn otlp(self) -> otlp_influx::Signal {
+        match self {
+            Self::Traces => otlp_influx::Signal::Traces,
+            Self::Logs => otlp_influx::Signal::Logs,
+            Self::Metrics => otlp_influx::Signal::Metrics,
+        }
+    }
+
     /// The top-level key of its OTLP/JSON request.
     fn json_key(self) -> &'static str {
         match self {
@@ -152,7 +159,8 @@ impl Signal {
 
 struct Options {
     input: Option<String>,
-    format: Format,
+    /// `None`: detected from the content.
+    format: Option<Format>,
     signal: Option<Signal>,
     config: MappingConfig,
 }
@@ -166,13 +174,6 @@ fn read_input(path: Option<&str>) -> io::Result<Vec<u8>> {
             Ok(input)
         }
     }
-}
-
-/// One decoded export request.
-enum Request {
-    Traces(ExportTraceServiceRequest),
-    Logs(ExportLogsServiceRequest),
-    Metrics(ExportMetricsServiceRequest),
 }
 
 /// Where a request came from, for error messages.
@@ -202,6 +203,24 @@ struct Converter<'m, W: Write> {
 }
 
 impl<W: Write> Converter<'_, W> {
+    /// The whole input, as `format`, or as its content says (`Encoding::sniff`; blank input has
+    /// no request).
+    fn input(
+        &mut self,
+        input: &[u8],
+        format: Option<Format>,
+        signal: Option<Signal>,
+    ) -> io::Result<()> {
+        let format = format.unwrap_or_else(|| match Encoding::sniff(input) {
+            Some(Encoding::Protobuf) if !input.trim_ascii().is_empty() => Format::Proto,
+            _ => Format::Json,
+        });
+        match format {
+            Format::Json => self.json(input, signal),
+            Format::Proto => self.proto(input, signal),
+        }
+    }
+
     /// OTLP/JSON: one request spanning the input (e.g. pretty-printed), or one request per line
     /// (JSON lines, as the collector's file exporter writes). Blank input has no request.
     fn json(&mut self, input: &[u8], signal: Option<Signal>) -> io::Result<()> {
@@ -210,57 +229,100 @@ impl<W: Write> Converter<'_, W> {
         };
         let one_per_line = first.1.len() < input.trim_ascii().len() && is_json_object(first.1);
         if !one_per_line {
-            match json_request(input, signal, true) {
+            match json_signal(input, signal, true) {
                 Err(_) if is_json_lines(input) => {}
-                request => return self.convert(Place::Input, request),
+                found => return self.map_json(Place::Input, input, found, true),
             }
         }
         for (number, line) in non_blank_lines(input) {
-            self.convert(Place::Line(number), json_request(line, signal, false))?;
+            let found = json_signal(line, signal, false);
+            self.map_json(Place::Line(number), line, found, false)?;
         }
         Ok(())
     }
 
-    /// One binary OTLP request.
-    fn proto(&mut self, input: &[u8], signal: Option<Signal>) -> io::Result<()> {
-        let request = match signal {
-            Some(signal) => decode_proto(input, signal)
-                .map_err(|e| format!("not an OTLP {} request: {e}", signal.name())),
-            None => Signal::ALL
-                .into_iter()
-                .find_map(|signal| {
-                    decode_proto(input, signal)
-                        .ok()
-                        .filter(|r| encoded_len(r) == input.len())
-                })
-                .ok_or_else(|| {
-                    "not an OTLP traces, logs or metrics request (use --signal to force one)"
-                        .to_owned()
-                }),
+    /// Maps one OTLP/JSON request of the `found` signal (`None`: an empty request).
+    fn map_json(
+        &mut self,
+        place: Place,
+        text: &[u8],
+        found: Result<Option<Signal>, String>,
+        with_line: bool,
+    ) -> io::Result<()> {
+        let decoded = match found {
+            Ok(Some(signal)) => self
+                .map(signal, Encoding::Json, text)
+                .map_err(|e| json_decode_error(&e, signal, with_line)),
+            Ok(None) => Ok(()),
+            Err(err) => Err(err),
         };
-        self.convert(Place::Input, request)
+        self.finish(place, decoded)
     }
 
-    /// Maps one request (or reports why there is none) and writes its lines.
-    fn convert(&mut self, place: Place, request: Result<Request, String>) -> io::Result<()> {
-        let request = match request {
-            Ok(request) => request,
-            Err(err) => {
-                eprintln!("otel-lp convert: {place}: {err}");
-                self.malformed += 1;
-                return Ok(());
-            }
+    /// One binary OTLP request.
+    fn proto(&mut self, input: &[u8], signal: Option<Signal>) -> io::Result<()> {
+        if input.is_empty() {
+            return Ok(());
+        }
+        let decoded = match signal {
+            Some(signal) => self
+                .map(signal, Encoding::Protobuf, input)
+                .map_err(|e| format!("not an OTLP {} request: {}", signal.name(), detail(&e))),
+            None => match protobuf_signal(input) {
+                Some(found) => {
+                    let signal = Signal::ALL
+                        .into_iter()
+                        .find(|s| s.otlp() == found)
+                        .unwrap_or(Signal::Traces);
+                    self.map(signal, Encoding::Protobuf, input)
+                        .map_err(|e| e.to_string())
+                }
+                None => Err(
+                    "not an OTLP traces, logs or metrics request (use --signal to force one)"
+                        .to_owned(),
+                ),
+            },
         };
+        self.finish(Place::Input, decoded)
+    }
+
+    /// Decodes and maps one request into the encoder.
+    fn map(&mut self, signal: Signal, encoding: Encoding, body: &[u8]) -> Result<(), DecodeError> {
         let (mapper, encoder, report) = (&mut *self.mapper, &mut self.encoder, &mut self.report);
-        match &request {
-            Request::Traces(r) => mapper.map_proto_traces(r, encoder, report),
-            Request::Logs(r) => mapper.map_proto_logs(r, encoder, report),
-            Request::Metrics(r) => mapper.map_proto_metrics(r, encoder, report),
+        mapper.map_request(signal.otlp(), encoding, body, encoder, report)
+    }
+
+    /// Writes the lines of a mapped request, or reports why there are none.
+    fn finish(&mut self, place: Place, decoded: Result<(), String>) -> io::Result<()> {
+        if let Err(err) = decoded {
+            eprintln!("otel-lp convert: {place}: {err}");
+            self.malformed += 1;
         }
         self.out.write_all(self.encoder.as_bytes())?;
         self.encoder.clear();
         Ok(())
     }
+}
+
+/// What a decoding error says, with where when known.
+fn detail(err: &DecodeError) -> String {
+    match err.path() {
+        Some(path) => format!("{} (in {path})", err.message()),
+        None => err.message().to_owned(),
+    }
+}
+
+/// A JSON decoding error as `invalid OTLP/JSON traces request at line L, column C: message`, or
+/// `at column C: message` for one line of JSON lines (whose number the caller reports), with
+/// the JSON path at the end when known.
+fn json_decode_error(err: &DecodeError, signal: Signal, with_line: bool) -> String {
+    let mut text = format!("invalid OTLP/JSON {} request", signal.name());
+    match err.line_column() {
+        Some((line, column)) if with_line => text += &format!(" at line {line}, column {column}"),
+        Some((_, column)) => text += &format!(" at column {column}"),
+        None => {}
+    }
+    text + ": " + &detail(err)
 }
 
 /// `serde_json`'s error as `at line L, column C: message`, or `at column C: message` for one line
@@ -283,45 +345,35 @@ fn is_json_lines(input: &[u8]) -> bool {
     non_blank_lines(input).any(|(_, line)| is_json_object(line))
 }
 
-/// Decodes one OTLP/JSON request: the signal is `--signal`, or the one top-level key among
+/// The signal of one OTLP/JSON request: `--signal`, or the one top-level key among
 /// `resourceSpans`/`resourceLogs`/`resourceMetrics` (found by a byte search, so the document is
-/// parsed once, straight into its type). `with_line`: report the error's line too.
-fn json_request(text: &[u8], signal: Option<Signal>, with_line: bool) -> Result<Request, String> {
-    let signal = match signal {
-        Some(signal) => signal,
-        None => {
-            let present: Vec<Signal> = Signal::ALL
-                .into_iter()
-                .filter(|s| has_json_key(text, s.json_key()))
-                .collect();
-            match present.as_slice() {
-                [signal] => *signal,
-                [] => {
-                    // Not an OTLP request: a syntax error says more than a missing key.
-                    serde_json::from_slice::<serde_json::Value>(text)
-                        .map_err(|e| format!("invalid JSON {}", json_error(&e, with_line)))?;
-                    return Err("no resourceSpans, resourceLogs or resourceMetrics key".to_owned());
-                }
-                _ => {
-                    return Err(
-                        "more than one of resourceSpans, resourceLogs, resourceMetrics".to_owned(),
-                    );
-                }
+/// parsed once, by the decoder). `None` for `{}`, an empty request of any signal.
+/// `with_line`: report a syntax error's line too.
+fn json_signal(
+    text: &[u8],
+    signal: Option<Signal>,
+    with_line: bool,
+) -> Result<Option<Signal>, String> {
+    if let Some(signal) = signal {
+        return Ok(Some(signal));
+    }
+    let present: Vec<Signal> = Signal::ALL
+        .into_iter()
+        .filter(|s| has_json_key(text, s.json_key()))
+        .collect();
+    match present.as_slice() {
+        [signal] => Ok(Some(*signal)),
+        [] => {
+            // Not an OTLP request: a syntax error says more than a missing key.
+            let value = serde_json::from_slice::<serde_json::Value>(text)
+                .map_err(|e| format!("invalid JSON {}", json_error(&e, with_line)))?;
+            if value.as_object().is_some_and(serde_json::Map::is_empty) {
+                return Ok(None);
             }
+            Err("no resourceSpans, resourceLogs or resourceMetrics key".to_owned())
         }
-    };
-    let invalid = |e: serde_json::Error| {
-        format!(
-            "invalid OTLP/JSON {} request {}",
-            signal.name(),
-            json_error(&e, with_line)
-        )
-    };
-    Ok(match signal {
-        Signal::Traces => Request::Traces(serde_json::from_slice(text).map_err(invalid)?),
-        Signal::Logs => Request::Logs(serde_json::from_slice(text).map_err(invalid)?),
-        Signal::Metrics => Request::Metrics(serde_json::from_slice(text).map_err(invalid)?),
-    })
+        _ => Err("more than one of resourceSpans, resourceLogs, resourceMetrics".to_owned()),
+    }
 }
 
 /// Whether `"key"` occurs as an object key (followed by `:`). A string *value* cannot be followed
@@ -346,22 +398,4 @@ fn non_blank_lines(input: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
 
 fn is_json_object(text: &[u8]) -> bool {
     serde_json::from_slice::<serde_json::Value>(text).is_ok_and(|v| v.is_object())
-}
-
-fn decode_proto(input: &[u8], signal: Signal) -> Result<Request, prost::DecodeError> {
-    Ok(match signal {
-        Signal::Traces => Request::Traces(ExportTraceServiceRequest::decode(input)?),
-        Signal::Logs => Request::Logs(ExportLogsServiceRequest::decode(input)?),
-        Signal::Metrics => Request::Metrics(ExportMetricsServiceRequest::decode(input)?),
-    })
-}
-
-/// Length of the request encoded again: equal to the input only for the type the input was made
-/// from, because decoding another type skips the fields it does not know.
-fn encoded_len(request: &Request) -> usize {
-    match request {
-        Request::Traces(r) => r.encoded_len(),
-        Request::Logs(r) => r.encoded_len(),
-        Request::Metrics(r) => r.encoded_len(),
-    }
 }

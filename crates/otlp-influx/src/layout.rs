@@ -298,18 +298,32 @@ impl<'l, 'a> JsonAttrs<'l, 'a> {
             })
     }
 
-    /// Whether there is anything to write.
-    pub(crate) fn is_empty(&self, slots: &[SlotState]) -> bool {
-        self.json_entries(slots).next().is_none()
+    /// The entries that are written: [`Self::json_entries`] without those holding NaN or
+    /// infinity, which have no JSON text (each costs only itself, see [`Self::non_finite_keys`]).
+    fn written_entries<'s>(
+        &'s self,
+        slots: &'s [SlotState],
+    ) -> impl Iterator<Item = (&'l LayoutEntry, &'a str, ValueView<'a>)> + 's {
+        let check = self.attrs.maybe_non_finite;
+        self.json_entries(slots)
+            .filter(move |(_, _, value)| !(check && value.has_non_finite()))
     }
 
-    /// The key of the first entry of the JSON that holds NaN or infinity, if any.
-    pub(crate) fn non_finite_key(&self, slots: &[SlotState]) -> Option<&'a str> {
-        if !self.attrs.maybe_non_finite {
-            return None;
-        }
+    /// Whether there is anything to write.
+    pub(crate) fn is_empty(&self, slots: &[SlotState]) -> bool {
+        self.written_entries(slots).next().is_none()
+    }
+
+    /// The keys of the JSON's entries that hold NaN or infinity (left out of the JSON), in key
+    /// order.
+    pub(crate) fn non_finite_keys<'s>(
+        &'s self,
+        slots: &'s [SlotState],
+    ) -> impl Iterator<Item = &'a str> + 's {
+        let check = self.attrs.maybe_non_finite;
         self.json_entries(slots)
-            .find(|(_, _, value)| value.has_non_finite())
+            .take_while(move |_| check)
+            .filter(|(_, _, value)| value.has_non_finite())
             .map(|(_, key, _)| key)
     }
 
@@ -322,7 +336,7 @@ impl<'l, 'a> JsonAttrs<'l, 'a> {
     ) {
         let mut out = FieldJson { field, keys };
         let mut opening = 0;
-        for (entry, _, value) in self.json_entries(slots) {
+        for (entry, _, value) in self.written_entries(slots) {
             match value {
                 // Strings, the common case, without the general writer's dispatch.
                 ValueView::Str(text) => {
@@ -340,10 +354,10 @@ impl<'l, 'a> JsonAttrs<'l, 'a> {
         out.field.push_char('}');
     }
 
-    /// The keys of the entries that go into the JSON, in key order (for tests).
+    /// The keys of the entries that are written into the JSON, in key order (for tests).
     #[cfg(test)]
     fn keys(&self, slots: &[SlotState]) -> Vec<&'a str> {
-        self.json_entries(slots).map(|(_, key, _)| key).collect()
+        self.written_entries(slots).map(|(_, key, _)| key).collect()
     }
 
     /// The value of a layout entry (for tests).
@@ -486,11 +500,19 @@ mod tests {
         let json = JsonAttrs { layout, attrs: &a };
         // The NaN is a tag's value, not the JSON's.
         assert!(a.maybe_non_finite);
-        assert_eq!(json.non_finite_key(&[]), None);
-        let b = list(&[("k", ValueView::Double(f64::INFINITY))]);
+        assert_eq!(json.non_finite_keys(&[]).count(), 0);
+        assert_eq!(json.keys(&[]), ["k"]);
+        let b = list(&[
+            ("k", ValueView::Double(f64::INFINITY)),
+            ("a", ValueView::Str("kept")),
+            ("z", ValueView::Double(f64::NAN)),
+        ]);
         let layout = cache.layout(KeyRule::Own, &b, &[], &plan);
         let json = JsonAttrs { layout, attrs: &b };
-        assert_eq!(json.non_finite_key(&[]), Some("k"));
+        // Each non-finite entry is left out alone; the others are written.
+        assert_eq!(json.non_finite_keys(&[]).collect::<Vec<_>>(), ["k", "z"]);
+        assert_eq!(json.keys(&[]), ["a"]);
+        assert!(!json.is_empty(&[]));
     }
 
     #[test]

@@ -9,6 +9,9 @@
 //!   ([`OtlpMapper::map_sdk_logs`]), `ResourceMetrics` (see [`metrics`]).
 //! - **OTLP protobuf** requests (`opentelemetry-proto`), as an OTLP receiver decodes them
 //!   ([`OtlpMapper::map_proto_traces`], [`OtlpMapper::map_proto_logs`]).
+//! - **OTLP request bodies** as an OTLP receiver gets them, protobuf or OTLP/JSON (feature
+//!   `json`), decoded and mapped in one call that also counts the items received and rejected
+//!   for `partial_success` ([`OtlpMapper::map_request`], see [`decode`]).
 //!
 //! The schema is written once, against small view traits that both input kinds implement; the
 //! tests map the reference's fodder from both and require the same bytes.
@@ -119,11 +122,17 @@
 //!    reference leaves it out then).
 //! 4. **A log record without a timestamp is written at its observed time** (the reference writes
 //!    epoch 0; with neither, 0 it is).
-//! 5. **NaN/infinity in attributes** makes Go's JSON fail: as in the reference, the `attributes`
-//!    field is left out and the item's own attribute count is added to its
-//!    `dropped_attributes_count`; here it is also reported ([`DropReason::NonFiniteAttributes`]).
-//!    As a tag value a NaN double reads `NaN` (pdata >= 1.57). A log body holding NaN inside a
-//!    map or list is written as `""` and reported.
+//! 5. **NaN/infinity in an attribute costs that attribute only.** Go's `encoding/json` refuses
+//!    NaN and infinities; the reference then leaves out the item's whole `attributes` field
+//!    (every attribute: a `db.statement` beside a NaN is lost too) and adds the item's own
+//!    attribute count to `dropped_attributes_count`. Here the other attributes are written; the
+//!    attribute holding the NaN or infinity (also nested in a list or map) is left out of the
+//!    JSON, added to the item's `dropped_attributes_count` and reported with its key
+//!    ([`DropReason::NonFiniteAttributes`], one per attribute). It is left out rather than
+//!    written as a JSON string (`"NaN"`): a string would change the attribute's type for
+//!    whoever reads the JSON (a number column with text in it) and no longer be the double that
+//!    was sent. As a tag value a NaN double reads `NaN` (pdata >= 1.57). A log body holding NaN
+//!    inside a map or list is written as `""` and reported.
 //! 6. **A dimension value that cannot be a tag value** (a control character such as LF, a
 //!    trailing backslash, a backslash the dialect would misread) drops **only that tag**, not
 //!    the line: the value stays in the `attributes` JSON, so nothing is lost, and the drop is
@@ -164,6 +173,7 @@
 //! OTLP exporter does with the same spans.
 
 pub mod config;
+pub mod decode;
 mod layout;
 mod lines;
 mod logs;
@@ -176,7 +186,8 @@ pub mod value;
 mod view;
 
 pub use config::{ConfigError, MappingConfig, MetricsSchema};
-pub use report::{DropReason, MappingReport};
+pub use decode::{DecodeError, Encoding, Signal};
+pub use report::{DropReason, ItemCounts, MappingReport};
 pub use stable::{DEFAULT_PARTITIONS, DdlOptions, stable_columns_ddl};
 
 use opentelemetry::{Key, Value};

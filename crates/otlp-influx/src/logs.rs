@@ -49,7 +49,8 @@ impl OtlpMapper {
         self.return_attrs(attrs.list);
     }
 
-    fn map_log_record<'a>(
+    /// One log record; counts it in `report.log_records`.
+    pub(crate) fn map_log_record<'a>(
         &mut self,
         resource: &'a (impl AttrSource + ?Sized),
         scope: &'a (impl AttrSource + ?Sized),
@@ -105,7 +106,7 @@ impl OtlpMapper {
 
         let parts = LineParts {
             out,
-            report,
+            report: &mut *report,
             scratch: &mut self.line_scratch,
             stable: self.config.stable_columns,
         };
@@ -120,14 +121,14 @@ impl OtlpMapper {
         vals[0] = attributes_json(
             &json,
             &writer.scratch.slots,
-            record.attribute_count(),
             &mut dropped_attributes,
             writer.report,
             || "log record".into(),
         );
         vals[2] = (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
-        writer.finish(&mut vals, &json, timestamp, || {
+        let written = writer.finish(&mut vals, &json, timestamp, || {
             format!("log record at {timestamp}")
         });
+        report.log_records.record(written);
     }
 }

@@ -21,8 +21,9 @@ pub enum DropReason {
     /// A link with no trace state and no attributes has no field to write (counted in the
     /// span's `dropped_links_count`).
     EmptyLink,
-    /// An attribute held NaN or infinity, so the `attributes` JSON of that item was left out
-    /// (its own attribute count is added to `dropped_attributes_count`, as the reference does).
+    /// An attribute held NaN or infinity (also nested in a list or map), which has no JSON
+    /// text: that attribute was left out of its item's `attributes` JSON and added to its
+    /// `dropped_attributes_count`; the other attributes were written. One per attribute.
     NonFiniteAttributes,
     /// A dimension value cannot be a tag value (control byte such as LF, trailing or ambiguous
     /// backslash, no JSON form): the tag is left out (or written as the placeholder in
@@ -39,11 +40,19 @@ pub enum DropReason {
     InvalidHistogram,
     /// A metric kind the schema cannot express.
     UnsupportedMetric,
+    /// A span, log record or data point (or an event, link or exemplar of one) that could not
+    /// be decoded from the request (OTLP/JSON: a value of the wrong type, an id that is not
+    /// hex, an unknown enum name...): it alone is left out, the rest of the request is mapped.
+    UndecodableItem,
+    /// A value that could not be decoded where the rest of its item can still be written: an
+    /// attribute (left out of its item and added to its `dropped_attributes_count`), or a
+    /// resource or scope field the lines do not need.
+    UndecodableValue,
 }
 
 impl DropReason {
     /// Every reason, in report order.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 15] = [
         Self::LineRejected,
         Self::SpanWithoutTraceId,
         Self::SpanWithoutSpanId,
@@ -57,6 +66,8 @@ impl DropReason {
         Self::EmptyPoint,
         Self::InvalidHistogram,
         Self::UnsupportedMetric,
+        Self::UndecodableItem,
+        Self::UndecodableValue,
     ];
 
     /// A short stable name, e.g. `span_without_trace_id` (used by `Display` and metrics labels).
@@ -75,6 +86,8 @@ impl DropReason {
             Self::EmptyPoint => "empty_point",
             Self::InvalidHistogram => "invalid_histogram",
             Self::UnsupportedMetric => "unsupported_metric",
+            Self::UndecodableItem => "undecodable_item",
+            Self::UndecodableValue => "undecodable_value",
         }
     }
 
@@ -92,6 +105,33 @@ impl fmt::Display for DropReason {
 /// How many messages a report keeps (the counters count everything).
 pub const MAX_MESSAGES: usize = 8;
 
+/// How many items (spans, log records or metric data points) mapping calls received, and how
+/// many of them they rejected: wrote nothing for. An item that lost a part (an attribute, a
+/// tag, an event) but was written is not rejected. This is what an OTLP receiver reports as
+/// `partial_success.rejected_spans` / `rejected_log_records` / `rejected_data_points`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ItemCounts {
+    /// Items received, including those that could not be decoded.
+    pub received: u64,
+    /// Items rejected: a span whose `spans` line was not written (it had no ids, could not be
+    /// decoded, or the encoder refused its line), a log record whose line was not written, a
+    /// data point that wrote no line at all.
+    pub rejected: u64,
+}
+
+impl ItemCounts {
+    /// Counts one item received, rejected unless `written`.
+    pub fn record(&mut self, written: bool) {
+        self.received += 1;
+        self.rejected += u64::from(!written);
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.received += other.received;
+        self.rejected += other.rejected;
+    }
+}
+
 /// Counts of what mapping calls wrote and dropped. Reuse one across calls and [`clear`] it, or
 /// [`merge`] several. Messages are kept for the first [`MAX_MESSAGES`] drops only, and are only
 /// formatted then, so a steady stream of drops costs no allocation.
@@ -106,6 +146,12 @@ pub struct MappingReport {
     /// (metric names such as `http/server:requests`). Not a drop: the line was written, with
     /// the new name.
     pub renamed_measurements: u64,
+    /// Spans received and rejected.
+    pub spans: ItemCounts,
+    /// Log records received and rejected.
+    pub log_records: ItemCounts,
+    /// Metric data points received and rejected (exemplars are not data points).
+    pub data_points: ItemCounts,
     dropped: [u64; DropReason::ALL.len()],
     messages: Vec<String>,
 }
@@ -164,10 +210,29 @@ impl MappingReport {
         &self.messages
     }
 
+    /// The first messages joined into one line (`reason: detail; reason: detail`), with the
+    /// number of drops not shown; `None` when nothing was dropped. Meant for an OTLP receiver's
+    /// `partial_success.error_message`.
+    pub fn error_message(&self) -> Option<String> {
+        if self.is_clean() {
+            return None;
+        }
+        let mut text = self.messages.join("; ");
+        let more = self.dropped() - self.messages.len() as u64;
+        if more > 0 {
+            use fmt::Write as _;
+            let _ = write!(text, " (and {more} more)");
+        }
+        Some(text)
+    }
+
     /// Adds `other`'s counts (and as many of its messages as fit).
     pub fn merge(&mut self, other: &Self) {
         self.lines += other.lines;
         self.renamed_measurements += other.renamed_measurements;
+        self.spans.merge(other.spans);
+        self.log_records.merge(other.log_records);
+        self.data_points.merge(other.data_points);
         for (mine, theirs) in self.dropped.iter_mut().zip(other.dropped) {
             *mine += theirs;
         }
@@ -180,6 +245,9 @@ impl MappingReport {
     pub fn clear(&mut self) {
         self.lines = 0;
         self.renamed_measurements = 0;
+        self.spans = ItemCounts::default();
+        self.log_records = ItemCounts::default();
+        self.data_points = ItemCounts::default();
         self.dropped = Default::default();
         self.messages.clear();
     }
@@ -257,6 +325,44 @@ mod tests {
         );
         a.clear();
         assert_eq!(a.renamed_measurements, 0);
+    }
+
+    #[test]
+    fn item_counts_merge_clear_and_an_error_message_sums_up() {
+        let mut a = MappingReport::new();
+        a.spans.record(true);
+        a.spans.record(false);
+        a.data_points.record(false);
+        assert_eq!(a.error_message(), None, "no drop recorded");
+        a.record_drop(DropReason::UndecodableItem, || "spans[1]: bad".into());
+        let mut b = a.clone();
+        b.log_records.record(true);
+        a.merge(&b);
+        assert_eq!(
+            a.spans,
+            ItemCounts {
+                received: 4,
+                rejected: 2
+            }
+        );
+        assert_eq!(
+            a.log_records,
+            ItemCounts {
+                received: 1,
+                rejected: 0
+            }
+        );
+        assert_eq!(a.data_points.rejected, 2);
+        assert_eq!(
+            a.error_message().unwrap(),
+            "undecodable_item: spans[1]: bad; undecodable_item: spans[1]: bad"
+        );
+        for _ in 0..MAX_MESSAGES {
+            a.record_drop(DropReason::EmptyPoint, || "x".into());
+        }
+        assert!(a.error_message().unwrap().ends_with(" (and 2 more)"));
+        a.clear();
+        assert_eq!(a, MappingReport::new());
     }
 
     #[test]

@@ -56,7 +56,9 @@ impl OtlpMapper {
         self.return_attrs(attrs.list);
     }
 
-    fn map_span<'a, S: SpanView>(
+    /// One span with its events and links; counts it in `report.spans` (rejected when its
+    /// `spans` line is not written).
+    pub(crate) fn map_span<'a, S: SpanView>(
         &mut self,
         resource: &'a (impl AttrSource + ?Sized),
         scope: &'a (impl AttrSource + ?Sized),
@@ -76,6 +78,7 @@ impl OtlpMapper {
             report.record_drop(reason, || {
                 format!("span {:?} has no {which} id", span.name())
             });
+            report.spans.record(false);
             return;
         }
         let ids = LineIds {
@@ -131,7 +134,7 @@ impl OtlpMapper {
 
         let parts = LineParts {
             out,
-            report,
+            report: &mut *report,
             scratch: &mut self.line_scratch,
             stable: self.config.stable_columns,
         };
@@ -146,19 +149,19 @@ impl OtlpMapper {
         vals[0] = attributes_json(
             &json,
             &writer.scratch.slots,
-            span.attribute_count(),
             &mut dropped_attributes,
             writer.report,
             || format!("span {}", hex_text(Some(&span_id))),
         );
         vals[1] = (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
-        writer.finish(&mut vals, &json, start, || {
+        let written = writer.finish(&mut vals, &json, start, || {
             format!(
                 "span {} of trace {}",
                 hex_text(Some(&span_id)),
                 hex_text(Some(&trace_id))
             )
         });
+        report.spans.record(written);
     }
 
     /// One event as a `logs` line. Returns false when the event was dropped (counted).
@@ -181,14 +184,9 @@ impl OtlpMapper {
             attrs,
         };
         let mut dropped_attributes = u64::from(event.dropped_attributes_count());
-        let attributes = attributes_json(
-            &json,
-            &[],
-            event.attribute_count(),
-            &mut dropped_attributes,
-            report,
-            || format!("event {:?} of span {}", event.name(), hex_text(ids.span_id)),
-        );
+        let attributes = attributes_json(&json, &[], &mut dropped_attributes, report, || {
+            format!("event {:?} of span {}", event.name(), hex_text(ids.span_id))
+        });
         let mut vals = [None; schema::LOG_FIELDS.len()];
         vals[0] = attributes;
         vals[2] = (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
@@ -263,14 +261,9 @@ impl OtlpMapper {
             attrs,
         };
         let mut dropped_attributes = u64::from(link.dropped_attributes_count());
-        let attributes = attributes_json(
-            &json,
-            &[],
-            link.attribute_count(),
-            &mut dropped_attributes,
-            report,
-            || format!("link of span {}", hex_text(span_ids.span_id)),
-        );
+        let attributes = attributes_json(&json, &[], &mut dropped_attributes, report, || {
+            format!("link of span {}", hex_text(span_ids.span_id))
+        });
         let trace_state = link.trace_state();
         let mut vals = [
             attributes,
@@ -300,23 +293,24 @@ impl OtlpMapper {
 }
 
 /// The `attributes` field of the JSON entries (`slots`: the line's tag slots, whose invalid
-/// dimensions go into the JSON): `None` when there are none, or when a value is NaN/infinite
-/// (then, as the reference, the item's own attribute count is added to its dropped count, and
-/// the loss is reported).
+/// dimensions go into the JSON): `None` when there is nothing to write. An attribute holding
+/// NaN or infinity has no JSON text: it alone is left out, added to the item's dropped count
+/// and reported (the reference drops the whole field then).
 pub(crate) fn attributes_json(
     json: &JsonAttrs<'_, '_>,
     slots: &[SlotState],
-    own_attribute_count: usize,
     dropped_attributes: &mut u64,
     report: &mut MappingReport,
-    what: impl FnOnce() -> String,
+    what: impl Fn() -> String,
 ) -> Option<Val<'static>> {
-    if let Some(key) = json.non_finite_key(slots) {
-        *dropped_attributes += own_attribute_count as u64;
+    for key in json.non_finite_keys(slots) {
+        *dropped_attributes += 1;
         report.record_drop(DropReason::NonFiniteAttributes, || {
-            format!("{}: attribute {key:?} is NaN or infinite", what())
+            format!(
+                "{}: attribute {key:?} is NaN or infinite (left out of the attributes JSON)",
+                what()
+            )
         });
-        return None;
     }
     (!json.is_empty(slots)).then_some(Val::Json)
 }

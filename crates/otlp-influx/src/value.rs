@@ -446,9 +446,13 @@ pub enum ValueView<'a> {
     Map(MapView<'a>),
 }
 
-/// A list of values from one of the supported sources.
+/// A list of values from one of the supported sources (see [`ValueView::Array`]).
 #[derive(Debug, Clone, Copy)]
-pub enum ArrayView<'a> {
+pub struct ArrayView<'a>(ArrayRepr<'a>);
+
+/// Where the elements of an [`ArrayView`] live.
+#[derive(Debug, Clone, Copy)]
+enum ArrayRepr<'a> {
     /// SDK `Array::Bool`.
     Bool(&'a [bool]),
     /// SDK `Array::I64`.
@@ -461,18 +465,29 @@ pub enum ArrayView<'a> {
     SdkAny(&'a [SdkAnyValue]),
     /// OTLP `ArrayValue`.
     Proto(&'a [ProtoAnyValue]),
+    /// An OTLP/JSON `arrayValue`.
+    #[cfg(feature = "json")]
+    Json(&'a [crate::decode::json::AnyValue<'a>]),
 }
 
 impl<'a> ArrayView<'a> {
+    /// An OTLP/JSON `arrayValue`.
+    #[cfg(feature = "json")]
+    pub(crate) fn json(values: &'a [crate::decode::json::AnyValue<'a>]) -> Self {
+        Self(ArrayRepr::Json(values))
+    }
+
     /// Number of elements.
     pub fn len(&self) -> usize {
-        match self {
-            Self::Bool(v) => v.len(),
-            Self::Int(v) => v.len(),
-            Self::Double(v) => v.len(),
-            Self::Str(v) => v.len(),
-            Self::SdkAny(v) => v.len(),
-            Self::Proto(v) => v.len(),
+        match self.0 {
+            ArrayRepr::Bool(v) => v.len(),
+            ArrayRepr::Int(v) => v.len(),
+            ArrayRepr::Double(v) => v.len(),
+            ArrayRepr::Str(v) => v.len(),
+            ArrayRepr::SdkAny(v) => v.len(),
+            ArrayRepr::Proto(v) => v.len(),
+            #[cfg(feature = "json")]
+            ArrayRepr::Json(v) => v.len(),
         }
     }
 
@@ -483,13 +498,15 @@ impl<'a> ArrayView<'a> {
 
     /// The element at `index` (panics when out of bounds, like slice indexing).
     pub fn get(&self, index: usize) -> ValueView<'a> {
-        match self {
-            Self::Bool(v) => ValueView::Bool(v[index]),
-            Self::Int(v) => ValueView::Int(v[index]),
-            Self::Double(v) => ValueView::Double(v[index]),
-            Self::Str(v) => ValueView::Str(v[index].as_str()),
-            Self::SdkAny(v) => v[index].view(),
-            Self::Proto(v) => v[index].view(),
+        match self.0 {
+            ArrayRepr::Bool(v) => ValueView::Bool(v[index]),
+            ArrayRepr::Int(v) => ValueView::Int(v[index]),
+            ArrayRepr::Double(v) => ValueView::Double(v[index]),
+            ArrayRepr::Str(v) => ValueView::Str(v[index].as_str()),
+            ArrayRepr::SdkAny(v) => v[index].view(),
+            ArrayRepr::Proto(v) => v[index].view(),
+            #[cfg(feature = "json")]
+            ArrayRepr::Json(v) => v[index].view(),
         }
     }
 
@@ -497,23 +514,47 @@ impl<'a> ArrayView<'a> {
     pub fn iter(&self) -> impl Iterator<Item = ValueView<'a>> + '_ {
         (0..self.len()).map(|i| self.get(i))
     }
+
+    /// Whether a double in the list, or nested in it, is NaN or infinite.
+    fn has_non_finite(&self) -> bool {
+        match self.0 {
+            ArrayRepr::Double(v) => v.iter().any(|f| !f.is_finite()),
+            ArrayRepr::Bool(_) | ArrayRepr::Int(_) | ArrayRepr::Str(_) => false,
+            _ => self.iter().any(|v| v.has_non_finite()),
+        }
+    }
 }
 
-/// A map of values from one of the supported sources.
+/// A map of values from one of the supported sources (see [`ValueView::Map`]).
 #[derive(Debug, Clone, Copy)]
-pub enum MapView<'a> {
+pub struct MapView<'a>(MapRepr<'a>);
+
+/// Where the entries of a [`MapView`] live.
+#[derive(Debug, Clone, Copy)]
+enum MapRepr<'a> {
     /// SDK logs `AnyValue::Map` (unordered).
     SdkAny(&'a HashMap<Key, SdkAnyValue>),
     /// OTLP `KeyValueList` (ordered; a repeated key: the last one wins, as in pdata `AsRaw`).
     Proto(&'a [ProtoKeyValue]),
+    /// An OTLP/JSON `kvlistValue` (ordered, like `Proto`).
+    #[cfg(feature = "json")]
+    Json(&'a [crate::decode::json::KeyValue<'a>]),
 }
 
 impl<'a> MapView<'a> {
+    /// An OTLP/JSON `kvlistValue`.
+    #[cfg(feature = "json")]
+    pub(crate) fn json(entries: &'a [crate::decode::json::KeyValue<'a>]) -> Self {
+        Self(MapRepr::Json(entries))
+    }
+
     /// Number of entries (duplicates included).
     pub fn len(&self) -> usize {
-        match self {
-            Self::SdkAny(m) => m.len(),
-            Self::Proto(kvs) => kvs.len(),
+        match self.0 {
+            MapRepr::SdkAny(m) => m.len(),
+            MapRepr::Proto(kvs) => kvs.len(),
+            #[cfg(feature = "json")]
+            MapRepr::Json(kvs) => kvs.len(),
         }
     }
 
@@ -533,36 +574,54 @@ impl<'a> MapView<'a> {
 
     /// Whether entry `index` (with `key`) is replaced by a later entry of the same key.
     fn is_shadowed(&self, index: usize, key: &str) -> bool {
-        match self {
-            Self::SdkAny(_) => false,
-            Self::Proto(kvs) => kvs[index + 1..].iter().any(|kv| kv.key == key),
+        match self.0 {
+            MapRepr::SdkAny(_) => false,
+            _ => self.iter().skip(index + 1).any(|(k, _)| k == key),
+        }
+    }
+
+    /// Whether the keys are in strictly ascending order (sorted, no duplicate): such a map is
+    /// written as it is.
+    fn is_sorted_unique(&self) -> bool {
+        match self.0 {
+            MapRepr::SdkAny(map) => map.len() <= 1,
+            MapRepr::Proto(kvs) => kvs.windows(2).all(|w| w[0].key < w[1].key),
+            #[cfg(feature = "json")]
+            MapRepr::Json(kvs) => kvs.windows(2).all(|w| w[0].key < w[1].key),
         }
     }
 
     /// The entries, in source order.
     pub fn iter(&self) -> MapIter<'a> {
-        match *self {
-            Self::SdkAny(m) => MapIter::SdkAny(m.iter()),
-            Self::Proto(kvs) => MapIter::Proto(kvs.iter()),
-        }
+        MapIter(match self.0 {
+            MapRepr::SdkAny(m) => MapIterRepr::SdkAny(m.iter()),
+            MapRepr::Proto(kvs) => MapIterRepr::Proto(kvs.iter()),
+            #[cfg(feature = "json")]
+            MapRepr::Json(kvs) => MapIterRepr::Json(kvs.iter()),
+        })
     }
 }
 
 /// Iterator over the entries of a [`MapView`].
 #[derive(Debug)]
-pub enum MapIter<'a> {
-    /// Over an SDK map.
+pub struct MapIter<'a>(MapIterRepr<'a>);
+
+#[derive(Debug)]
+enum MapIterRepr<'a> {
     SdkAny(std::collections::hash_map::Iter<'a, Key, SdkAnyValue>),
-    /// Over an OTLP key-value list.
     Proto(std::slice::Iter<'a, ProtoKeyValue>),
+    #[cfg(feature = "json")]
+    Json(std::slice::Iter<'a, crate::decode::json::KeyValue<'a>>),
 }
 
 impl<'a> Iterator for MapIter<'a> {
     type Item = (&'a str, ValueView<'a>);
     fn next(&mut self) -> Option<Self::Item> {
-        match self {
-            Self::SdkAny(it) => it.next().map(|(k, v)| (k.as_str(), v.view())),
-            Self::Proto(it) => it.next().map(|kv| (kv.key.as_str(), kv.value.view())),
+        match &mut self.0 {
+            MapIterRepr::SdkAny(it) => it.next().map(|(k, v)| (k.as_str(), v.view())),
+            MapIterRepr::Proto(it) => it.next().map(|kv| (kv.key.as_str(), kv.value.view())),
+            #[cfg(feature = "json")]
+            MapIterRepr::Json(it) => it.next().map(|kv| (&*kv.key, kv.value.view())),
         }
     }
 }
@@ -591,10 +650,10 @@ impl AttributeValue for Value {
             Self::I64(i) => ValueView::Int(*i),
             Self::F64(f) => ValueView::Double(*f),
             Self::String(s) => ValueView::Str(s.as_str()),
-            Self::Array(Array::Bool(v)) => ValueView::Array(ArrayView::Bool(v)),
-            Self::Array(Array::I64(v)) => ValueView::Array(ArrayView::Int(v)),
-            Self::Array(Array::F64(v)) => ValueView::Array(ArrayView::Double(v)),
-            Self::Array(Array::String(v)) => ValueView::Array(ArrayView::Str(v)),
+            Self::Array(Array::Bool(v)) => ValueView::Array(ArrayView(ArrayRepr::Bool(v))),
+            Self::Array(Array::I64(v)) => ValueView::Array(ArrayView(ArrayRepr::Int(v))),
+            Self::Array(Array::F64(v)) => ValueView::Array(ArrayView(ArrayRepr::Double(v))),
+            Self::Array(Array::String(v)) => ValueView::Array(ArrayView(ArrayRepr::Str(v))),
             // Both enums are `#[non_exhaustive]`: a future variant is seen as "no value"
             // rather than a panic.
             _ => ValueView::Empty,
@@ -610,8 +669,8 @@ impl AttributeValue for SdkAnyValue {
             Self::String(s) => ValueView::Str(s.as_str()),
             Self::Boolean(b) => ValueView::Bool(*b),
             Self::Bytes(b) => ValueView::Bytes(b),
-            Self::ListAny(l) => ValueView::Array(ArrayView::SdkAny(l)),
-            Self::Map(m) => ValueView::Map(MapView::SdkAny(m)),
+            Self::ListAny(l) => ValueView::Array(ArrayView(ArrayRepr::SdkAny(l))),
+            Self::Map(m) => ValueView::Map(MapView(MapRepr::SdkAny(m))),
             _ => ValueView::Empty,
         }
     }
@@ -625,8 +684,10 @@ impl AttributeValue for ProtoAnyValue {
             Some(ProtoValue::BoolValue(b)) => ValueView::Bool(*b),
             Some(ProtoValue::IntValue(i)) => ValueView::Int(*i),
             Some(ProtoValue::DoubleValue(f)) => ValueView::Double(*f),
-            Some(ProtoValue::ArrayValue(a)) => ValueView::Array(ArrayView::Proto(&a.values)),
-            Some(ProtoValue::KvlistValue(m)) => ValueView::Map(MapView::Proto(&m.values)),
+            Some(ProtoValue::ArrayValue(a)) => {
+                ValueView::Array(ArrayView(ArrayRepr::Proto(&a.values)))
+            }
+            Some(ProtoValue::KvlistValue(m)) => ValueView::Map(MapView(MapRepr::Proto(&m.values))),
             Some(ProtoValue::BytesValue(b)) => ValueView::Bytes(b),
             // A string-table index only means something inside a profiles dictionary.
             Some(ProtoValue::StringValueStrindex(_)) => ValueView::Empty,
@@ -678,10 +739,7 @@ impl<'a> ValueView<'a> {
 
     fn nested_has_non_finite(&self) -> bool {
         match *self {
-            Self::Array(ArrayView::Double(v)) => v.iter().any(|f| !f.is_finite()),
-            Self::Array(a @ (ArrayView::SdkAny(_) | ArrayView::Proto(_))) => {
-                a.iter().any(|v| v.has_non_finite())
-            }
+            Self::Array(a) => a.has_non_finite(),
             // Only what is written counts: a NaN under a key repeated later never reaches Go.
             Self::Map(m) => m
                 .iter()
@@ -854,11 +912,7 @@ pub(crate) fn write_json_unchecked(v: ValueView<'_>, out: &mut impl JsonSink) {
 /// list that is already sorted is written without any scratch, otherwise the keys are sorted in
 /// a small temporary vector (the SDK span path never has nested maps).
 fn write_json_map(m: MapView<'_>, out: &mut impl JsonSink) {
-    let sorted_unique = match m {
-        MapView::Proto(kvs) => kvs.windows(2).all(|w| w[0].key < w[1].key),
-        MapView::SdkAny(map) => map.len() <= 1,
-    };
-    if sorted_unique {
+    if m.is_sorted_unique() {
         write_json_object_unchecked(m.iter(), out);
         return;
     }

@@ -108,7 +108,6 @@ pub(crate) trait SpanView {
     fn start_ns(&self) -> i64;
     fn end_ns(&self) -> i64;
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>>;
-    fn attribute_count(&self) -> usize;
     fn dropped_attributes_count(&self) -> u32;
     fn events(&self) -> &[Self::Event];
     fn dropped_events_count(&self) -> u32;
@@ -122,7 +121,6 @@ pub(crate) trait EventView {
     fn name(&self) -> &str;
     fn time_ns(&self) -> i64;
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>>;
-    fn attribute_count(&self) -> usize;
     fn dropped_attributes_count(&self) -> u32;
 }
 
@@ -132,7 +130,6 @@ pub(crate) trait LinkView {
     fn span_id(&self) -> [u8; 8];
     fn trace_state(&self) -> Cow<'_, str>;
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>>;
-    fn attribute_count(&self) -> usize;
     fn dropped_attributes_count(&self) -> u32;
 }
 
@@ -149,7 +146,6 @@ pub(crate) trait LogRecordView {
     fn severity_text(&self) -> &str;
     fn body(&self) -> ValueView<'_>;
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>>;
-    fn attribute_count(&self) -> usize;
     fn dropped_attributes_count(&self) -> u32;
 }
 
@@ -162,8 +158,29 @@ pub(crate) fn system_time_ns(t: SystemTime) -> i64 {
 }
 
 /// pdata timestamps are `uint64` cast to `int64` by the reference (so values above 2^63-1 wrap).
-fn proto_ns(t: u64) -> i64 {
+pub(crate) fn proto_ns(t: u64) -> i64 {
     t as i64
+}
+
+/// pdata `SpanKind.String()` of an OTLP span kind, `""` for unspecified or unknown.
+pub(crate) fn span_kind_name(kind: i32) -> &'static str {
+    match kind {
+        1 => "Internal",
+        2 => "Server",
+        3 => "Client",
+        4 => "Producer",
+        5 => "Consumer",
+        _ => "",
+    }
+}
+
+/// The status code of an OTLP status (unknown codes read as unset).
+pub(crate) fn status_code(code: i32) -> StatusCode {
+    match ProtoStatusCode::try_from(code) {
+        Ok(ProtoStatusCode::Ok) => StatusCode::Ok,
+        Ok(ProtoStatusCode::Error) => StatusCode::Error,
+        _ => StatusCode::Unset,
+    }
 }
 
 fn id<const N: usize>(bytes: &[u8]) -> [u8; N] {
@@ -216,9 +233,6 @@ impl SpanView for SpanData {
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>> {
         sdk_attrs(&self.attributes)
     }
-    fn attribute_count(&self) -> usize {
-        self.attributes.len()
-    }
     fn dropped_attributes_count(&self) -> u32 {
         self.dropped_attributes_count
     }
@@ -253,9 +267,6 @@ impl EventView for Event {
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>> {
         sdk_attrs(&self.attributes)
     }
-    fn attribute_count(&self) -> usize {
-        self.attributes.len()
-    }
     fn dropped_attributes_count(&self) -> u32 {
         self.dropped_attributes_count
     }
@@ -273,9 +284,6 @@ impl LinkView for Link {
     }
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>> {
         sdk_attrs(&self.attributes)
-    }
-    fn attribute_count(&self) -> usize {
-        self.attributes.len()
     }
     fn dropped_attributes_count(&self) -> u32 {
         self.dropped_attributes_count
@@ -308,9 +316,6 @@ impl LogRecordView for SdkLogRecord {
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>> {
         self.attributes_iter().map(|(k, v)| (k.as_str(), v.view()))
     }
-    fn attribute_count(&self) -> usize {
-        self.attributes_iter().count()
-    }
     fn dropped_attributes_count(&self) -> u32 {
         // The SDK record does not expose a dropped count.
         0
@@ -339,14 +344,7 @@ impl SpanView for ProtoSpan {
         &self.name
     }
     fn kind(&self) -> &'static str {
-        match self.kind {
-            1 => "Internal",
-            2 => "Server",
-            3 => "Client",
-            4 => "Producer",
-            5 => "Consumer",
-            _ => "",
-        }
+        span_kind_name(self.kind)
     }
     fn start_ns(&self) -> i64 {
         proto_ns(self.start_time_unix_nano)
@@ -356,9 +354,6 @@ impl SpanView for ProtoSpan {
     }
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>> {
         proto_attrs(&self.attributes)
-    }
-    fn attribute_count(&self) -> usize {
-        self.attributes.len()
     }
     fn dropped_attributes_count(&self) -> u32 {
         self.dropped_attributes_count
@@ -379,12 +374,7 @@ impl SpanView for ProtoSpan {
         let Some(status) = &self.status else {
             return (StatusCode::Unset, "");
         };
-        let code = match ProtoStatusCode::try_from(status.code) {
-            Ok(ProtoStatusCode::Ok) => StatusCode::Ok,
-            Ok(ProtoStatusCode::Error) => StatusCode::Error,
-            _ => StatusCode::Unset,
-        };
-        (code, &status.message)
+        (status_code(status.code), &status.message)
     }
 }
 
@@ -397,9 +387,6 @@ impl EventView for ProtoEvent {
     }
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>> {
         proto_attrs(&self.attributes)
-    }
-    fn attribute_count(&self) -> usize {
-        self.attributes.len()
     }
     fn dropped_attributes_count(&self) -> u32 {
         self.dropped_attributes_count
@@ -418,9 +405,6 @@ impl LinkView for ProtoLink {
     }
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>> {
         proto_attrs(&self.attributes)
-    }
-    fn attribute_count(&self) -> usize {
-        self.attributes.len()
     }
     fn dropped_attributes_count(&self) -> u32 {
         self.dropped_attributes_count
@@ -451,9 +435,6 @@ impl LogRecordView for ProtoLogRecord {
     }
     fn attributes(&self) -> impl Iterator<Item = Attr<'_>> {
         proto_attrs(&self.attributes)
-    }
-    fn attribute_count(&self) -> usize {
-        self.attributes.len()
     }
     fn dropped_attributes_count(&self) -> u32 {
         self.dropped_attributes_count

@@ -198,7 +198,7 @@ fn an_event_keeps_its_dropped_attributes_count_even_without_attributes() {
 }
 
 #[test]
-fn non_finite_attributes_omit_the_json_and_count_like_the_reference() {
+fn a_non_finite_attribute_costs_only_itself() {
     let mut span = simple_span(1);
     span.attributes = vec![
         pkv("ok", PValue::IntValue(1)),
@@ -214,9 +214,59 @@ fn non_finite_attributes_omit_the_json_and_count_like_the_reference() {
     span.dropped_attributes_count = 1;
     let (lines, report) = map_traces(config(Dialect::InfluxDbV2), &proto_request(vec![span]));
     assert_eq!(report.count(DropReason::NonFiniteAttributes), 1);
-    assert!(!lines.contains("attributes="), "{lines}");
-    // 1 dropped by the source + the span's own 2 attributes.
-    assert!(lines.contains("dropped_attributes_count=3u,"), "{lines}");
+    assert!(
+        report.messages()[0].contains("attribute \"ratios\" is NaN or infinite"),
+        "{:?}",
+        report.messages()
+    );
+    // The reference drops the whole field (and counts 1 + the span's own 2 attributes); here
+    // the finite attribute stays, and only the bad one is counted.
+    assert!(lines.contains(r#"attributes="{\"ok\":1}""#), "{lines}");
+    assert!(lines.contains("dropped_attributes_count=2u,"), "{lines}");
+
+    // What the Python SDK sends: NaN and infinities beside a statement, in a span, an event, a
+    // link and a log record.
+    let statement = || pkv("db.statement", PValue::StringValue("SELECT 1".into()));
+    let mut span = simple_span(2);
+    span.attributes = vec![
+        statement(),
+        pkv("nan", PValue::DoubleValue(f64::NAN)),
+        pkv("inf", PValue::DoubleValue(f64::INFINITY)),
+        pkv("-inf", PValue::DoubleValue(f64::NEG_INFINITY)),
+    ];
+    span.events = vec![span::Event {
+        name: "e".into(),
+        time_unix_nano: 11,
+        attributes: span.attributes.clone(),
+        ..Default::default()
+    }];
+    span.links = vec![span::Link {
+        trace_id: trace_id(7, 7).to_vec(),
+        span_id: span_id(7).to_vec(),
+        attributes: span.attributes.clone(),
+        ..Default::default()
+    }];
+    let (lines, report) = map_traces(config(Dialect::InfluxDbV2), &proto_request(vec![span]));
+    assert_eq!(report.count(DropReason::NonFiniteAttributes), 9, "{report}");
+    assert_eq!(report.lines, 3, "{report}");
+    for line in lines.lines() {
+        assert!(
+            line.contains(
+                r#"attributes="{\"db.statement\":\"SELECT 1\"}",dropped_attributes_count=3u"#
+            ),
+            "{line}"
+        );
+    }
+    let mut record = fodder_proto_logs().resource_logs[0].scope_logs[0].log_records[0].clone();
+    record.attributes = vec![statement(), pkv("nan", PValue::DoubleValue(f64::NAN))];
+    record.dropped_attributes_count = 0;
+    let (lines, report) = map_logs(config(Dialect::InfluxDbV2), vec![record]);
+    assert_eq!(report.count(DropReason::NonFiniteAttributes), 1, "{report}");
+    assert!(
+        lines.contains(r#"attributes="{\"db.statement\":\"SELECT 1\"}""#)
+            && lines.contains("dropped_attributes_count=1u"),
+        "{lines}"
+    );
 }
 
 #[test]

@@ -144,6 +144,8 @@
 //! exporter does with the same export.
 
 mod exponential;
+#[cfg(feature = "json")]
+pub(crate) mod json;
 mod keys;
 mod proto;
 mod schema;

@@ -85,7 +85,7 @@ pub(crate) fn write(
     }
 }
 
-fn temporality(value: i32) -> Temporality {
+pub(super) fn temporality(value: i32) -> Temporality {
     match AggregationTemporality::try_from(value) {
         Ok(AggregationTemporality::Delta) => Temporality::Delta,
         Ok(AggregationTemporality::Cumulative) => Temporality::Cumulative,

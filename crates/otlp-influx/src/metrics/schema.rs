@@ -75,18 +75,35 @@ impl MetricWriter {
         }
     }
 
-    /// A gauge or sum point.
+    /// A gauge or sum point, then its exemplars; counted in `report.data_points`.
     pub(crate) fn number_point(
         &mut self,
         metric: &MetricDesc<'_>,
         point: &impl NumberPointView,
         out: &mut Out<'_>,
     ) {
+        let lines_before = out.report.lines;
+        let mapped = self.number_lines(metric, point, out);
+        out.report
+            .data_points
+            .record(out.report.lines > lines_before);
+        if mapped {
+            self.exemplars(metric, point, out);
+        }
+    }
+
+    /// The lines of a gauge or sum point; false when the point has none to write (counted).
+    fn number_lines(
+        &mut self,
+        metric: &MetricDesc<'_>,
+        point: &impl NumberPointView,
+        out: &mut Out<'_>,
+    ) -> bool {
         let Some(value) = point.value() else {
             out.report.record_drop(DropReason::EmptyPoint, || {
                 format!("{}: data point without value", metric.name)
             });
-            return;
+            return false;
         };
         let value_field = number_field(value);
         self.begin_point(point);
@@ -134,24 +151,45 @@ impl MetricWriter {
                         kind.lowercase()
                     )
                 });
-                return;
+                return false;
             }
         }
         self.push_start_time(point);
         self.emit(metric, None, point.time_unix_nano(), out);
-        self.exemplars(metric, point, out);
+        true
     }
 
-    /// A histogram point (explicit, or exponential converted to explicit bounds).
+    /// A histogram point (explicit, or exponential converted to explicit bounds), then its
+    /// exemplars; counted in `report.data_points`.
     pub(crate) fn histogram_point(
         &mut self,
         metric: &MetricDesc<'_>,
         point: &impl HistogramPointView,
         out: &mut Out<'_>,
     ) {
+        let lines_before = out.report.lines;
+        let mapped = self.histogram_checked(metric, point, out);
+        out.report
+            .data_points
+            .record(out.report.lines > lines_before);
+        if mapped {
+            self.exemplars(metric, point, out);
+        }
+    }
+
+    /// The lines of a histogram point whose buckets match its bounds; false when they do not
+    /// (counted).
+    fn histogram_checked(
+        &mut self,
+        metric: &MetricDesc<'_>,
+        point: &impl HistogramPointView,
+        out: &mut Out<'_>,
+    ) -> bool {
         let mut buckets = std::mem::take(&mut self.buckets);
         let (bounds, counts) = point.buckets(&mut buckets);
-        if !counts.is_empty() && counts.len() != bounds.len() && counts.len() != bounds.len() + 1 {
+        let valid =
+            counts.is_empty() || counts.len() == bounds.len() || counts.len() == bounds.len() + 1;
+        if !valid {
             let (n_counts, n_bounds) = (counts.len(), bounds.len());
             out.report.record_drop(DropReason::InvalidHistogram, || {
                 format!(
@@ -163,6 +201,7 @@ impl MetricWriter {
             self.histogram_lines(metric, point, bounds, counts, out);
         }
         self.buckets = buckets;
+        valid
     }
 
     fn histogram_lines(
@@ -241,7 +280,6 @@ impl MetricWriter {
                 self.emit(metric, None, time, out);
             }
         }
-        self.exemplars(metric, point, out);
     }
 
     /// `count` (as a float), and `sum`, `min`, `max` when present, each key prefixed with
@@ -262,8 +300,21 @@ impl MetricWriter {
         }
     }
 
-    /// A summary point.
+    /// A summary point; counted in `report.data_points`.
     pub(crate) fn summary_point(
+        &mut self,
+        metric: &MetricDesc<'_>,
+        point: &impl SummaryPointView,
+        out: &mut Out<'_>,
+    ) {
+        let lines_before = out.report.lines;
+        self.summary_lines(metric, point, out);
+        out.report
+            .data_points
+            .record(out.report.lines > lines_before);
+    }
+
+    fn summary_lines(
         &mut self,
         metric: &MetricDesc<'_>,
         point: &impl SummaryPointView,
