@@ -92,7 +92,11 @@ impl Gateway {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
                 panic!("the gateway exited ({status}); log:\n{}", self.log_text());
             }
-            assert!(Instant::now() < deadline, "no listener; log:\n{}", self.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "no listener; log:\n{}",
+                self.log_text()
+            );
             thread::sleep(Duration::from_millis(10));
         }
     }
@@ -290,7 +294,11 @@ fn sigkill_at_random_moments_loses_no_acknowledged_span() {
     eprintln!("crash test seed: {seed} (OTEL_LP_CRASH_SEED={seed} replays it)");
     let mut rng = Rng(seed);
     let dir = tempfile::tempdir().unwrap();
-    let mut gateway = Gateway::new(&influx, &dir.path().join("wal"), dir.path().join("gateway.log"));
+    let mut gateway = Gateway::new(
+        &influx,
+        &dir.path().join("wal"),
+        dir.path().join("gateway.log"),
+    );
     gateway.start();
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -324,7 +332,10 @@ fn sigkill_at_random_moments_loses_no_acknowledged_span() {
         "{KILLS} kills; {acked_spans} spans acknowledged; {} distinct spans stored",
         stored.len()
     );
-    assert!(acked.len() >= 50, "too little got through to prove anything: {acked:?}");
+    assert!(
+        acked.len() >= 50,
+        "too little got through to prove anything: {acked:?}"
+    );
     let missing = missing(&acked, &stored);
     assert!(
         missing.is_empty(),
@@ -355,7 +366,11 @@ fn a_minute_without_the_database_under_steady_load() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let mut gateway = Gateway::new(&influx, &dir.path().join("wal"), dir.path().join("gateway.log"));
+    let mut gateway = Gateway::new(
+        &influx,
+        &dir.path().join("wal"),
+        dir.path().join("gateway.log"),
+    );
     gateway.start();
     let pid = gateway.pid();
     let stop = Arc::new(AtomicBool::new(false));
@@ -392,8 +407,15 @@ fn a_minute_without_the_database_under_steady_load() {
         stored.len(),
         peak / 1024
     );
-    assert!(during > 500, "the gateway kept acknowledging during the outage: {during}");
-    assert!(missing(&acked, &stored).is_empty(), "log:\n{}", gateway.log_text());
+    assert!(
+        during > 500,
+        "the gateway kept acknowledging during the outage: {during}"
+    );
+    assert!(
+        missing(&acked, &stored).is_empty(),
+        "log:\n{}",
+        gateway.log_text()
+    );
     assert!(
         peak < OUTAGE_RSS_BOUND,
         "peak RSS {} KiB over the bound of {} KiB",
