@@ -45,8 +45,9 @@ pub enum QueueOpenError {
     },
 }
 
-/// Lines appended to a durable queue on disk, then written to the database by a drain task
-/// (see the [module docs](self)).
+/// Lines appended to a durable queue on disk, then written to the database by a drain task that
+/// confirms only what the database took: what was acknowledged reaches the database whatever
+/// happens in between.
 ///
 /// What the client is told: success once the lines are on disk (under the queue's fsync
 /// policy); 503 / `UNAVAILABLE` with a retry delay when the queue is full or the disk fails.

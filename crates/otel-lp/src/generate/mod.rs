@@ -47,7 +47,7 @@ pub(crate) struct GenerateArgs {
     signal: SignalArg,
 
     /// The receiver: for gRPC its address (http://HOST:4317), for HTTP its base URL
-    /// (http://HOST:4318; /v1/<signal> is added) or the full export URL
+    /// (http://HOST:4318; `/v1/SIGNAL` is added) or the full export URL
     #[arg(long, value_name = "URL")]
     endpoint: String,
 
