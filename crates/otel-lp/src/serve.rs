@@ -12,11 +12,12 @@ use std::time::Duration;
 use clap::Args;
 use datalayers_client::Client;
 use datalayers_client::config::Setting;
+use durable_queue::{FsyncPolicy, FullPolicy};
 use lineproto::Dialect;
 use otlp_receiver::config::{OTLP_GRPC_ADDR_DEFAULT, OTLP_HTTP_ADDR_DEFAULT};
 use otlp_receiver::{
-    DatabaseStore, FileStore, IncomingAuth, LineStore, Receiver, ReceiverConfig, ServeConfig,
-    TlsFiles, WRITE_CONCURRENCY_DEFAULT,
+    DatabaseStore, FileStore, IncomingAuth, LineStore, QueuedStore, Receiver, ReceiverConfig,
+    ServeConfig, TlsFiles, WRITE_CONCURRENCY_DEFAULT,
 };
 
 use crate::args::{DestinationArgs, EXIT_FAILURE, MappingArgs, usage_error};
@@ -97,11 +98,49 @@ pub(crate) struct ServeArgs {
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
     shutdown_timeout: Duration,
 
+    /// Keep a durable queue in DIR: requests are acknowledged once on disk and written to the
+    /// database from there, in order, through restarts, crashes and database outages
+    #[arg(long, value_name = "DIR", help_heading = "Durable queue")]
+    wal_dir: Option<PathBuf>,
+
+    /// Most bytes the queue holds on disk
+    #[arg(long, value_name = "BYTES", default_value = "512MiB", value_parser = byte_size, help_heading = "Durable queue")]
+    wal_max_bytes: usize,
+
+    /// When the queue is full: tell clients to retry later, or drop the oldest batches (counted)
+    #[arg(long, value_enum, default_value_t = WalFull::Backpressure, help_heading = "Durable queue")]
+    wal_full: WalFull,
+
+    /// When a request is acknowledged: after the fsync covering it (group-commit), after its
+    /// own fsync (always), or once written with fsyncs every DURATION (e.g. 100ms; a power cut
+    /// loses at most that)
+    #[arg(long, value_name = "POLICY", default_value = "group-commit", value_parser = fsync_policy, help_heading = "Durable queue")]
+    wal_fsync: FsyncPolicy,
+
     #[command(flatten)]
     mapping: MappingArgs,
 
     #[command(flatten)]
     destination: DestinationArgs,
+}
+
+/// `--wal-full`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum WalFull {
+    /// Refuse new data with 503 / UNAVAILABLE and a retry delay
+    Backpressure,
+    /// Drop whole oldest batches to make room (counted in /metrics)
+    DropOldest,
+}
+
+fn fsync_policy(text: &str) -> Result<FsyncPolicy, String> {
+    match text {
+        "group-commit" => Ok(FsyncPolicy::GroupCommit),
+        "always" => Ok(FsyncPolicy::Always),
+        other => duration(other)
+            .map(FsyncPolicy::Interval)
+            .map_err(|_| format!("`{other}`: expected group-commit, always or a duration (100ms)")),
+    }
 }
 
 /// A listener's address, or off.
@@ -189,7 +228,7 @@ pub(crate) fn run(args: ServeArgs) -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let destination = match destination(&args) {
+        let destination = match destination(&args).await {
             Ok(destination) => destination,
             Err(code) => return code,
         };
@@ -252,8 +291,9 @@ pub(crate) fn run(args: ServeArgs) -> ExitCode {
     })
 }
 
-/// The store: `--output`, else the configured database, else stdout.
-fn destination(args: &ServeArgs) -> Result<Destination, ExitCode> {
+/// The store: `--output`, else the configured database (through the durable queue with
+/// `--wal-dir`), else stdout.
+async fn destination(args: &ServeArgs) -> Result<Destination, ExitCode> {
     let usage = |message: String| usage_error(&["serve"], message);
     let settings = args
         .destination
@@ -261,6 +301,11 @@ fn destination(args: &ServeArgs) -> Result<Destination, ExitCode> {
         .map_err(|err| usage(err.to_string()))?;
     let endpoint_configured = settings.is_set(Setting::Endpoint);
     let config = settings.resolve().map_err(|err| usage(err.to_string()))?;
+    if args.wal_dir.is_some() && (args.output.is_some() || !endpoint_configured) {
+        return Err(usage(
+            "--wal-dir queues lines for a database: configure --endpoint (and not --output)".into(),
+        ));
+    }
     if let Some(path) = &args.output {
         let store = if path.as_os_str() == "-" {
             FileStore::stdout()
@@ -298,8 +343,27 @@ fn destination(args: &ServeArgs) -> Result<Destination, ExitCode> {
         eprintln!("otel-lp serve: {err}");
         ExitCode::from(EXIT_FAILURE)
     })?;
+    let store: Arc<dyn LineStore> = match &args.wal_dir {
+        None => Arc::new(DatabaseStore::spawn(client, args.write_concurrency)),
+        Some(dir) => {
+            let options = durable_queue::Options::new()
+                .with_max_bytes(args.wal_max_bytes as u64)
+                .with_fsync(args.wal_fsync)
+                .with_full_policy(match args.wal_full {
+                    WalFull::Backpressure => FullPolicy::Backpressure,
+                    WalFull::DropOldest => FullPolicy::DropOldest,
+                });
+            let queued = QueuedStore::open(dir, options, client)
+                .await
+                .map_err(|err| {
+                    eprintln!("otel-lp serve: {err}");
+                    ExitCode::from(EXIT_FAILURE)
+                })?;
+            Arc::new(queued)
+        }
+    };
     Ok(Destination {
-        store: Arc::new(DatabaseStore::spawn(client, args.write_concurrency)),
+        store,
         dialect,
         note: None,
     })

@@ -57,9 +57,9 @@ struct Shared {
     stats: WriteStats,
 }
 
-/// Counters of the database writes, for `/metrics`.
+/// Counters of the database writes, for `/metrics` (shared with the durable queue's writer).
 #[derive(Debug, Default)]
-struct WriteStats {
+pub(crate) struct WriteStats {
     writes: AtomicU64,
     coalesced_batches: AtomicU64,
     lines_written: AtomicU64,
@@ -81,6 +81,100 @@ struct Histogram {
     buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     count: AtomicU64,
     sum_micros: AtomicU64,
+}
+
+impl WriteStats {
+    /// Counts one database write of `batches` requests' (or records') lines.
+    pub(crate) fn record(&self, report: &WriteReport, took: Duration, batches: usize) {
+        self.writes.fetch_add(1, Relaxed);
+        if batches > 1 {
+            self.coalesced_batches.fetch_add(batches as u64, Relaxed);
+        }
+        self.lines_written.fetch_add(report.written_lines, Relaxed);
+        self.lines_rejected
+            .fetch_add(report.rejected_lines, Relaxed);
+        self.lines_failed.fetch_add(report.failed_lines, Relaxed);
+        self.http_requests.fetch_add(report.requests, Relaxed);
+        self.retries.fetch_add(report.retries, Relaxed);
+        self.bytes_sent.fetch_add(report.bytes_sent, Relaxed);
+        self.latency.observe(took);
+    }
+
+    /// Appends the counters in Prometheus text format.
+    pub(crate) fn render(&self, out: &mut String) {
+        let stats = self;
+        let counters = [
+            (
+                "otlp_receiver_db_writes_total",
+                "Database writes (each may hold several requests' lines).",
+                &stats.writes,
+            ),
+            (
+                "otlp_receiver_db_coalesced_requests_total",
+                "Requests whose lines were written together with another request's.",
+                &stats.coalesced_batches,
+            ),
+            (
+                "otlp_receiver_db_http_requests_total",
+                "HTTP requests sent to the database, retries and split halves included.",
+                &stats.http_requests,
+            ),
+            (
+                "otlp_receiver_db_retries_total",
+                "Database requests retried after 5xx, 408, 429 or a connection error.",
+                &stats.retries,
+            ),
+            (
+                "otlp_receiver_db_bytes_sent_total",
+                "Body bytes sent to the database (after compression).",
+                &stats.bytes_sent,
+            ),
+        ];
+        for (name, help, value) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                value.load(Relaxed)
+            );
+        }
+        let name = "otlp_receiver_db_lines_total";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Lines handed to the database, by outcome.\n# TYPE {name} counter"
+        );
+        for (outcome, value) in [
+            ("written", &stats.lines_written),
+            ("rejected", &stats.lines_rejected),
+            ("failed", &stats.lines_failed),
+        ] {
+            let _ = writeln!(
+                out,
+                "{name}{{outcome=\"{outcome}\"}} {}",
+                value.load(Relaxed)
+            );
+        }
+        let name = "otlp_receiver_db_write_duration_seconds";
+        let _ = writeln!(
+            out,
+            "# HELP {name} Time per database write, retries included.\n# TYPE {name} histogram"
+        );
+        let latency = &stats.latency;
+        for (bucket, bound) in latency.buckets.iter().zip(LATENCY_BUCKETS) {
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{le=\"{bound}\"}} {}",
+                bucket.load(Relaxed)
+            );
+        }
+        let count = latency.count.load(Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "{name}_sum {}",
+            latency.sum_micros.load(Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(out, "{name}_count {count}");
+    }
 }
 
 impl Histogram {
@@ -170,78 +264,7 @@ impl LineStore for DatabaseStore {
     }
 
     fn write_metrics(&self, out: &mut String) {
-        let stats = &self.shared.stats;
-        let counters = [
-            (
-                "otlp_receiver_db_writes_total",
-                "Database writes (each may hold several requests' lines).",
-                &stats.writes,
-            ),
-            (
-                "otlp_receiver_db_coalesced_requests_total",
-                "Requests whose lines were written together with another request's.",
-                &stats.coalesced_batches,
-            ),
-            (
-                "otlp_receiver_db_http_requests_total",
-                "HTTP requests sent to the database, retries and split halves included.",
-                &stats.http_requests,
-            ),
-            (
-                "otlp_receiver_db_retries_total",
-                "Database requests retried after 5xx, 408, 429 or a connection error.",
-                &stats.retries,
-            ),
-            (
-                "otlp_receiver_db_bytes_sent_total",
-                "Body bytes sent to the database (after compression).",
-                &stats.bytes_sent,
-            ),
-        ];
-        for (name, help, value) in counters {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                value.load(Relaxed)
-            );
-        }
-        let name = "otlp_receiver_db_lines_total";
-        let _ = writeln!(
-            out,
-            "# HELP {name} Lines handed to the database, by outcome.\n# TYPE {name} counter"
-        );
-        for (outcome, value) in [
-            ("written", &stats.lines_written),
-            ("rejected", &stats.lines_rejected),
-            ("failed", &stats.lines_failed),
-        ] {
-            let _ = writeln!(
-                out,
-                "{name}{{outcome=\"{outcome}\"}} {}",
-                value.load(Relaxed)
-            );
-        }
-        let name = "otlp_receiver_db_write_duration_seconds";
-        let _ = writeln!(
-            out,
-            "# HELP {name} Time per database write, retries included.\n# TYPE {name} histogram"
-        );
-        let latency = &stats.latency;
-        for (bucket, bound) in latency.buckets.iter().zip(LATENCY_BUCKETS) {
-            let _ = writeln!(
-                out,
-                "{name}_bucket{{le=\"{bound}\"}} {}",
-                bucket.load(Relaxed)
-            );
-        }
-        let count = latency.count.load(Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
-        let _ = writeln!(
-            out,
-            "{name}_sum {}",
-            latency.sum_micros.load(Relaxed) as f64 / 1e6
-        );
-        let _ = writeln!(out, "{name}_count {count}");
+        self.shared.stats.render(out);
     }
 
     fn describe(&self) -> String {
@@ -323,22 +346,7 @@ async fn write_group(shared: &Shared, group: Vec<Pending>) {
     let report = shared.client.write_bytes(&body, &line_ends, None).await;
     let took = started.elapsed();
 
-    let stats = &shared.stats;
-    stats.writes.fetch_add(1, Relaxed);
-    if group.len() > 1 {
-        stats
-            .coalesced_batches
-            .fetch_add(group.len() as u64, Relaxed);
-    }
-    stats.lines_written.fetch_add(report.written_lines, Relaxed);
-    stats
-        .lines_rejected
-        .fetch_add(report.rejected_lines, Relaxed);
-    stats.lines_failed.fetch_add(report.failed_lines, Relaxed);
-    stats.http_requests.fetch_add(report.requests, Relaxed);
-    stats.retries.fetch_add(report.retries, Relaxed);
-    stats.bytes_sent.fetch_add(report.bytes_sent, Relaxed);
-    stats.latency.observe(took);
+    shared.stats.record(&report, took, group.len());
 
     let outcomes = outcomes(&report, &ranges, |queued| {
         shared.advisor.retry_after(queued)

@@ -18,6 +18,15 @@ use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::service::Routes;
 use tonic::{Request, Response, Status};
 
+/// The `Export` method path of each OTLP service.
+pub const fn export_path(signal: Signal) -> &'static str {
+    match signal {
+        Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+        Signal::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+        Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+    }
+}
+
 use crate::receiver::Receiver;
 use crate::reply::{self, Refusal};
 use crate::telemetry::Transport;
@@ -50,11 +59,7 @@ struct ExportService {
 
 impl ExportService {
     fn new(receiver: &Receiver, signal: Signal) -> Self {
-        let path = match signal {
-            Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-            Signal::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
-            Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
-        };
+        let path = export_path(signal);
         Self {
             receiver: receiver.clone(),
             signal,
@@ -199,9 +204,11 @@ impl UnaryService<Bytes> for ExportMethod {
     }
 }
 
-/// A codec that hands over the message bytes as they are, in both directions.
+/// A tonic codec that hands over message bytes as they are, in both directions: the receiver
+/// decodes OTLP straight from the request's bytes with it, and a client can send requests it
+/// encoded once (`otel-lp generate` does) without prost encoding them per call.
 #[derive(Debug, Clone, Copy, Default)]
-struct PassThrough;
+pub struct PassThrough;
 
 impl Codec for PassThrough {
     type Encode = Bytes;

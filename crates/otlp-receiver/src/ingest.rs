@@ -79,6 +79,7 @@ impl Ingestor {
                 signal,
                 lines,
                 line_ends,
+                items: counts.received - counts.rejected,
             },
             received: counts.received,
             rejected: counts.rejected,

@@ -26,6 +26,8 @@ pub struct LineBatch {
     pub lines: Bytes,
     /// Exclusive end offset of each line in `lines`.
     pub line_ends: Vec<usize>,
+    /// Items (spans, log records, data points) the lines were mapped from.
+    pub items: u64,
 }
 
 impl LineBatch {
