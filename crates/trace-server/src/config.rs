@@ -3,6 +3,9 @@
 use std::fmt;
 use std::time::Duration;
 
+/// Where `otel-lp serve` listens for the query server unless told otherwise: Jaeger's query
+/// port, on loopback only (the API is open unless [`Access`] says otherwise).
+pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:16686";
 /// The default number of traces a search returns when it does not say (`limit`, API v3's
 /// `query.searchDepth`), as in Jaeger.
 pub const DEFAULT_SEARCH_LIMIT: usize = 100;

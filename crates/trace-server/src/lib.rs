@@ -83,8 +83,8 @@ use axum::routing::get;
 use trace_query::{TimeRange, Trace, TraceError, TraceFilter, TraceId, TraceStore};
 
 pub use config::{
-    Access, Cors, DEFAULT_DEPENDENCIES_LOOKBACK, DEFAULT_MAX_SEARCH_LIMIT, DEFAULT_SEARCH_LIMIT,
-    DEFAULT_SEARCH_LOOKBACK, DEFAULT_TRACE_MARGIN, TraceServerConfig,
+    Access, Cors, DEFAULT_DEPENDENCIES_LOOKBACK, DEFAULT_LISTEN_ADDR, DEFAULT_MAX_SEARCH_LIMIT,
+    DEFAULT_SEARCH_LIMIT, DEFAULT_SEARCH_LOOKBACK, DEFAULT_TRACE_MARGIN, TraceServerConfig,
 };
 
 /// The store and the settings, shared by every request.
