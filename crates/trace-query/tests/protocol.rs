@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use datalayers_client::query::QueryError;
 use datalayers_client::{Client, ClientConfig, Protocol};
-use replay::{Replay, ReplayClient};
+use replay::{ReplayClient, ScriptedServer};
 use serde_json::json;
 use trace_query::{
     AnyTraceStore, DatalayersSql, InfluxQlQueries, Placement, SqlQueries, TimeRange, TraceError,
@@ -29,7 +29,7 @@ async fn protocol_list_traces_sql_spelling() {
       "values":[["4bf92f3577b34da6a3ce929d0e0e4736","2025-11-25T08:30:00.123456789+08:00","frontend","GET /cart",120500000,5,1],
                 ["unknown","2025-11-25T00:20:00Z","x","y",1,1,0],
                 ["00000000000000020000000000000001","2025-11-25T00:10:00Z",null,null,900,1,0]]}}"#;
-    let server = Replay::start(vec![(200, body)]).await;
+    let server = ScriptedServer::replay(vec![(200, body)]);
     let client = server.client();
     let filter = TraceFilter {
         range: Some(range()),
@@ -60,18 +60,17 @@ async fn protocol_list_traces_sql_spelling() {
     assert_eq!(sent.path, "/api/v1/sql");
     assert_eq!(sent.param("db"), Some("demo"));
     assert_eq!(
-        sent.body,
+        sent.text(),
         SqlQueries::default().list_traces(&filter, &range())
     );
 }
 
 #[tokio::test]
 async fn protocol_list_traces_refuses_a_result_without_its_columns() {
-    let server = Replay::start(vec![(
+    let server = ScriptedServer::replay(vec![(
         200,
         r#"{"result":{"columns":["x"],"types":["STRING"],"values":[["a"]]}}"#,
-    )])
-    .await;
+    )]);
     let client = server.client();
     let err = DatalayersSql::new(&client)
         .list_traces(&TraceFilter::default())
@@ -89,7 +88,7 @@ async fn protocol_list_traces_arrow_spelling_with_string_numbers() {
       "columns":["trace_id","start_time","root_service","root_span","duration_ns","span_count","has_error"],
       "types":["Utf8","Timestamp(Nanosecond, Asia/Shanghai)","Utf8","Utf8","Int64","Int64","Int64"],
       "values":[["4bf92f3577b34da6a3ce929d0e0e4736","2025-11-25T08:30:00+08:00","frontend","GET /cart","120500000","5","0"]]}}"#;
-    let server = Replay::start(vec![(200, body)]).await;
+    let server = ScriptedServer::replay(vec![(200, body)]);
     let client = server.client();
     let filter = TraceFilter {
         range: Some(range()),
@@ -126,7 +125,7 @@ async fn protocol_get_trace_assembles_spans_events_and_links() {
       "types":["TIMESTAMP(9)","STRING","STRING","STRING","STRING","STRING","STRING"],
       "values":[["2025-11-25T00:00:00.020Z","00000000000000b2","4bf92f3577b34da6a3ce929d0e0e4736","cache miss","{\"key\":\"cart:1\"}",null,null],
                 ["2025-11-25T00:00:00.030Z","00000000000000b2","4bf92f3577b34da6a3ce929d0e0e4736",null,null,"query slow","WARN"]]}}"#;
-    let server = Replay::start(vec![(200, SPANS), (200, events), (200, LINKS)]).await;
+    let server = ScriptedServer::replay(vec![(200, SPANS), (200, events), (200, LINKS)]);
     let client = server.client();
     let id = TraceId::parse(ID).unwrap();
     let trace = DatalayersSql::new(&client)
@@ -179,7 +178,7 @@ async fn protocol_get_trace_assembles_spans_events_and_links() {
     );
 
     let queries = SqlQueries::default();
-    let bodies: Vec<String> = server.requests().into_iter().map(|r| r.body).collect();
+    let bodies: Vec<String> = server.requests().iter().map(|r| r.text()).collect();
     assert_eq!(
         bodies,
         [
@@ -192,12 +191,11 @@ async fn protocol_get_trace_assembles_spans_events_and_links() {
 
 #[tokio::test]
 async fn protocol_get_trace_tolerates_missing_event_and_link_tables() {
-    let server = Replay::start(vec![
+    let server = ScriptedServer::replay(vec![
         (200, SPANS),
         (400, r#"{"error":"table 'logs' not found"}"#),
         (400, r#"{"error":"Table `span-links` not exist"}"#),
-    ])
-    .await;
+    ]);
     let client = server.client();
     let trace = DatalayersSql::new(&client)
         .get_trace(&TraceId::parse(ID).unwrap(), range())
@@ -214,7 +212,7 @@ async fn protocol_get_trace_tolerates_missing_event_and_link_tables() {
 
 #[tokio::test]
 async fn protocol_unknown_trace_and_missing_database_are_clear_errors() {
-    let server = Replay::start(vec![
+    let server = ScriptedServer::replay(vec![
         (
             200,
             r#"{"result":{"columns":["time"],"types":["TIMESTAMP(9)"],"values":[]}}"#,
@@ -222,8 +220,7 @@ async fn protocol_unknown_trace_and_missing_database_are_clear_errors() {
         (200, ""),
         (500, r#"{"error":"Database `demo` not exist"}"#),
         (400, r#"{"error":"table 'spans' not found"}"#),
-    ])
-    .await;
+    ]);
     let client = server.client();
     let store = DatalayersSql::new(&client);
     let id = TraceId::parse(ID).unwrap();
@@ -262,11 +259,16 @@ async fn protocol_unknown_trace_and_missing_database_are_clear_errors() {
 
 #[tokio::test]
 async fn protocol_services_and_operations() {
-    let server = Replay::start(vec![
-        (200, r#"{"result":{"columns":["service"],"types":["STRING"],"values":[["backend"],["frontend"]]}}"#),
-        (200, r#"{"result":{"columns":["operation"],"types":["Utf8"],"values":[["GET /cart"],["POST /order"]]}}"#),
-    ])
-    .await;
+    let server = ScriptedServer::replay(vec![
+        (
+            200,
+            r#"{"result":{"columns":["service"],"types":["STRING"],"values":[["backend"],["frontend"]]}}"#,
+        ),
+        (
+            200,
+            r#"{"result":{"columns":["operation"],"types":["Utf8"],"values":[["GET /cart"],["POST /order"]]}}"#,
+        ),
+    ]);
     let client = server.client();
     let store = DatalayersSql::new(&client);
     assert_eq!(store.services().await.unwrap(), ["backend", "frontend"]);
@@ -275,19 +277,24 @@ async fn protocol_services_and_operations() {
         ["GET /cart", "POST /order"]
     );
     assert_eq!(
-        server.requests()[1].body,
+        server.requests()[1].text(),
         SqlQueries::default().operations("fron'tend")
     );
-    assert!(server.requests()[1].body.contains("'fron''tend'"));
+    assert!(server.requests()[1].text().contains("'fron''tend'"));
 }
 
 #[tokio::test]
 async fn protocol_the_backend_follows_the_configured_protocol() {
-    let server = Replay::start(vec![
-        (200, r#"{"result":{"columns":["service"],"types":["STRING"],"values":[["a"]]}}"#),
-        (200, r#"{"results":[{"statement_id":0,"series":[{"name":"spans","columns":["key","value"],"values":[["service.name","b"]]}]}]}"#),
-    ])
-    .await;
+    let server = ScriptedServer::replay(vec![
+        (
+            200,
+            r#"{"result":{"columns":["service"],"types":["STRING"],"values":[["a"]]}}"#,
+        ),
+        (
+            200,
+            r#"{"results":[{"statement_id":0,"series":[{"name":"spans","columns":["key","value"],"values":[["service.name","b"]]}]}]}"#,
+        ),
+    ]);
     let datalayers = server.client();
     let store = AnyTraceStore::for_client(&datalayers, TraceSchema::default()).unwrap();
     assert!(matches!(store, AnyTraceStore::Datalayers(_)));
@@ -307,7 +314,7 @@ async fn protocol_the_backend_follows_the_configured_protocol() {
         (requests[0].method.as_str(), requests[0].path.as_str()),
         ("POST", "/api/v1/sql")
     );
-    assert_eq!(requests[0].body, SqlQueries::default().services());
+    assert_eq!(requests[0].text(), SqlQueries::default().services());
     assert_eq!(
         (requests[1].method.as_str(), requests[1].path.as_str()),
         ("GET", "/query")
