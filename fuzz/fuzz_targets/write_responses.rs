@@ -4,9 +4,10 @@
 //! `Retry-After` (seconds, the three HTTP date formats, garbage) and odd statuses.
 //!
 //! The parsers (`write::partial`, `retry::parse_retry_after`) are crate-private, so they are
-//! driven through the public client against a small HTTP/1.1 server in this process on
-//! 127.0.0.1, which answers every request with the response the input describes (the named
-//! lines are taken from the request it answers). Nothing may panic, and:
+//! driven through the public client against the tests' scripted HTTP server
+//! (`test_support::scripted`) in this process on 127.0.0.1, which answers every request with the
+//! response the input describes (the named lines are taken from the request it answers).
+//! Nothing may panic, and:
 //! - every line is counted exactly once as written, rejected or failed;
 //! - rejections name distinct lines of the call, at most as many as were rejected;
 //! - every request body is a run of whole lines of the call, in order;
@@ -18,9 +19,7 @@
 
 #![no_main]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use datalayers_client::config::{Compression, RetryPolicy};
@@ -29,6 +28,7 @@ use datalayers_client::{Client, ClientConfig, Protocol};
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use lineproto::Lines;
+use test_support::scripted::{Reply, ScriptedServer};
 
 /// What the server answers to every request of one run.
 #[derive(Debug, Clone, Default)]
@@ -73,6 +73,22 @@ fn huge_dropped(text: &str) -> bool {
             .collect();
         digits.len() > 9
     })
+}
+
+impl Answer {
+    /// The reply to a request whose body is `request`.
+    fn reply(&self, request: &[u8]) -> Reply {
+        let mut reply = Reply::status(self.status)
+            .header("Content-Type", "application/json")
+            .body(self.body.body(request));
+        if let Some(value) = &self.retry_after {
+            reply = reply.header("Retry-After", value);
+        }
+        if let Some(value) = &self.error_header {
+            reply = reply.header("X-Influxdb-Error", value);
+        }
+        reply
+    }
 }
 
 impl BodySpec {
@@ -130,89 +146,23 @@ impl BodySpec {
     }
 }
 
+/// The scripted server and the answer it gives to every request of the current run.
 struct Server {
-    port: u16,
-    answer: Mutex<Answer>,
-    bodies: Mutex<Vec<Vec<u8>>>,
+    scripted: ScriptedServer,
+    answer: Arc<Mutex<Answer>>,
 }
 
 fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        let port = listener.local_addr().expect("local address").port();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                std::thread::spawn(move || serve(stream));
-            }
+        let answer = Arc::new(Mutex::new(Answer::default()));
+        let current = Arc::clone(&answer);
+        let scripted = ScriptedServer::start(Vec::new(), move |request| {
+            let answer = current.lock().unwrap_or_else(|e| e.into_inner());
+            answer.reply(&request.body)
         });
-        Server {
-            port,
-            answer: Mutex::new(Answer::default()),
-            bodies: Mutex::new(Vec::new()),
-        }
+        Server { scripted, answer }
     })
-}
-
-/// Answers the requests of one keep-alive connection until it closes.
-fn serve(stream: TcpStream) {
-    // One write per response, sent at once (no Nagle delay against delayed ACKs).
-    let _ = stream.set_nodelay(true);
-    let mut reader = BufReader::new(stream.try_clone().expect("clone the stream"));
-    let mut stream = stream;
-    loop {
-        let mut content_length = 0usize;
-        let mut line = String::new();
-        let mut first = true;
-        loop {
-            line.clear();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if line == "\r\n" {
-                break;
-            }
-            if !first
-                && let Some((name, value)) = line.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                content_length = value.trim().parse().unwrap_or(0);
-            }
-            first = false;
-        }
-        let mut body = vec![0; content_length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        let answer = server()
-            .answer
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        let payload = answer.body.body(&body);
-        server()
-            .bodies
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(body);
-        let mut head = format!(
-            "HTTP/1.1 {} Fuzz\r\nContent-Length: {}\r\nContent-Type: application/json\r\n",
-            answer.status,
-            payload.len()
-        );
-        if let Some(v) = &answer.retry_after {
-            head.push_str(&format!("Retry-After: {v}\r\n"));
-        }
-        if let Some(v) = &answer.error_header {
-            head.push_str(&format!("X-Influxdb-Error: {v}\r\n"));
-        }
-        head.push_str("\r\n");
-        let mut response = head.into_bytes();
-        response.extend_from_slice(&payload);
-        if stream.write_all(&response).is_err() {
-            return;
-        }
-    }
 }
 
 /// One client per (protocol, isolation budget, batch size), built once: building loads TLS roots.
@@ -227,7 +177,7 @@ fn client(protocol: usize, budget: usize, max_lines: usize) -> &'static Client {
         ] {
             for budget in [0, 4] {
                 for max_lines in [1, 3, 10_000] {
-                    let config = ClientConfig::new(format!("http://127.0.0.1:{}", server().port))
+                    let config = ClientConfig::new(&server().scripted.base_url)
                         .with_protocol(protocol)
                         .with_database("db")
                         .with_org("org")
@@ -375,11 +325,7 @@ fn run(data: &[u8]) -> Result<()> {
 
     let server = server();
     *server.answer.lock().unwrap_or_else(|e| e.into_inner()) = answer.clone();
-    server
-        .bodies
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clear();
+    server.scripted.take_requests();
     let client = client(protocol, budget, max_lines);
     let deadline = Instant::now() + Duration::from_millis(300);
     let report = runtime().block_on(client.write_lines_until(lines, deadline));
@@ -413,12 +359,8 @@ fn run(data: &[u8]) -> Result<()> {
     if matches!(answer.status, 401 | 403 | 404) {
         assert_eq!(report.failed_lines, n, "{answer:?}\n{report:#?}");
     }
-    for body in server
-        .bodies
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-    {
+    for request in server.scripted.requests() {
+        let body = &request.body;
         let whole_run = std::iter::once(0).chain(ends.iter().copied()).any(|start| {
             ends.iter()
                 .any(|&end| start < end && bytes[start..end] == body[..])

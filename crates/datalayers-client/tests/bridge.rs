@@ -11,7 +11,7 @@ use bytes::Bytes;
 use common::numbered_lines;
 use datalayers_client::config::ClientConfig;
 use datalayers_client::{BackgroundClient, ShutdownError, WriteErrorKind};
-use test_support::scripted::{Reply, background_server};
+use test_support::scripted::{Reply, ScriptedServer};
 
 fn client(base_url: &str, timeout: Duration) -> BackgroundClient {
     BackgroundClient::new(
@@ -29,7 +29,7 @@ fn job(n: usize) -> (Bytes, Vec<usize>) {
 
 #[test]
 fn bridge_block_on_from_a_plain_thread() {
-    let (server, runtime) = background_server(Reply::status(204));
+    let server = ScriptedServer::always(Reply::status(204));
     let client = client(&server.base_url, Duration::from_secs(10));
     let worker = std::thread::spawn(move || {
         let (body, ends) = job(5);
@@ -45,48 +45,44 @@ fn bridge_block_on_from_a_plain_thread() {
     assert!(report.is_success(), "{report}");
     assert_eq!(report.written_lines, 5);
     assert_eq!(server.requests().len(), 2);
-    runtime.shutdown_background();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bridge_awaited_in_a_multi_thread_runtime() {
-    let (server, runtime) = background_server(Reply::status(204));
+    let server = ScriptedServer::always(Reply::status(204));
     let client = client(&server.base_url, Duration::from_secs(10));
     let (body, ends) = job(3);
     let report = client.write(body, ends).await;
     assert!(report.is_success(), "{report}");
     client.shutdown(Duration::from_secs(2)).unwrap();
-    runtime.shutdown_background();
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn bridge_awaited_in_a_current_thread_runtime_and_dropped_there() {
-    let (server, runtime) = background_server(Reply::status(204));
+    let server = ScriptedServer::always(Reply::status(204));
     let client = client(&server.base_url, Duration::from_secs(10));
     let (body, ends) = job(3);
     let report = client.write(body, ends).await;
     assert!(report.is_success(), "{report}");
     // Dropping (not shutting down) inside async code must not panic or block.
     drop(client);
-    runtime.shutdown_background();
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn bridge_block_on_inside_a_current_thread_runtime_does_not_deadlock() {
     // What the SDK's simple processor does: block the (only) runtime thread on the export.
-    let (server, runtime) = background_server(Reply::status(204));
+    let server = ScriptedServer::always(Reply::status(204));
     let client = client(&server.base_url, Duration::from_secs(10));
     let (body, ends) = job(2);
     let report = futures_executor::block_on(client.write(body, ends));
     assert!(report.is_success(), "{report}");
     // Shutdown also blocks this thread; it must not need it.
     client.shutdown(Duration::from_secs(2)).unwrap();
-    runtime.shutdown_background();
 }
 
 #[test]
 fn bridge_every_call_has_a_deadline() {
-    let (server, runtime) = background_server(Reply::hang());
+    let server = ScriptedServer::always(Reply::hang());
     let client = client(&server.base_url, Duration::from_secs(30));
     let (body, ends) = job(4);
     let started = Instant::now();
@@ -105,12 +101,11 @@ fn bridge_every_call_has_a_deadline() {
         report.first_error().unwrap().kind,
         WriteErrorKind::Exhausted
     );
-    runtime.shutdown_background();
 }
 
 #[test]
 fn bridge_shutdown_is_bounded_idempotent_and_final() {
-    let (server, runtime) = background_server(Reply::hang());
+    let server = ScriptedServer::always(Reply::hang());
     let client = client(&server.base_url, Duration::from_secs(60));
     let (body, ends) = job(3);
     let pending = client.write(body.clone(), ends.clone());
@@ -151,14 +146,12 @@ fn bridge_shutdown_is_bounded_idempotent_and_final() {
         (0, 6),
         "{totals}"
     );
-    runtime.shutdown_background();
 }
 
 #[test]
 fn bridge_shutdown_waits_for_writes_in_flight() {
     // A slow server (300 ms): shutdown with room to spare lets the write finish.
-    let (server, runtime) =
-        background_server(Reply::status(204).delayed(Duration::from_millis(300)));
+    let server = ScriptedServer::always(Reply::status(204).delayed(Duration::from_millis(300)));
     let client = client(&server.base_url, Duration::from_secs(10));
     let (body, ends) = job(2);
     let pending = client.write(body, ends);
@@ -171,12 +164,11 @@ fn bridge_shutdown_waits_for_writes_in_flight() {
     );
     let report = futures_executor::block_on(pending);
     assert!(report.is_success(), "{report}");
-    runtime.shutdown_background();
 }
 
 #[test]
 fn bridge_empty_writes_and_bad_offsets_are_reported_not_panicked() {
-    let (server, runtime) = background_server(Reply::status(204));
+    let server = ScriptedServer::always(Reply::status(204));
     let client = client(&server.base_url, Duration::from_secs(10));
     let report = futures_executor::block_on(client.write(Bytes::new(), Vec::new()));
     assert_eq!(report.lines(), 0);
@@ -184,12 +176,11 @@ fn bridge_empty_writes_and_bad_offsets_are_reported_not_panicked() {
         futures_executor::block_on(client.write(Bytes::from_static(b"m,t=a v=1 1\n"), vec![99]));
     assert_eq!(report.failed_lines, 1, "{report}");
     assert!(server.requests().is_empty());
-    runtime.shutdown_background();
 }
 
 #[test]
 fn bridge_write_here_writes_on_a_plain_thread_and_counts() {
-    let (server, runtime) = background_server(Reply::status(204));
+    let server = ScriptedServer::always(Reply::status(204));
     let client = client(&server.base_url, Duration::from_secs(10));
     let deadline = Instant::now() + Duration::from_secs(10);
     for lines in [5, 3] {
@@ -211,12 +202,11 @@ fn bridge_write_here_writes_on_a_plain_thread_and_counts() {
         client.write_here(&body, &ends, deadline).is_none(),
         "shut down"
     );
-    runtime.shutdown_background();
 }
 
 #[test]
 fn bridge_write_here_has_a_deadline() {
-    let (server, runtime) = background_server(Reply::hang());
+    let server = ScriptedServer::always(Reply::hang());
     let client = client(&server.base_url, Duration::from_secs(30));
     let (body, ends) = job(4);
     let started = Instant::now();
@@ -229,25 +219,23 @@ fn bridge_write_here_has_a_deadline() {
         started.elapsed()
     );
     assert_eq!(report.failed_lines, 4, "{report}");
-    runtime.shutdown_background();
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn bridge_write_here_declines_inside_a_runtime() {
-    let (server, runtime) = background_server(Reply::status(204));
+    let server = ScriptedServer::always(Reply::status(204));
     let client = client(&server.base_url, Duration::from_secs(10));
     let (body, ends) = job(2);
     let deadline = Instant::now() + Duration::from_secs(10);
     assert!(client.write_here(&body, &ends, deadline).is_none());
     assert!(server.requests().is_empty());
-    runtime.shutdown_background();
 }
 
 #[test]
 fn bridge_dropped_in_async_code_after_writes_on_a_plain_thread() {
     // The caller-driven runtime must not be dropped the plain way inside async code (that
     // panics): dropping the client there closes it without blocking.
-    let (server, runtime) = background_server(Reply::status(204));
+    let server = ScriptedServer::always(Reply::status(204));
     let client = client(&server.base_url, Duration::from_secs(10));
     let (body, ends) = job(2);
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -262,46 +250,16 @@ fn bridge_dropped_in_async_code_after_writes_on_a_plain_thread() {
         .unwrap();
     app.block_on(async move { drop(client) });
     drop(app);
-    runtime.shutdown_background();
-}
-
-/// Answers one request per connection with 204, then closes it (no `Connection: close`: the
-/// client believes it may reuse it), like a server whose keep-alive timeout passed between
-/// exports. Returns its URL.
-fn closes_after_each_answer() -> String {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    std::thread::spawn(move || {
-        for stream in listener.incoming().flatten() {
-            let mut reader = BufReader::new(stream);
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = value.trim().parse().unwrap();
-                }
-                if line == "\r\n" {
-                    let mut body = vec![0; length];
-                    reader.read_exact(&mut body).unwrap();
-                    let _ = reader.get_mut().write_all(b"HTTP/1.1 204 X\r\n\r\n");
-                    break;
-                }
-            }
-        }
-    });
-    url
 }
 
 #[test]
 fn bridge_write_here_survives_a_connection_the_server_closed_between_writes() {
     // The caller-driven runtime is not driven between writes, so it learns of the close only at
     // the next write: that write must still go through, without a failure.
-    let url = closes_after_each_answer();
-    let client = client(&url, Duration::from_secs(10));
+    // Each answer closes its connection without `Connection: close` (the client believes it may
+    // reuse it), like a server whose keep-alive timeout passed between exports.
+    let server = ScriptedServer::always(Reply::status(204).then_close());
+    let client = client(&server.base_url, Duration::from_secs(10));
     for round in 0..3 {
         let (body, ends) = job(2);
         let deadline = Instant::now() + Duration::from_secs(10);

@@ -37,7 +37,7 @@ async fn write(client: &Client, body: &[u8], ends: &[usize]) -> datalayers_clien
 
 #[tokio::test]
 async fn protocol_datalayers_write_is_204_with_basic_auth_in_the_header() {
-    let server = ScriptedServer::always(Reply::status(204)).await;
+    let server = ScriptedServer::always(Reply::status(204));
     let client = Client::new(datalayers(&server)).unwrap();
     let (body, ends) = numbered_lines("spans", 3);
     let report = write(&client, &body, &ends).await;
@@ -65,7 +65,7 @@ async fn protocol_datalayers_write_is_204_with_basic_auth_in_the_header() {
 
 #[tokio::test]
 async fn protocol_datalayers_credentials_in_the_endpoint_never_reach_the_url() {
-    let server = ScriptedServer::always(Reply::status(204)).await;
+    let server = ScriptedServer::always(Reply::status(204));
     let endpoint =
         server.base_url.replace("http://", "http://admin:public@") + "/?u=admin&p=public";
     let client = Client::new(ClientConfig::new(endpoint).with_database("otel")).unwrap();
@@ -82,7 +82,7 @@ async fn protocol_datalayers_credentials_in_the_endpoint_never_reach_the_url() {
 
 #[tokio::test]
 async fn protocol_datalayers_measurement_error_without_isolation_rejects_the_batch() {
-    let server = ScriptedServer::always(Reply::error(400, DATALAYERS_MEASUREMENT_ERROR)).await;
+    let server = ScriptedServer::always(Reply::error(400, DATALAYERS_MEASUREMENT_ERROR));
     let config = datalayers(&server)
         .with_retry(fast_retries())
         .with_rejection_isolation_budget(0);
@@ -119,8 +119,7 @@ async fn protocol_datalayers_bad_lines_are_isolated_and_the_rest_delivered() {
         } else {
             Reply::status(204)
         }
-    })
-    .await;
+    });
     let client = Client::new(datalayers(&server)).unwrap();
     let mut text = String::new();
     for i in 0..40 {
@@ -167,7 +166,7 @@ async fn protocol_datalayers_bad_lines_are_isolated_and_the_rest_delivered() {
 /// counted as rejected.
 #[tokio::test]
 async fn protocol_isolation_budget_bounds_requests() {
-    let server = ScriptedServer::always(Reply::error(400, "type conflict")).await;
+    let server = ScriptedServer::always(Reply::error(400, "type conflict"));
     let client = Client::new(datalayers(&server).with_rejection_isolation_budget(5)).unwrap();
     let (body, ends) = numbered_lines("spans", 1000);
     let report = write(&client, &body, &ends).await;
@@ -179,24 +178,62 @@ async fn protocol_isolation_budget_bounds_requests() {
     assert_eq!(report.requests, 1 + 2 * 5, "{report}");
 }
 
+/// Answers no retry can change fail the whole call after one request, with their kind and a
+/// message that says what to do, never the password.
 #[tokio::test]
-async fn protocol_datalayers_401_is_permanent_and_names_the_settings_not_the_password() {
-    let server = ScriptedServer::always(
-        Reply::error(401, "authorization failed").header("www-authenticate", "Basic realm=\"x\""),
-    )
-    .await;
-    let client =
-        Client::new(datalayers(&server).with_basic_auth("admin", "wrong-pass-xyz")).unwrap();
-    let (body, ends) = numbered_lines("spans", 4);
-    let report = write(&client, &body, &ends).await;
-    assert_eq!((report.failed_lines, report.requests), (4, 1), "{report}");
-    let error = report.first_error().unwrap();
-    assert_eq!(error.kind, WriteErrorKind::Unauthorized);
-    assert!(
-        error.message.contains("OTEL_EXPORTER_DATALAYERS_PASSWORD"),
-        "{error}"
-    );
-    assert!(!format!("{report:?}").contains("wrong-pass-xyz"));
+async fn protocol_permanent_answers_fail_the_call_at_once() {
+    struct Case {
+        reply: Reply,
+        lines: usize,
+        kind: WriteErrorKind,
+        message_has: &'static [&'static str],
+    }
+    let cases = [
+        // Bad credentials: names the settings, not the password.
+        Case {
+            reply: Reply::error(401, "authorization failed")
+                .header("www-authenticate", "Basic realm=\"x\""),
+            lines: 4,
+            kind: WriteErrorKind::Unauthorized,
+            message_has: &["OTEL_EXPORTER_DATALAYERS_PASSWORD"],
+        },
+        // No database: says how to create it.
+        Case {
+            reply: Reply::error(404, "database not found: otel"),
+            lines: 2,
+            kind: WriteErrorKind::NotFound,
+            message_has: &["create database otel", "/api/v1/sql"],
+        },
+        // Unexpected statuses, and redirects are not followed.
+        Case {
+            reply: Reply::status(307).header("location", "http://elsewhere/write"),
+            lines: 2,
+            kind: WriteErrorKind::UnexpectedStatus,
+            message_has: &[],
+        },
+    ];
+    for case in cases {
+        let status = case.reply.status;
+        let server = ScriptedServer::always(case.reply);
+        let client =
+            Client::new(datalayers(&server).with_basic_auth("admin", "wrong-pass-xyz")).unwrap();
+        let (body, ends) = numbered_lines("spans", case.lines);
+        let report = write(&client, &body, &ends).await;
+        assert_eq!(
+            (report.failed_lines, report.requests),
+            (case.lines as u64, 1),
+            "{status}: {report}"
+        );
+        let error = report.first_error().unwrap();
+        assert_eq!(error.kind, case.kind, "{status}: {error}");
+        for text in case.message_has {
+            assert!(error.message.contains(text), "{status}: {error}");
+        }
+        assert!(
+            !format!("{report:?}").contains("wrong-pass-xyz"),
+            "{status}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -207,7 +244,7 @@ async fn protocol_a_huge_dropped_count_in_a_partial_write_cannot_overflow_the_ac
         "partial write: unable to parse 'spans,n=0 x=\\': bad field dropped={}",
         u64::MAX
     );
-    let server = ScriptedServer::always(Reply::error(400, &message)).await;
+    let server = ScriptedServer::always(Reply::error(400, &message));
     let client = Client::new(
         ClientConfig::new(&server.base_url)
             .with_protocol(Protocol::InfluxDbV1)
@@ -227,64 +264,56 @@ async fn protocol_a_huge_dropped_count_in_a_partial_write_cannot_overflow_the_ac
     );
 }
 
+/// `Retry-After` is waited out before the one retry, in seconds (on a 503) and as an HTTP date
+/// (on a 429); the same body goes out again.
 #[tokio::test]
-async fn protocol_datalayers_404_says_how_to_create_the_database() {
-    let server = ScriptedServer::always(Reply::error(404, "database not found: otel")).await;
-    let client = Client::new(datalayers(&server)).unwrap();
-    let (body, ends) = numbered_lines("spans", 2);
-    let report = write(&client, &body, &ends).await;
-    let error = report.first_error().unwrap();
-    assert_eq!(
-        (error.kind, report.failed_lines),
-        (WriteErrorKind::NotFound, 2)
-    );
-    assert!(error.message.contains("create database otel"), "{error}");
-    assert!(error.message.contains("/api/v1/sql"), "{error}");
-}
-
-#[tokio::test]
-async fn protocol_retry_after_seconds_is_honoured() {
-    let server = ScriptedServer::start(
-        vec![Reply::error(503, "busy").header("retry-after", "1")],
-        |_| Reply::status(204),
-    )
-    .await;
-    let client = Client::new(datalayers(&server).with_retry(fast_retries())).unwrap();
-    let (body, ends) = numbered_lines("spans", 5);
-    let started = Instant::now();
-    let report = write(&client, &body, &ends).await;
-    assert!(report.is_success(), "{report}");
-    assert_eq!((report.requests, report.retries), (2, 1));
-    assert!(
-        started.elapsed() >= Duration::from_millis(950),
-        "waited only {:?}",
-        started.elapsed()
-    );
-    // The same body went out twice.
-    let requests = server.requests();
-    assert_eq!(requests[0].body, requests[1].body);
-}
-
-#[tokio::test]
-async fn protocol_retry_after_http_date_on_429() {
-    let date = httpdate_in(Duration::from_secs(2));
-    let server = ScriptedServer::start(
-        vec![Reply::error(429, "slow down").header("retry-after", &date)],
-        |_| Reply::status(204),
-    )
-    .await;
-    let client = Client::new(datalayers(&server).with_retry(fast_retries())).unwrap();
-    let (body, ends) = numbered_lines("spans", 1);
-    let started = Instant::now();
-    let report = write(&client, &body, &ends).await;
-    assert!(report.is_success(), "{report}");
-    assert_eq!(report.retries, 1);
-    // An HTTP date has whole seconds: the wait is between 1 and 2 s.
-    assert!(
-        started.elapsed() >= Duration::from_millis(900),
-        "waited only {:?}",
-        started.elapsed()
-    );
+async fn protocol_retry_after_is_honoured() {
+    struct Case {
+        status: u16,
+        message: &'static str,
+        /// The `Retry-After` value, made when the case runs.
+        retry_after: fn() -> String,
+        lines: usize,
+        shortest_wait: Duration,
+    }
+    let cases = [
+        Case {
+            status: 503,
+            message: "busy",
+            retry_after: || "1".to_owned(),
+            lines: 5,
+            shortest_wait: Duration::from_millis(950),
+        },
+        // An HTTP date has whole seconds: the wait is between 1 and 2 s.
+        Case {
+            status: 429,
+            message: "slow down",
+            retry_after: || httpdate_in(Duration::from_secs(2)),
+            lines: 1,
+            shortest_wait: Duration::from_millis(900),
+        },
+    ];
+    for case in cases {
+        let status = case.status;
+        let server = ScriptedServer::start(
+            vec![Reply::error(status, case.message).header("retry-after", &(case.retry_after)())],
+            |_| Reply::status(204),
+        );
+        let client = Client::new(datalayers(&server).with_retry(fast_retries())).unwrap();
+        let (body, ends) = numbered_lines("spans", case.lines);
+        let started = Instant::now();
+        let report = write(&client, &body, &ends).await;
+        assert!(report.is_success(), "{status}: {report}");
+        assert_eq!((report.requests, report.retries), (2, 1), "{status}");
+        assert!(
+            started.elapsed() >= case.shortest_wait,
+            "{status}: waited only {:?}",
+            started.elapsed()
+        );
+        // The same body went out twice.
+        let requests = server.requests();
+        assert_eq!(requests[0].body, requests[1].body, "{status}");
+    }
 }
 
 fn httpdate_in(wait: Duration) -> String {
@@ -313,8 +342,7 @@ fn httpdate_in(wait: Duration) -> String {
 #[tokio::test]
 async fn protocol_retry_after_past_the_deadline_fails_at_once() {
     let server =
-        ScriptedServer::always(Reply::error(503, "maintenance").header("retry-after", "3600"))
-            .await;
+        ScriptedServer::always(Reply::error(503, "maintenance").header("retry-after", "3600"));
     let client = Client::new(datalayers(&server).with_timeout(Duration::from_secs(5))).unwrap();
     let (body, ends) = numbered_lines("spans", 3);
     let started = Instant::now();
@@ -332,7 +360,7 @@ async fn protocol_retry_after_past_the_deadline_fails_at_once() {
 
 #[tokio::test]
 async fn protocol_5xx_retries_end_at_the_deadline() {
-    let server = ScriptedServer::always(Reply::error(500, "internal")).await;
+    let server = ScriptedServer::always(Reply::error(500, "internal"));
     let client = Client::new(
         datalayers(&server)
             .with_retry(fast_retries())
@@ -352,7 +380,7 @@ async fn protocol_5xx_retries_end_at_the_deadline() {
 
 #[tokio::test]
 async fn protocol_max_retries_bounds_attempts() {
-    let server = ScriptedServer::always(Reply::status(502)).await;
+    let server = ScriptedServer::always(Reply::status(502));
     let policy = RetryPolicy {
         max_retries: Some(2),
         ..fast_retries()
@@ -371,8 +399,7 @@ async fn protocol_max_retries_bounds_attempts() {
 async fn protocol_408_and_transport_errors_are_retried() {
     let server = ScriptedServer::start(vec![Reply::status(408), Reply::status(504)], |_| {
         Reply::status(204)
-    })
-    .await;
+    });
     let client = Client::new(datalayers(&server).with_retry(fast_retries())).unwrap();
     let (body, ends) = numbered_lines("spans", 1);
     let report = write(&client, &body, &ends).await;
@@ -380,11 +407,8 @@ async fn protocol_408_and_transport_errors_are_retried() {
     assert_eq!(report.retries, 2);
 
     // Nothing listens on this port: connection refused until the deadline.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
     let client = Client::new(
-        ClientConfig::new(endpoint)
+        ClientConfig::new(test_support::closed_url())
             .with_database("d")
             .with_retry(fast_retries())
             .with_timeout(Duration::from_millis(500)),
@@ -408,8 +432,7 @@ async fn protocol_413_splits_until_every_line_fits() {
         } else {
             Reply::status(204)
         }
-    })
-    .await;
+    });
     let client = Client::new(datalayers(&server)).unwrap();
     let (mut body, mut ends) = numbered_lines("spans", 40);
     // One line that no split can make small enough.
@@ -439,7 +462,7 @@ async fn protocol_413_splits_until_every_line_fits() {
 
 #[tokio::test]
 async fn protocol_payload_limits_cut_requests_and_refuse_an_oversized_line_alone() {
-    let server = ScriptedServer::always(Reply::status(204)).await;
+    let server = ScriptedServer::always(Reply::status(204));
     let client = Client::new(
         datalayers(&server)
             .with_payload_max_lines(4)
@@ -484,7 +507,7 @@ async fn protocol_payload_limits_cut_requests_and_refuse_an_oversized_line_alone
 
 #[tokio::test]
 async fn protocol_gzip_is_sent_once_per_request_and_decodes() {
-    let server = ScriptedServer::start(vec![Reply::status(500)], |_| Reply::status(204)).await;
+    let server = ScriptedServer::start(vec![Reply::status(500)], |_| Reply::status(204));
     let client = Client::new(
         datalayers(&server)
             .with_compression(Compression::Gzip)
@@ -509,7 +532,7 @@ async fn protocol_gzip_is_sent_once_per_request_and_decodes() {
 
 #[tokio::test]
 async fn protocol_influxdb_v2_uses_token_org_and_bucket() {
-    let server = ScriptedServer::always(Reply::status(204)).await;
+    let server = ScriptedServer::always(Reply::status(204));
     let config = ClientConfig::new(&server.base_url)
         .with_protocol(Protocol::InfluxDbV2)
         .with_org("my org")
@@ -529,24 +552,9 @@ async fn protocol_influxdb_v2_uses_token_org_and_bucket() {
 }
 
 #[tokio::test]
-async fn protocol_unexpected_status_and_redirects_are_not_followed() {
-    let server =
-        ScriptedServer::always(Reply::status(307).header("location", "http://elsewhere/write"))
-            .await;
-    let client = Client::new(datalayers(&server)).unwrap();
-    let (body, ends) = numbered_lines("spans", 2);
-    let report = write(&client, &body, &ends).await;
-    assert_eq!((report.failed_lines, report.requests), (2, 1), "{report}");
-    assert_eq!(
-        report.first_error().unwrap().kind,
-        WriteErrorKind::UnexpectedStatus
-    );
-}
-
-#[tokio::test]
 async fn protocol_response_bodies_are_read_with_a_cap() {
     let huge = "e".repeat(1 << 20);
-    let server = ScriptedServer::always(Reply::error(400, &huge)).await;
+    let server = ScriptedServer::always(Reply::error(400, &huge));
     let client = Client::new(datalayers(&server).with_max_response_bytes(1000)).unwrap();
     let (body, ends) = numbered_lines("spans", 1);
     let report = write(&client, &body, &ends).await;
@@ -559,7 +567,7 @@ async fn protocol_response_bodies_are_read_with_a_cap() {
 
 #[tokio::test]
 async fn protocol_hung_server_is_cut_at_the_deadline() {
-    let server = ScriptedServer::always(Reply::hang()).await;
+    let server = ScriptedServer::always(Reply::hang());
     let client = Client::new(datalayers(&server).with_timeout(Duration::from_millis(700))).unwrap();
     let (body, ends) = numbered_lines("spans", 1);
     let started = Instant::now();
@@ -578,7 +586,7 @@ async fn protocol_hung_server_is_cut_at_the_deadline() {
 
 #[tokio::test]
 async fn protocol_datalayers_default_batch_is_8000_lines() {
-    let server = ScriptedServer::always(Reply::status(204)).await;
+    let server = ScriptedServer::always(Reply::status(204));
     let client = Client::new(datalayers(&server)).unwrap();
     let (body, ends) = numbered_lines("spans", 8001);
     let report = write(&client, &body, &ends).await;
@@ -634,8 +642,7 @@ async fn protocol_every_line_is_counted_exactly_once_whatever_the_server_says() 
                     )
                 }
             }
-        })
-        .await;
+        });
         let r = mix(seed);
         let n = (r % 120) as usize;
         let config = datalayers(&server)
@@ -668,7 +675,7 @@ async fn protocol_every_line_is_counted_exactly_once_whatever_the_server_says() 
 /// has exhausted its retries, the rest of the call is counted as failed without waiting.
 #[tokio::test]
 async fn protocol_unavailable_server_costs_one_deadline_per_call() {
-    let server = ScriptedServer::always(Reply::error(503, "unavailable")).await;
+    let server = ScriptedServer::always(Reply::error(503, "unavailable"));
     let config = datalayers(&server)
         .with_payload_max_lines(10)
         .with_timeout(Duration::from_millis(300))

@@ -5,7 +5,7 @@ mod query_replay;
 
 use datalayers_client::query::{QueryError, Value};
 use datalayers_client::{Client, ClientConfig, Protocol};
-use query_replay::{Replay, ReplayClient};
+use query_replay::{ReplayClient, ScriptedServer};
 
 const DOC_QUERY: &str = r#"{"result":{"columns":["ts","sn","speed","longitude","latitude"],
   "types":["TIMESTAMP(3)","INT32","INT32","REAL","REAL"],
@@ -14,7 +14,7 @@ const DOC_QUERY: &str = r#"{"result":{"columns":["ts","sn","speed","longitude","
 
 #[tokio::test]
 async fn protocol_sql_query_request_and_typed_rows() {
-    let server = Replay::start(vec![(200, DOC_QUERY)]).await;
+    let server = ScriptedServer::replay(vec![(200, DOC_QUERY)]);
     let result = server
         .client()
         .sql("SELECT * FROM sensor_info;")
@@ -36,7 +36,7 @@ async fn protocol_sql_query_request_and_typed_rows() {
         ("POST", "/api/v1/sql")
     );
     assert_eq!(request.param("db"), Some("demo"));
-    assert_eq!(request.body, "SELECT * FROM sensor_info");
+    assert_eq!(request.text(), "SELECT * FROM sensor_info");
     assert_eq!(
         request.header("authorization"),
         Some("Basic YWRtaW46cHVibGlj")
@@ -49,7 +49,7 @@ async fn protocol_sql_arrow_spelling_and_string_numbers() {
     let body = r#"{"result":{"columns":["ts","user_id","message"],
         "types":["Timestamp(Millisecond, Asia/Shanghai)","UInt64","Utf8"],
         "values":[["2024-09-02T20:59:18.180+08:00","1","Click"]]}}"#;
-    let server = Replay::start(vec![(200, body)]).await;
+    let server = ScriptedServer::replay(vec![(200, body)]);
     let result = server.client().sql("SELECT * FROM t").await.unwrap();
     assert_eq!(
         result.rows[0],
@@ -63,12 +63,11 @@ async fn protocol_sql_arrow_spelling_and_string_numbers() {
 
 #[tokio::test]
 async fn protocol_sql_error_body_and_affected_rows() {
-    let server = Replay::start(vec![
+    let server = ScriptedServer::replay(vec![
         (400, r#"{"error": "Only support execute one statement"}"#),
         (200, r#"{"affected_rows":2}"#),
         (200, ""),
-    ])
-    .await;
+    ]);
     let client = server.client();
     let err = client.sql("SELECT 1").await.unwrap_err();
     assert!(
@@ -89,7 +88,7 @@ async fn protocol_sql_error_body_and_affected_rows() {
 
 #[tokio::test]
 async fn protocol_sql_refuses_two_statements_without_sending() {
-    let server = Replay::start(vec![]).await;
+    let server = ScriptedServer::replay(vec![]);
     let err = server
         .client()
         .sql("SELECT 1; DROP TABLE spans")
@@ -103,52 +102,56 @@ async fn protocol_sql_refuses_two_statements_without_sending() {
 async fn protocol_admin_helpers_on_datalayers() {
     // `SHOW DATABASES` / `SHOW TABLES` bodies: the documented result shape with one STRING
     // column (the column name is not documented; the helpers read the first string cell).
-    let server = Replay::start(vec![
+    let server = ScriptedServer::replay(vec![
         (200, r#"{"affected_rows":0}"#),
-        (200, r#"{"result":{"columns":["database"],"types":["STRING"],"values":[["demo"],["otel"]]}}"#),
-        (200, r#"{"result":{"columns":["table"],"types":["STRING"],"values":[["spans"],["span-links"]]}}"#),
-    ])
-    .await;
+        (
+            200,
+            r#"{"result":{"columns":["database"],"types":["STRING"],"values":[["demo"],["otel"]]}}"#,
+        ),
+        (
+            200,
+            r#"{"result":{"columns":["table"],"types":["STRING"],"values":[["spans"],["span-links"]]}}"#,
+        ),
+    ]);
     let client = server.client();
     client.create_database("otel").await.unwrap();
     assert_eq!(client.list_databases().await.unwrap(), ["demo", "otel"]);
     assert_eq!(client.list_tables().await.unwrap(), ["spans", "span-links"]);
 
     let requests = server.requests();
-    assert_eq!(requests[0].body, "CREATE DATABASE IF NOT EXISTS otel");
+    assert_eq!(requests[0].text(), "CREATE DATABASE IF NOT EXISTS otel");
     assert_eq!(
         requests[0].param("db"),
         None,
         "create database must not name a database"
     );
-    assert_eq!(requests[1].body, "SHOW DATABASES");
+    assert_eq!(requests[1].text(), "SHOW DATABASES");
     assert_eq!(requests[1].param("db"), None);
-    assert_eq!(requests[2].body, "SHOW TABLES");
+    assert_eq!(requests[2].text(), "SHOW TABLES");
     assert_eq!(requests[2].param("db"), Some("demo"));
 }
 
 #[tokio::test]
 async fn protocol_create_database_quotes_odd_names() {
-    let server = Replay::start(vec![(200, r#"{"affected_rows":0}"#)]).await;
+    let server = ScriptedServer::replay(vec![(200, r#"{"affected_rows":0}"#)]);
     server
         .client()
         .create_database("my-db; DROP DATABASE x")
         .await
         .unwrap();
     assert_eq!(
-        server.requests()[0].body,
+        server.requests()[0].text(),
         "CREATE DATABASE IF NOT EXISTS `my-db; DROP DATABASE x`"
     );
 }
 
 #[tokio::test]
 async fn protocol_apply_ddl_one_statement_per_request_and_names_the_failure() {
-    let server = Replay::start(vec![
+    let server = ScriptedServer::replay(vec![
         (200, r#"{"affected_rows":0}"#),
         (200, r#"{"affected_rows":0}"#),
         (409, r#"{"error":"Table `logs` already exist"}"#),
-    ])
-    .await;
+    ]);
     let ddl = [
         "CREATE TABLE IF NOT EXISTS spans (time TIMESTAMP(9) NOT NULL, trace_id STRING NOT NULL, timestamp key(time)) PARTITION BY HASH(trace_id) PARTITIONS 1;\nCREATE TABLE IF NOT EXISTS `span-links` (time TIMESTAMP(9) NOT NULL, timestamp key(time)) PARTITION BY HASH(time) PARTITIONS 1;",
         "CREATE TABLE logs (time TIMESTAMP(9) NOT NULL, timestamp key(time)) PARTITION BY HASH(time) PARTITIONS 1",
@@ -169,7 +172,7 @@ async fn protocol_apply_ddl_one_statement_per_request_and_names_the_failure() {
         }
         other => panic!("{other:?}"),
     }
-    let bodies: Vec<String> = server.requests().into_iter().map(|r| r.body).collect();
+    let bodies: Vec<String> = server.requests().iter().map(|r| r.text()).collect();
     assert_eq!(bodies.len(), 3);
     assert!(bodies[0].starts_with("CREATE TABLE IF NOT EXISTS spans") && !bodies[0].contains(';'));
     assert!(
@@ -180,12 +183,17 @@ async fn protocol_apply_ddl_one_statement_per_request_and_names_the_failure() {
 
 #[tokio::test]
 async fn protocol_influxql_get_post_epoch_and_statement_errors() {
-    let server = Replay::start(vec![
-        (200, r#"{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","v"],"values":[[1,0.5]]}]}]}"#),
+    let server = ScriptedServer::replay(vec![
+        (
+            200,
+            r#"{"results":[{"statement_id":0,"series":[{"name":"cpu","columns":["time","v"],"values":[[1,0.5]]}]}]}"#,
+        ),
         (200, r#"{"results":[{"statement_id":0}]}"#),
-        (200, r#"{"results":[{"statement_id":0,"error":"database not found: nope"}]}"#),
-    ])
-    .await;
+        (
+            200,
+            r#"{"results":[{"statement_id":0,"error":"database not found: nope"}]}"#,
+        ),
+    ]);
     let client = Client::new(
         ClientConfig::new(&server.base_url)
             .with_protocol(Protocol::InfluxDbV1)
@@ -222,17 +230,10 @@ async fn protocol_influxql_get_post_epoch_and_statement_errors() {
 
 #[tokio::test]
 async fn protocol_unreachable_server_is_a_transport_error() {
-    let port = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.local_addr().unwrap().port()
-    };
-    let client =
-        Client::new(ClientConfig::new(format!("http://127.0.0.1:{port}")).with_database("demo"))
-            .unwrap();
+    let url = test_support::closed_url();
+    let client = Client::new(ClientConfig::new(&url).with_database("demo")).unwrap();
     let err = client.sql("SELECT 1").await.unwrap_err();
     assert!(matches!(err, QueryError::Transport { .. }), "{err:?}");
-    assert!(
-        err.to_string().contains(&format!("127.0.0.1:{port}")),
-        "{err}"
-    );
+    let addr = url.trim_start_matches("http://");
+    assert!(err.to_string().contains(addr), "{err}");
 }

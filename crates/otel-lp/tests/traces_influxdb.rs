@@ -519,68 +519,47 @@ fn cli_errors_are_clear() {
         otel_lp(&args, &[])
     };
 
-    let out = run(flags(&[
-        "traces",
-        "show",
-        "0123456789abcdef0123456789abcdef",
-        "--database",
-        server.database(),
-    ]));
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = text(&out.stderr);
-    assert!(
-        stderr.contains("trace 0123456789abcdef0123456789abcdef not found"),
-        "{stderr}"
-    );
-    assert!(stderr.contains("hint:"), "{stderr}");
-
-    let out = run(flags(&["traces", "list", "--database", "nope"]));
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = text(&out.stderr);
-    assert!(stderr.contains("database not found"), "{stderr}");
-
-    let out = run(flags(&[
-        "traces",
-        "show",
-        "not-a-trace-id",
-        "--database",
-        "x",
-    ]));
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("`not-a-trace-id` is not a trace id"),
-        "{}",
-        text(&out.stderr)
-    );
-
-    let out = run(flags(&["traces", "list"]));
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("no database"),
-        "{}",
-        text(&out.stderr)
-    );
-
-    let out = run(flags(&[
-        "traces",
-        "list",
-        "--database",
-        "x",
-        "--since",
-        "yesterday",
-    ]));
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("--since"),
-        "{}",
-        text(&out.stderr)
-    );
+    // (arguments before the connection flags, exit code, what stderr says)
+    let cases: [(&[&str], i32, &[&str]); 5] = [
+        (
+            &[
+                "traces",
+                "show",
+                "0123456789abcdef0123456789abcdef",
+                "--database",
+                server.database(),
+            ],
+            1,
+            &["trace 0123456789abcdef0123456789abcdef not found", "hint:"],
+        ),
+        (
+            &["traces", "list", "--database", "nope"],
+            1,
+            &["database not found"],
+        ),
+        (
+            &["traces", "show", "not-a-trace-id", "--database", "x"],
+            2,
+            &["`not-a-trace-id` is not a trace id"],
+        ),
+        (&["traces", "list"], 2, &["no database"]),
+        (
+            &["traces", "list", "--database", "x", "--since", "yesterday"],
+            2,
+            &["--since"],
+        ),
+    ];
+    for (args, code, messages) in cases {
+        let out = run(flags(args));
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        for message in messages {
+            assert!(stderr.contains(message), "{args:?}: {stderr}");
+        }
+    }
 
     // A port nothing listens on.
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
+    let closed = test_support::closed_url();
     let out = otel_lp(
         &[
             "traces",
@@ -635,10 +614,7 @@ fn cli_credentials_from_env_and_flags() {
 #[test]
 fn cli_a_bad_variable_is_named_unless_a_flag_overrides_it() {
     // A port nothing listens on: the run gets as far as connecting, or stops before.
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", listener.local_addr().unwrap())
-    };
+    let closed = test_support::closed_url();
     let env = [
         ("OTEL_EXPORTER_DATALAYERS_ENDPOINT", closed.as_str()),
         ("OTEL_EXPORTER_DATALAYERS_DATABASE", "otel"),

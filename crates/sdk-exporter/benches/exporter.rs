@@ -26,8 +26,8 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
 use sdk_exporter::{Protocol, SpanExporterBuilder};
 use support::discard::Discard;
-use support::loopback::{Loopback, Reply};
 use test_support::alloc::{CountingAllocator, process_allocations as allocations_so_far};
+use test_support::scripted::{Reply, ScriptedServer};
 
 // The bench reports allocations per export (every thread's) next to the CPU time.
 #[global_allocator]
@@ -45,8 +45,8 @@ const BATCHES_ENV: &str = "SDK_EXPORTER_BENCH_BATCHES";
 
 fn main() {
     if std::env::var_os(SERVER_ENV).is_some() {
-        let server = Loopback::discard(Reply::Status(204));
-        println!("{}", server.url());
+        let server = ScriptedServer::discarding(Reply::status(204));
+        println!("{}", server.base_url);
         std::thread::park(); // killed by the parent
         return;
     }

@@ -10,7 +10,7 @@ use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
 use sdk_exporter::{
     BuildError, ClientSettings, LogExporter, MemorySink, Protocol, SpanExporterBuilder,
 };
-use support::loopback::{Loopback, Reply};
+use test_support::scripted::{Reply, ScriptedServer};
 
 /// A builder reading `vars` as its environment.
 fn with_vars(vars: &[(&str, &str)]) -> SpanExporterBuilder {
@@ -67,17 +67,23 @@ fn builder_calls_win_over_the_environment() {
         "7u"
     );
 
-    let from_env = Loopback::recording(Reply::Status(204));
-    let from_builder = Loopback::recording(Reply::Status(204));
+    let from_env = ScriptedServer::always(Reply::status(204));
+    let from_builder = ScriptedServer::always(Reply::status(204));
     let exporter = with_vars(&[
-        ("OTEL_EXPORTER_DATALAYERS_ENDPOINT", from_env.url()),
+        (
+            "OTEL_EXPORTER_DATALAYERS_ENDPOINT",
+            from_env.base_url.as_str(),
+        ),
         ("OTEL_EXPORTER_DATALAYERS_DATABASE", "otel"),
     ])
-    .with_endpoint(from_builder.url())
+    .with_endpoint(&from_builder.base_url)
     .build()
     .unwrap();
     futures_executor::block_on(exporter.export(spans())).unwrap();
-    assert_eq!((from_env.requests(), from_builder.requests()), (0, 1));
+    assert_eq!(
+        (from_env.request_count(), from_builder.request_count()),
+        (0, 1)
+    );
 }
 
 #[test]
@@ -103,19 +109,22 @@ fn a_bad_variable_fails_the_build_unless_a_builder_call_replaces_it() {
 
 #[test]
 fn the_endpoint_and_timeout_come_from_the_environment() {
-    let server = Loopback::discard(Reply::Status(204));
+    let server = ScriptedServer::always(Reply::status(204));
     let exporter = with_vars(&[
-        ("OTEL_EXPORTER_DATALAYERS_ENDPOINT", server.url()),
+        (
+            "OTEL_EXPORTER_DATALAYERS_ENDPOINT",
+            server.base_url.as_str(),
+        ),
         ("OTEL_EXPORTER_DATALAYERS_DATABASE", "otel"),
     ])
     .build()
     .unwrap();
     futures_executor::block_on(exporter.export(spans())).unwrap();
-    assert_eq!(server.requests(), 1);
+    assert_eq!(server.request_count(), 1);
 
-    let hung = Loopback::discard(Reply::Hang);
+    let hung = ScriptedServer::always(Reply::hang());
     let exporter = with_vars(&[
-        ("OTEL_EXPORTER_DATALAYERS_ENDPOINT", hung.url()),
+        ("OTEL_EXPORTER_DATALAYERS_ENDPOINT", hung.base_url.as_str()),
         ("OTEL_EXPORTER_DATALAYERS_DATABASE", "otel"),
         ("OTEL_EXPORTER_DATALAYERS_TIMEOUT", "200"),
     ])
@@ -173,33 +182,36 @@ fn mapping_options_reach_the_lines() {
 
 #[test]
 fn a_builder_changed_between_builds_sends_each_exporter_to_its_own_destination() {
-    let first = Loopback::discard(Reply::Status(204));
-    let second = Loopback::discard(Reply::Status(204));
+    let first = ScriptedServer::always(Reply::status(204));
+    let second = ScriptedServer::always(Reply::status(204));
     let builder =
-        with_vars(&[("OTEL_EXPORTER_DATALAYERS_DATABASE", "otel")]).with_endpoint(first.url());
+        with_vars(&[("OTEL_EXPORTER_DATALAYERS_DATABASE", "otel")]).with_endpoint(&first.base_url);
     let to_first = builder.build().unwrap();
     let also_first = builder.for_exporter::<LogExporter>().build().unwrap();
-    let to_second = builder.with_endpoint(second.url()).build().unwrap();
+    let to_second = builder.with_endpoint(&second.base_url).build().unwrap();
     futures_executor::block_on(to_first.export(spans())).unwrap();
     futures_executor::block_on(to_second.export(spans())).unwrap();
-    assert_eq!((first.requests(), second.requests()), (1, 1));
+    assert_eq!((first.request_count(), second.request_count()), (1, 1));
     drop(also_first);
 }
 
 #[test]
 fn compression_from_the_environment_gzips_the_body() {
-    let server = Loopback::recording(Reply::Status(204));
+    let server = ScriptedServer::always(Reply::status(204));
     let exporter = with_vars(&[
-        ("OTEL_EXPORTER_DATALAYERS_ENDPOINT", server.url()),
+        (
+            "OTEL_EXPORTER_DATALAYERS_ENDPOINT",
+            server.base_url.as_str(),
+        ),
         ("OTEL_EXPORTER_DATALAYERS_DATABASE", "otel"),
         ("OTEL_EXPORTER_DATALAYERS_COMPRESSION", "gzip"),
     ])
     .build()
     .unwrap();
     futures_executor::block_on(exporter.export(spans())).unwrap();
-    let bodies = server.raw_bodies();
-    assert_eq!(bodies.len(), 1);
-    assert_eq!(bodies[0][..2], [0x1f, 0x8b], "gzip magic");
+    let requests = server.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].body[..2], [0x1f, 0x8b], "gzip magic");
 }
 
 #[test]

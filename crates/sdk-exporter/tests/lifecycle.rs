@@ -14,8 +14,8 @@ use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter as _};
 use sdk_exporter::{
     LineSink, LogExporter, MemorySink, MetricExporter, SinkFuture, SinkOutcome, SpanExporterBuilder,
 };
-use support::loopback::{Loopback, Reply};
 use support::spans::request_spans;
+use test_support::scripted::{Reply, ScriptedServer};
 
 fn memory(sink: &MemorySink) -> SpanExporterBuilder {
     SpanExporterBuilder::new()
@@ -23,8 +23,8 @@ fn memory(sink: &MemorySink) -> SpanExporterBuilder {
         .with_sink(sink.clone())
 }
 
-fn http(server: &Loopback, timeout: Duration) -> SpanExporterBuilder {
-    support::http_builder(server.url(), timeout)
+fn http(server: &ScriptedServer, timeout: Duration) -> SpanExporterBuilder {
+    support::http_builder(&server.base_url, timeout)
 }
 
 /// A sink whose writes never complete.
@@ -198,7 +198,7 @@ fn a_sink_that_never_answers_is_cut_off_at_the_deadline() {
 
 #[test]
 fn a_hung_server_is_cut_off_at_the_deadline() {
-    let server = Loopback::discard(Reply::Hang);
+    let server = ScriptedServer::always(Reply::hang());
     let exporter = http(&server, Duration::from_millis(300)).build().unwrap();
     let started = Instant::now();
     let result = futures_executor::block_on(exporter.export(request_spans(1)));
@@ -215,7 +215,7 @@ fn a_hung_server_is_cut_off_at_the_deadline() {
 fn provider_shutdown_with_a_hung_server_returns() {
     // Spans still queued at shutdown are exported against a server that never answers: shutdown
     // must come back (the export deadline bounds it), not deadlock.
-    let server = Loopback::discard(Reply::Hang);
+    let server = ScriptedServer::always(Reply::hang());
     let exporter = http(&server, Duration::from_millis(300)).build().unwrap();
     let provider = SdkTracerProvider::builder()
         .with_batch_exporter(exporter)

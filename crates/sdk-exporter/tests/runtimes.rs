@@ -15,11 +15,11 @@ use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::runtime;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter as _};
 use sdk_exporter::{LogExporter, MetricExporter, SpanExporterBuilder};
-use support::loopback::{Loopback, Reply};
+use test_support::scripted::{Reply, ScriptedServer};
 
 /// A builder that ignores the process environment and writes to `server` as InfluxDB 1.x.
-fn builder(server: &Loopback) -> SpanExporterBuilder {
-    support::http_builder(server.url(), Duration::from_secs(5))
+fn builder(server: &ScriptedServer) -> SpanExporterBuilder {
+    support::http_builder(&server.base_url, Duration::from_secs(5))
 }
 
 /// Emits one span per name through `provider`.
@@ -31,15 +31,15 @@ fn emit_spans(provider: &SdkTracerProvider, names: &[&'static str]) {
 }
 
 /// Every body the server received, joined.
-fn received(server: &Loopback) -> String {
-    server.bodies().concat()
+fn received(server: &ScriptedServer) -> String {
+    server.requests().iter().map(|r| r.text()).collect()
 }
 
 #[test]
 fn default_batch_processor_polls_with_block_on_on_its_own_thread() {
     // No tokio runtime exists anywhere in this test: the SDK's worker thread drives the export
     // future with futures_executor::block_on and our HTTP sink still reaches the server.
-    let server = Loopback::recording(Reply::Status(204));
+    let server = ScriptedServer::always(Reply::status(204));
     let exporter = builder(&server).build().unwrap();
     let stats = exporter.stats_handle();
     let provider = SdkTracerProvider::builder()
@@ -61,7 +61,7 @@ fn default_batch_processor_polls_with_block_on_on_its_own_thread() {
 
 #[test]
 fn export_called_directly_from_a_plain_main_thread() {
-    let server = Loopback::recording(Reply::Status(204));
+    let server = ScriptedServer::always(Reply::status(204));
     let exporter = builder(&server).build().unwrap();
     let spans = support::spans::request_spans(2);
     std::thread::spawn(move || futures_executor::block_on(exporter.export(spans)))
@@ -81,7 +81,7 @@ fn export_called_directly_from_a_plain_main_thread() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn async_runtime_batch_processor_on_tokio_multi_thread() {
     use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
-    let server = Loopback::recording(Reply::Status(204));
+    let server = ScriptedServer::always(Reply::status(204));
     let exporter = builder(&server).build().unwrap();
     let processor = BatchSpanProcessor::builder(exporter, runtime::Tokio).build();
     let provider = SdkTracerProvider::builder()
@@ -96,7 +96,7 @@ async fn async_runtime_batch_processor_on_tokio_multi_thread() {
 #[tokio::test(flavor = "current_thread")]
 async fn async_runtime_batch_processor_on_tokio_current_thread() {
     use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
-    let server = Loopback::recording(Reply::Status(204));
+    let server = ScriptedServer::always(Reply::status(204));
     let exporter = builder(&server).build().unwrap();
     let processor = BatchSpanProcessor::builder(exporter, runtime::TokioCurrentThread).build();
     let provider = SdkTracerProvider::builder()
@@ -113,7 +113,7 @@ async fn default_processors_inside_a_tokio_current_thread_app() {
     // The most common setup: a tokio app with the default (thread-based) processors. The exporter
     // is built, used and dropped inside the runtime: no "no reactor running", and no "cannot drop
     // a runtime in a context where blocking is not allowed".
-    let server = Loopback::recording(Reply::Status(204));
+    let server = ScriptedServer::always(Reply::status(204));
     let builder = builder(&server);
     let tracer_provider = SdkTracerProvider::builder()
         .with_batch_exporter(builder.build().unwrap())
@@ -153,7 +153,7 @@ async fn default_processors_inside_a_tokio_current_thread_app() {
 async fn async_runtime_log_processor_and_periodic_reader_on_tokio() {
     use opentelemetry_sdk::logs::log_processor_with_async_runtime::BatchLogProcessor;
     use opentelemetry_sdk::metrics::periodic_reader_with_async_runtime::PeriodicReader;
-    let server = Loopback::recording(Reply::Status(204));
+    let server = ScriptedServer::always(Reply::status(204));
     let builder = builder(&server);
     let logs = BatchLogProcessor::builder(
         builder.for_exporter::<LogExporter>().build().unwrap(),

@@ -2,15 +2,26 @@
 //!
 //! It speaks just enough HTTP for a test harness: one request per connection
 //! (`Connection: close`), `Content-Length` request bodies, and responses framed by
-//! `Content-Length`, chunked transfer encoding or the end of the stream. Every call has a
-//! timeout, so a hung server fails the test instead of hanging it.
+//! `Content-Length`, chunked transfer encoding or the end of the stream (heads parsed by
+//! `httparse`). Every call has a timeout, so a hung server fails the test instead of hanging it.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+use crate::wire::{self, Framing, invalid};
+
 /// How long [`send`] waits for a connection, and then for each read or write, by default.
 pub const TIMEOUT_DEFAULT: Duration = Duration::from_secs(30);
+
+/// What [`encode_component`] leaves as is: the RFC 3986 unreserved characters.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// A complete HTTP response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,86 +86,42 @@ pub fn send(
 /// Percent-encodes `text` for use as one query-string component: everything except the RFC 3986
 /// unreserved characters (`A-Z a-z 0-9 - _ . ~`) becomes `%XX`.
 pub fn encode_component(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for &byte in text.as_bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
+    utf8_percent_encode(text, UNRESERVED).to_string()
 }
 
-fn invalid(message: impl Into<String>) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, message.into())
-}
-
+/// Parses a whole response: everything the server sent before closing the connection.
 fn parse_response(raw: &[u8]) -> io::Result<Response> {
-    let head_end = find(raw, b"\r\n\r\n")
-        .ok_or_else(|| invalid(format!("no complete HTTP header in {} bytes", raw.len())))?;
-    let head =
-        std::str::from_utf8(&raw[..head_end]).map_err(|_| invalid("HTTP header is not UTF-8"))?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| invalid(format!("bad status line {status_line:?}")))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
-        .collect();
-    let mut response = Response {
+    let mut headers = [httparse::EMPTY_HEADER; wire::MAX_HEADERS];
+    let mut parsed = httparse::Response::new(&mut headers);
+    let head_len = match parsed.parse(raw) {
+        Ok(httparse::Status::Complete(len)) => len,
+        Ok(httparse::Status::Partial) => {
+            return Err(invalid(format!(
+                "no complete HTTP header in {} bytes",
+                raw.len()
+            )));
+        }
+        Err(error) => return Err(invalid(format!("bad HTTP response head: {error}"))),
+    };
+    let status = parsed.code.unwrap_or_default();
+    let headers = wire::owned_headers(parsed.headers);
+    let rest = &raw[head_len..];
+    let body = match Framing::of(&headers, Framing::UntilClose)? {
+        Framing::Chunked => {
+            let (body, _) = wire::dechunk(rest)?.ok_or_else(|| invalid("truncated chunk"))?;
+            body
+        }
+        Framing::Length(length) => rest
+            .get(..length)
+            .ok_or_else(|| invalid(format!("body has {} of {length} bytes", rest.len())))?
+            .to_vec(),
+        Framing::UntilClose => rest.to_vec(),
+    };
+    Ok(Response {
         status,
         headers,
-        body: Vec::new(),
-    };
-
-    let rest = &raw[head_end + 4..];
-    let chunked = response
-        .header("transfer-encoding")
-        .is_some_and(|value| value.eq_ignore_ascii_case("chunked"));
-    response.body = if chunked {
-        dechunk(rest)?
-    } else if let Some(length) = response.header("content-length") {
-        let length: usize = length
-            .parse()
-            .map_err(|_| invalid(format!("bad Content-Length {length:?}")))?;
-        rest.get(..length)
-            .ok_or_else(|| invalid(format!("body has {} of {length} bytes", rest.len())))?
-            .to_vec()
-    } else {
-        rest.to_vec()
-    };
-    Ok(response)
-}
-
-fn dechunk(mut rest: &[u8]) -> io::Result<Vec<u8>> {
-    let mut body = Vec::new();
-    loop {
-        let line_end = find(rest, b"\r\n").ok_or_else(|| invalid("truncated chunk size"))?;
-        let size_text = std::str::from_utf8(&rest[..line_end]).unwrap_or_default();
-        let size_text = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_text, 16)
-            .map_err(|_| invalid(format!("bad chunk size {size_text:?}")))?;
-        rest = &rest[line_end + 2..];
-        if size == 0 {
-            return Ok(body);
-        }
-        let chunk = rest.get(..size).ok_or_else(|| invalid("truncated chunk"))?;
-        body.extend_from_slice(chunk);
-        rest = rest
-            .get(size + 2..)
-            .ok_or_else(|| invalid("truncated chunk"))?;
-    }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .position(|window| window == needle)
+        body,
+    })
 }
 
 #[cfg(test)]

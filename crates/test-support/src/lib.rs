@@ -46,12 +46,16 @@
 //! assert!(server.is_running());
 //! ```
 //!
-//! The only dependency is `serde_json`: requests go through the tiny blocking [`http`] client.
-//! Zero-allocation tests share the counting global allocator in [`alloc`]; third-party clients
-//! (the OpenTelemetry Python and JS SDKs' exporters) are found through [`peers`], the headless
-//! browser of page tests through [`browser`]. Protocol tests
-//! of HTTP clients replay documented server answers with the `scripted` module (feature
-//! `scripted-http`, which adds tokio).
+//! Requests go through the tiny blocking [`http`] client (heads parsed by `httparse`, query
+//! strings encoded by `percent-encoding`). Zero-allocation tests share the counting global
+//! allocator in [`alloc`]; third-party clients (the OpenTelemetry Python and JS SDKs' exporters)
+//! are found through [`peers`], the headless browser of page tests through [`browser`].
+//!
+//! Everything that needs an HTTP server other than a real InfluxDB (protocol tests replaying
+//! Datalayers' documented answers, fault tests, benchmarks, fuzz targets) uses the one server of
+//! the `scripted` module (feature `scripted-http`): scripted replies with raw control over
+//! status, headers, body, delays, hangs and connection closes, and every request recorded.
+//! [`closed_url`] is the other side: a loopback URL nothing listens on.
 
 pub mod alloc;
 pub mod browser;
@@ -62,8 +66,9 @@ pub mod scripted;
 
 mod config;
 mod server;
+mod wire;
 
 pub use server::{
     DATABASE_DEFAULT, INFLUXD_DEFAULT, INFLUXD_ENV, InfluxServer, InfluxServerBuilder,
-    STARTUP_TIMEOUT_DEFAULT,
+    STARTUP_TIMEOUT_DEFAULT, closed_url,
 };

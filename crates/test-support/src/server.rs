@@ -615,6 +615,14 @@ pub(crate) fn running_in_ci() -> bool {
         .is_ok_and(|value| !matches!(value.trim(), "" | "0" | "false" | "FALSE" | "False"))
 }
 
+/// `http://127.0.0.1:<port>` with nothing listening on it: connecting is refused. The port was
+/// just bound and closed again, and is never handed out twice by this process; a listener of
+/// another test could only take it after the OS has gone through its other free ports.
+pub fn closed_url() -> String {
+    let port = free_port().expect("a free loopback port");
+    format!("http://{}", SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+}
+
 /// A fresh loopback port. The OS picks it (bind to port 0); a port handed out once is never
 /// handed out again by this process, so parallel tests never pick the same one. Another
 /// process can still take it before influxd binds it: the caller retries then.

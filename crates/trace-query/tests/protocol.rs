@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use datalayers_client::query::QueryError;
 use datalayers_client::{Client, ClientConfig, Protocol};
-use replay::{Replay, ReplayClient};
+use replay::{ReplayClient, ScriptedServer};
 use serde_json::json;
 use trace_query::{
     AnyTraceStore, DatalayersSql, InfluxQlQueries, Placement, SqlQueries, TimeRange, TraceError,
@@ -36,7 +36,7 @@ async fn protocol_list_traces_sql_spelling() {
       "values":[["4bf92f3577b34da6a3ce929d0e0e4736","frontend",3,1],
                 ["4bf92f3577b34da6a3ce929d0e0e4736","backend",2,1],
                 ["00000000000000020000000000000001",null,1,0]]}}"#;
-    let server = Replay::start(vec![(200, body), (200, services)]).await;
+    let server = ScriptedServer::replay(vec![(200, body), (200, services)]);
     let client = server.client();
     let filter = TraceFilter {
         range: Some(range()),
@@ -79,23 +79,22 @@ async fn protocol_list_traces_sql_spelling() {
     assert_eq!(sent.path, "/api/v1/sql");
     assert_eq!(sent.param("db"), Some("demo"));
     assert_eq!(
-        sent.body,
+        sent.text(),
         SqlQueries::default().list_traces(&filter, &range(), &[])
     );
     let ids = [list[0].trace_id, list[1].trace_id];
     assert_eq!(
-        server.requests()[1].body,
+        server.requests()[1].text(),
         SqlQueries::default().trace_services(&ids, &range())
     );
 }
 
 #[tokio::test]
 async fn protocol_list_traces_refuses_a_result_without_its_columns() {
-    let server = Replay::start(vec![(
+    let server = ScriptedServer::replay(vec![(
         200,
         r#"{"result":{"columns":["x"],"types":["STRING"],"values":[["a"]]}}"#,
-    )])
-    .await;
+    )]);
     let client = server.client();
     let err = DatalayersSql::new(&client)
         .list_traces(&TraceFilter::default())
@@ -117,7 +116,7 @@ async fn protocol_list_traces_arrow_spelling_with_string_numbers() {
       "columns":["trace_id","service","span_count","error_count"],
       "types":["Utf8","Utf8","Int64","Int64"],
       "values":[["4bf92f3577b34da6a3ce929d0e0e4736","frontend","5","0"]]}}"#;
-    let server = Replay::start(vec![(200, body), (200, services)]).await;
+    let server = ScriptedServer::replay(vec![(200, body), (200, services)]);
     let client = server.client();
     let filter = TraceFilter {
         range: Some(range()),
@@ -155,7 +154,7 @@ async fn protocol_get_trace_assembles_spans_events_and_links() {
       "types":["TIMESTAMP(9)","STRING","STRING","STRING","STRING","STRING","STRING"],
       "values":[["2025-11-25T00:00:00.020Z","00000000000000b2","4bf92f3577b34da6a3ce929d0e0e4736","cache miss","{\"key\":\"cart:1\"}",null,null],
                 ["2025-11-25T00:00:00.030Z","00000000000000b2","4bf92f3577b34da6a3ce929d0e0e4736",null,null,"query slow","WARN"]]}}"#;
-    let server = Replay::start(vec![(200, SPANS), (200, events), (200, LINKS)]).await;
+    let server = ScriptedServer::replay(vec![(200, SPANS), (200, events), (200, LINKS)]);
     let client = server.client();
     let id = TraceId::parse(ID).unwrap();
     let trace = DatalayersSql::new(&client)
@@ -208,7 +207,7 @@ async fn protocol_get_trace_assembles_spans_events_and_links() {
     );
 
     let queries = SqlQueries::default();
-    let bodies: Vec<String> = server.requests().into_iter().map(|r| r.body).collect();
+    let bodies: Vec<String> = server.requests().iter().map(|r| r.text()).collect();
     assert_eq!(
         bodies,
         [
@@ -221,12 +220,11 @@ async fn protocol_get_trace_assembles_spans_events_and_links() {
 
 #[tokio::test]
 async fn protocol_get_trace_tolerates_missing_event_and_link_tables() {
-    let server = Replay::start(vec![
+    let server = ScriptedServer::replay(vec![
         (200, SPANS),
         (400, r#"{"error":"table 'logs' not found"}"#),
         (400, r#"{"error":"Table `span-links` not exist"}"#),
-    ])
-    .await;
+    ]);
     let client = server.client();
     let trace = DatalayersSql::new(&client)
         .get_trace(&TraceId::parse(ID).unwrap(), range())
@@ -243,7 +241,7 @@ async fn protocol_get_trace_tolerates_missing_event_and_link_tables() {
 
 #[tokio::test]
 async fn protocol_unknown_trace_and_missing_database_are_clear_errors() {
-    let server = Replay::start(vec![
+    let server = ScriptedServer::replay(vec![
         (
             200,
             r#"{"result":{"columns":["time"],"types":["TIMESTAMP(9)"],"values":[]}}"#,
@@ -251,8 +249,7 @@ async fn protocol_unknown_trace_and_missing_database_are_clear_errors() {
         (200, ""),
         (500, r#"{"error":"Database `demo` not exist"}"#),
         (400, r#"{"error":"table 'spans' not found"}"#),
-    ])
-    .await;
+    ]);
     let client = server.client();
     let store = DatalayersSql::new(&client);
     let id = TraceId::parse(ID).unwrap();
@@ -291,11 +288,16 @@ async fn protocol_unknown_trace_and_missing_database_are_clear_errors() {
 
 #[tokio::test]
 async fn protocol_services_and_operations() {
-    let server = Replay::start(vec![
-        (200, r#"{"result":{"columns":["service"],"types":["STRING"],"values":[["backend"],["frontend"]]}}"#),
-        (200, r#"{"result":{"columns":["operation"],"types":["Utf8"],"values":[["GET /cart"],["POST /order"]]}}"#),
-    ])
-    .await;
+    let server = ScriptedServer::replay(vec![
+        (
+            200,
+            r#"{"result":{"columns":["service"],"types":["STRING"],"values":[["backend"],["frontend"]]}}"#,
+        ),
+        (
+            200,
+            r#"{"result":{"columns":["operation"],"types":["Utf8"],"values":[["GET /cart"],["POST /order"]]}}"#,
+        ),
+    ]);
     let client = server.client();
     let store = DatalayersSql::new(&client);
     assert_eq!(store.services().await.unwrap(), ["backend", "frontend"]);
@@ -304,19 +306,24 @@ async fn protocol_services_and_operations() {
         ["GET /cart", "POST /order"]
     );
     assert_eq!(
-        server.requests()[1].body,
+        server.requests()[1].text(),
         SqlQueries::default().operations("fron'tend")
     );
-    assert!(server.requests()[1].body.contains("'fron''tend'"));
+    assert!(server.requests()[1].text().contains("'fron''tend'"));
 }
 
 #[tokio::test]
 async fn protocol_the_backend_follows_the_configured_protocol() {
-    let server = Replay::start(vec![
-        (200, r#"{"result":{"columns":["service"],"types":["STRING"],"values":[["a"]]}}"#),
-        (200, r#"{"results":[{"statement_id":0,"series":[{"name":"spans","columns":["key","value"],"values":[["service.name","b"]]}]}]}"#),
-    ])
-    .await;
+    let server = ScriptedServer::replay(vec![
+        (
+            200,
+            r#"{"result":{"columns":["service"],"types":["STRING"],"values":[["a"]]}}"#,
+        ),
+        (
+            200,
+            r#"{"results":[{"statement_id":0,"series":[{"name":"spans","columns":["key","value"],"values":[["service.name","b"]]}]}]}"#,
+        ),
+    ]);
     let datalayers = server.client();
     let store = AnyTraceStore::for_client(&datalayers, TraceSchema::default()).unwrap();
     assert!(matches!(store, AnyTraceStore::Datalayers(_)));
@@ -336,7 +343,7 @@ async fn protocol_the_backend_follows_the_configured_protocol() {
         (requests[0].method.as_str(), requests[0].path.as_str()),
         ("POST", "/api/v1/sql")
     );
-    assert_eq!(requests[0].body, SqlQueries::default().services());
+    assert_eq!(requests[0].text(), SqlQueries::default().services());
     assert_eq!(
         (requests[1].method.as_str(), requests[1].path.as_str()),
         ("GET", "/query")
@@ -368,12 +375,11 @@ async fn protocol_get_traces_splits_the_rows_by_trace() {
         "values":[["2025-11-25T00:00:01.5Z","00000000000000b1","{OTHER}","retry"]]}}}}"#
     );
     let links = r#"{"result":{"columns":[],"types":[],"values":[]}}"#;
-    let server = Replay::start(vec![
+    let server = ScriptedServer::replay(vec![
         (200, spans.as_str()),
         (200, events.as_str()),
         (200, links),
-    ])
-    .await;
+    ]);
     let client = server.client();
     let store = DatalayersSql::new(&client);
     let missing = TraceId::parse("00000000000000030000000000000001").unwrap();
@@ -392,7 +398,7 @@ async fn protocol_get_traces_splits_the_rows_by_trace() {
     assert_eq!(traces[0].spans[0].events[0].name.as_deref(), Some("retry"));
     assert!(traces[1].spans.iter().all(|s| s.events.is_empty()));
     let queries = SqlQueries::default();
-    let sent: Vec<String> = server.requests().into_iter().map(|r| r.body).collect();
+    let sent: Vec<String> = server.requests().into_iter().map(|r| r.text()).collect();
     assert_eq!(
         sent,
         [
@@ -405,7 +411,7 @@ async fn protocol_get_traces_splits_the_rows_by_trace() {
 
 #[tokio::test]
 async fn protocol_operations_with_kind_and_dependencies() {
-    let server = Replay::start(vec![
+    let server = ScriptedServer::replay(vec![
         (
             200,
             r#"{"result":{"columns":["operation","kind"],"types":["STRING","STRING"],
@@ -416,8 +422,7 @@ async fn protocol_operations_with_kind_and_dependencies() {
             r#"{"result":{"columns":["parent","child","call_count"],"types":["STRING","STRING","INT64"],
             "values":[["frontend","backend",12],["backend","db",3]]}}"#,
         ),
-    ])
-    .await;
+    ]);
     let client = server.client();
     let store = DatalayersSql::new(&client);
     let operations = store.operations_with_kind("frontend", None).await.unwrap();
@@ -443,10 +448,10 @@ async fn protocol_operations_with_kind_and_dependencies() {
     );
     let sent = server.requests();
     assert_eq!(
-        sent[0].body,
+        sent[0].text(),
         SqlQueries::default().operations_with_kind("frontend", None)
     );
-    assert_eq!(sent[1].body, SqlQueries::default().dependencies(&range()));
+    assert_eq!(sent[1].text(), SqlQueries::default().dependencies(&range()));
 }
 
 #[tokio::test]
@@ -455,7 +460,7 @@ async fn protocol_a_tag_filter_asks_for_the_columns_first() {
         "types":["STRING","STRING","STRING","STRING","STRING"],
         "values":[["time","TIMESTAMP(9)","NO",null,"YES"],["host.name","STRING","YES",null,"NO"],["attributes","STRING","YES",null,"NO"]]}}"#;
     let empty = r#"{"result":{"columns":["trace_id","start_time"],"types":["STRING","TIMESTAMP(9)"],"values":[]}}"#;
-    let server = Replay::start(vec![(200, describe), (200, empty)]).await;
+    let server = ScriptedServer::replay(vec![(200, describe), (200, empty)]);
     let client = server.client();
     let filter = TraceFilter {
         range: Some(range()),
@@ -472,14 +477,14 @@ async fn protocol_a_tag_filter_asks_for_the_columns_first() {
     assert!(list.is_empty());
     let sent = server.requests();
     assert_eq!(sent.len(), 2, "no services query for an empty page");
-    assert_eq!(sent[0].body, "DESC TABLE `spans`");
+    assert_eq!(sent[0].text(), "DESC TABLE `spans`");
     let columns = ["time", "host.name", "attributes"].map(String::from);
     assert_eq!(
-        sent[1].body,
+        sent[1].text(),
         SqlQueries::default().list_traces(&filter, &range(), &columns)
     );
     // A column the table has is compared; one it lacks is only looked for in the attributes.
-    assert!(sent[1].body.contains("`host.name` = 'db-2'"));
-    assert!(!sent[1].body.contains("`http.route`"));
-    assert!(sent[1].body.contains(r#"'"http.route":"/cart"'"#));
+    assert!(sent[1].text().contains("`host.name` = 'db-2'"));
+    assert!(!sent[1].text().contains("`http.route`"));
+    assert!(sent[1].text().contains(r#"'"http.route":"/cart"'"#));
 }

@@ -13,7 +13,7 @@ use datalayers_client::query::{
     parse_sql_response,
 };
 use datalayers_client::{Client, ClientConfig};
-use replay::Replay;
+use replay::ScriptedServer;
 use trace_query::{
     AnyTraceStore, DatalayersSql, InfluxQl, InfluxQlQueries, SqlQueries, TimeRange, TraceError,
     TraceId, TraceSchema, TraceStore,
@@ -135,11 +135,10 @@ async fn influxql_store_over_a_transport_of_its_own() {
 
 #[tokio::test]
 async fn the_rest_client_can_be_shared() {
-    let server = Replay::start(vec![(
+    let server = ScriptedServer::replay(vec![(
         200,
         r#"{"result":{"columns":["service"],"types":["STRING"],"values":[["checkout"]]}}"#,
-    )])
-    .await;
+    )]);
     let client =
         Arc::new(Client::new(ClientConfig::new(&server.base_url).with_database("demo")).unwrap());
     // Owned by the store (a server keeps it for its whole life), no borrow to outlive.
@@ -150,7 +149,10 @@ async fn the_rest_client_can_be_shared() {
         .unwrap()
         .unwrap();
     assert_eq!(services, ["checkout"]);
-    assert_eq!(server.requests()[0].body, SqlQueries::default().services());
+    assert_eq!(
+        server.requests()[0].text(),
+        SqlQueries::default().services()
+    );
 
     let err: TraceError = "not-an-id".parse::<TraceId>().unwrap_err();
     assert!(err.to_string().contains("32 hex digits"), "{err}");

@@ -15,27 +15,18 @@ use common::schema;
 use common::*;
 use datalayers_client::{Client, ClientConfig};
 use serde_json::json;
-use test_support::scripted::Replay;
+use test_support::scripted::ScriptedServer;
 use trace_query::{DatalayersSql, SqlQueries, TimeRange, TraceFilter, TraceId};
 use trace_server::{Access, Cors, TraceServerConfig};
 
 const START_US: i64 = 1_764_028_800_000_000; // 2025-11-25T00:00:00Z
 const END_US: i64 = 1_764_032_400_000_000; // 01:00
 
-/// A runtime for the replayed database, alive as long as the test.
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap()
+fn datalayers(answers: Vec<(u16, &str)>) -> ScriptedServer {
+    ScriptedServer::replay(answers)
 }
 
-fn datalayers(rt: &tokio::runtime::Runtime, answers: Vec<(u16, &str)>) -> Replay {
-    rt.block_on(Replay::start(answers))
-}
-
-fn sql_store(replay: &Replay) -> DatalayersSql<Arc<Client>> {
+fn sql_store(replay: &ScriptedServer) -> DatalayersSql<Arc<Client>> {
     let client = Client::new(
         ClientConfig::new(&replay.base_url)
             .with_database("demo")
@@ -46,8 +37,8 @@ fn sql_store(replay: &Replay) -> DatalayersSql<Arc<Client>> {
     DatalayersSql::new(Arc::new(client))
 }
 
-fn sent(replay: &Replay) -> Vec<String> {
-    replay.requests().into_iter().map(|r| r.body).collect()
+fn sent(replay: &ScriptedServer) -> Vec<String> {
+    replay.requests().into_iter().map(|r| r.text()).collect()
 }
 
 const DESCRIBE: &str = r#"{"result":{"columns":["Field","Type","Null","Default","Timestamp Key"],
@@ -83,18 +74,14 @@ const NO_LINKS: &str = r#"{"result":{"columns":["time","span_id","trace_id","lin
 
 #[test]
 fn a_search_over_sql_sends_these_statements_and_answers_jaeger_json() {
-    let rt = runtime();
-    let replay = datalayers(
-        &rt,
-        vec![
-            (200, DESCRIBE),
-            (200, PAGE),
-            (200, SERVICES),
-            (200, SPANS),
-            (200, EVENTS),
-            (200, NO_LINKS),
-        ],
-    );
+    let replay = datalayers(vec![
+        (200, DESCRIBE),
+        (200, PAGE),
+        (200, SERVICES),
+        (200, SPANS),
+        (200, EVENTS),
+        (200, NO_LINKS),
+    ]);
     let server = TestServer::start(trace_server::router(
         sql_store(&replay),
         TraceServerConfig::default(),
@@ -169,23 +156,19 @@ fn a_search_over_sql_sends_these_statements_and_answers_jaeger_json() {
 
 #[test]
 fn summaries_operations_and_dependencies_over_sql() {
-    let rt = runtime();
-    let replay = datalayers(
-        &rt,
-        vec![
-            (200, PAGE),
-            (200, SERVICES),
-            (
-                200,
-                r#"{"result":{"columns":["operation","kind"],"types":["STRING","STRING"],"values":[["GET /cart","Server"]]}}"#,
-            ),
-            (
-                200,
-                r#"{"result":{"columns":["parent","child","call_count"],"types":["STRING","STRING","INT64"],
+    let replay = datalayers(vec![
+        (200, PAGE),
+        (200, SERVICES),
+        (
+            200,
+            r#"{"result":{"columns":["operation","kind"],"types":["STRING","STRING"],"values":[["GET /cart","Server"]]}}"#,
+        ),
+        (
+            200,
+            r#"{"result":{"columns":["parent","child","call_count"],"types":["STRING","STRING","INT64"],
                 "values":[["backend","db",4],["frontend","backend",7]]}}"#,
-            ),
-        ],
-    );
+        ),
+    ]);
     let server = TestServer::start(trace_server::router(
         sql_store(&replay),
         TraceServerConfig::default(),
@@ -235,14 +218,10 @@ fn summaries_operations_and_dependencies_over_sql() {
 
 #[test]
 fn a_failing_database_is_a_bad_gateway_in_each_api_shape() {
-    let rt = runtime();
-    let replay = datalayers(
-        &rt,
-        vec![
-            (500, r#"{"error":"Database `demo` not exist"}"#),
-            (500, r#"{"error":"Database `demo` not exist"}"#),
-        ],
-    );
+    let replay = datalayers(vec![
+        (500, r#"{"error":"Database `demo` not exist"}"#),
+        (500, r#"{"error":"Database `demo` not exist"}"#),
+    ]);
     let server = TestServer::start(trace_server::router(
         sql_store(&replay),
         TraceServerConfig::default(),
@@ -280,10 +259,9 @@ fn a_failing_database_is_a_bad_gateway_in_each_api_shape() {
 
 #[test]
 fn credentials_and_cors_apply_to_the_api_and_the_page() {
-    let rt = runtime();
     let services =
         r#"{"result":{"columns":["service"],"types":["STRING"],"values":[["frontend"]]}}"#;
-    let replay = datalayers(&rt, vec![(200, services); 5]);
+    let replay = datalayers(vec![(200, services); 5]);
     let server = TestServer::start(trace_server::router(
         sql_store(&replay),
         TraceServerConfig {

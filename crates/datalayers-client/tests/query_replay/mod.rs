@@ -1,20 +1,21 @@
 //! The stand-in for Datalayers in protocol tests (Datalayers cannot be installed here; the canned
 //! bodies are its documented response shapes): `test-support`'s scripted HTTP server answering
-//! (status, JSON body) pairs in order, with requests read back as path, decoded query
-//! parameters, headers and body text, and a client pointed at it.
+//! (status, JSON body) pairs in order ([`ScriptedServer::replay`]), with requests read back as
+//! path, decoded query parameters, headers and body, and a client pointed at it.
 
 #![allow(dead_code, unreachable_pub)]
 
 use datalayers_client::{Client, ClientConfig};
-pub use test_support::scripted::Replay;
+pub use test_support::scripted::ScriptedServer;
 
-/// A Datalayers client (database `demo`, `admin`/`public`) pointed at a [`Replay`] server.
+/// A Datalayers client (database `demo`, `admin`/`public`) pointed at a replaying
+/// [`ScriptedServer`].
 pub trait ReplayClient {
     /// The client.
     fn client(&self) -> Client;
 }
 
-impl ReplayClient for Replay {
+impl ReplayClient for ScriptedServer {
     fn client(&self) -> Client {
         Client::new(
             ClientConfig::new(&self.base_url)

@@ -2,7 +2,6 @@
 #![allow(dead_code)]
 
 pub(crate) mod discard;
-pub(crate) mod loopback;
 pub(crate) mod spans;
 
 use std::time::Duration;

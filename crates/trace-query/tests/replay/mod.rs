@@ -5,15 +5,16 @@
 #![allow(dead_code, unreachable_pub)]
 
 use datalayers_client::{Client, ClientConfig};
-pub use test_support::scripted::Replay;
+pub use test_support::scripted::ScriptedServer;
 
-/// A Datalayers client (database `demo`, `admin`/`public`) pointed at a [`Replay`] server.
+/// A Datalayers client (database `demo`, `admin`/`public`) pointed at a replaying
+/// [`ScriptedServer`].
 pub trait ReplayClient {
     /// The client.
     fn client(&self) -> Client;
 }
 
-impl ReplayClient for Replay {
+impl ReplayClient for ScriptedServer {
     fn client(&self) -> Client {
         Client::new(
             ClientConfig::new(&self.base_url)
