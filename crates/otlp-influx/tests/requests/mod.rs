@@ -661,8 +661,14 @@ impl<'s> JsonWriter<'s> {
         }
     }
 
+    /// A plain `double` field. Zero is its default, and prost does not encode it, `-0.0`
+    /// included (it compares with `0.0`): then only `0` or nothing may be written.
     fn f64_field(&mut self, camel: &str, snake: &str, value: f64) {
-        if value == 0.0 && value.is_sign_positive() && !self.style.maybe(4) {
+        if value == 0.0 {
+            if self.style.maybe(4) {
+                self.key(camel, snake);
+                self.f64(0.0);
+            }
             return;
         }
         self.key(camel, snake);
