@@ -25,20 +25,21 @@ use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use otel_datalayers::datalayers_client::config::OTEL_EXPORTER_DATALAYERS_ENDPOINT;
-use otel_datalayers::sdk_exporter::ExporterBuilder;
+use otel_datalayers::sdk_exporter::{LogExporter, MetricExporter, SpanExporter};
 
 fn main() -> Result<(), Box<dyn Error>> {
-    // 1. One builder for all three signals: HTTP when an endpoint is configured, else stdout.
+    // 1. The span exporter's builder: HTTP when an endpoint is configured, else stdout. The log and
+    //    metric exporters come from it (`for_exporter`), sharing its connection pool and counters.
     let builder = match std::env::var(OTEL_EXPORTER_DATALAYERS_ENDPOINT) {
         Ok(endpoint) if !endpoint.trim().is_empty() => {
             eprintln!("quickstart: exporting to {endpoint}");
-            ExporterBuilder::new()
+            SpanExporter::builder()
         }
         _ => {
             eprintln!(
                 "quickstart: {OTEL_EXPORTER_DATALAYERS_ENDPOINT} is not set, writing line protocol to stdout"
             );
-            ExporterBuilder::new().with_stdout()
+            SpanExporter::builder().with_stdout()
         }
     };
 
@@ -46,15 +47,15 @@ fn main() -> Result<(), Box<dyn Error>> {
     let resource = Resource::builder().with_service_name("quickstart").build();
     let tracer_provider = SdkTracerProvider::builder()
         .with_resource(resource.clone())
-        .with_batch_exporter(builder.build_span_exporter()?)
+        .with_batch_exporter(builder.build()?)
         .build();
     let logger_provider = SdkLoggerProvider::builder()
         .with_resource(resource.clone())
-        .with_batch_exporter(builder.build_log_exporter()?)
+        .with_batch_exporter(builder.for_exporter::<LogExporter>().build()?)
         .build();
     let meter_provider = SdkMeterProvider::builder()
         .with_resource(resource)
-        .with_periodic_exporter(builder.build_metric_exporter()?)
+        .with_periodic_exporter(builder.for_exporter::<MetricExporter>().build()?)
         .build();
 
     // 3. The app.

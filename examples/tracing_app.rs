@@ -14,18 +14,18 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use otel_datalayers::datalayers_client::config::OTEL_EXPORTER_DATALAYERS_ENDPOINT;
-use otel_datalayers::sdk_exporter::ExporterBuilder;
+use otel_datalayers::sdk_exporter::SpanExporter;
 use tracing_subscriber::layer::SubscriberExt as _;
 
 fn main() -> Result<(), Box<dyn Error>> {
     let builder = if std::env::var_os(OTEL_EXPORTER_DATALAYERS_ENDPOINT).is_some() {
-        ExporterBuilder::new()
+        SpanExporter::builder()
     } else {
-        ExporterBuilder::new().with_stdout()
+        SpanExporter::builder().with_stdout()
     };
     let provider = SdkTracerProvider::builder()
         .with_resource(Resource::builder().with_service_name("tracing-app").build())
-        .with_batch_exporter(builder.build_span_exporter()?)
+        .with_batch_exporter(builder.build()?)
         .build();
 
     // Everything `tracing` records goes to OpenTelemetry.

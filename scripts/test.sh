@@ -6,6 +6,9 @@
 # 1. Installs Debian's `influxdb` package when `influxd` is missing. The integration tests start
 #    their own throwaway influxd on free loopback ports (crates/test-support); they never use the
 #    packaged service or port 8086, so the package is installed without starting that service.
+#    Then installs the third-party clients the tests drive (the OpenTelemetry Python SDK and
+#    exporters into a virtualenv, the JS exporters into an npm folder), pinned, from the
+#    package registries: scripts/install-test-peers.sh.
 # 2. cargo fmt --check, clippy -D warnings, the whole test suite (unit, integration, doc tests),
 #    and cargo doc with warnings denied (the workspace's rustdoc lints).
 # 3. cargo-deny (licenses, bans, sources, and advisories if a local database exists) when
@@ -67,6 +70,11 @@ cargo clippy --version >/dev/null 2>&1 || die "clippy not found: rustup componen
 command -v influxd >/dev/null 2>&1 || install_influxdb
 command -v influxd >/dev/null 2>&1 || die "influxd is still missing after the install"
 step "influxd: $(influxd version 2>/dev/null || echo 'version unknown')"
+
+# The OpenTelemetry Python and JS SDKs' exporters, pinned, into target/test-peers (tests find
+# them through test_support::peers); skipped when the pins have not changed since the last run.
+step "third-party test peers (scripts/install-test-peers.sh)"
+bash scripts/install-test-peers.sh
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

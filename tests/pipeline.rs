@@ -1,7 +1,7 @@
 //! The whole pipeline on a real `influxd` (InfluxDB 1.x, started by `test-support`): an app
 //! creates known traces through the OpenTelemetry API, our SDK exporter (protocol `influxdb-v1`,
 //! installed with the SDK's default batch processor, no tokio anywhere on the app side) writes
-//! them, and the trace query API (`datalayers_client::traces`, InfluxQL backend) and the
+//! them, and the trace query API (`trace_query`, InfluxQL backend) and the
 //! `otel-lp traces` binary read them back. What comes back is compared with what was created:
 //! tree shape, names, services, exact nanosecond times and durations, kinds, status,
 //! attributes of every type, events and links.
@@ -11,9 +11,6 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use datalayers_client::traces::{
-    InfluxQl, Placement, TimeRange, Trace, TraceFilter, TraceId, TraceStore, TraceSummary, now_ns,
-};
 use datalayers_client::{Client, ClientConfig};
 use opentelemetry::trace::{
     Link, Span as _, SpanContext, SpanKind, Status, TraceContextExt as _, Tracer as _,
@@ -22,9 +19,12 @@ use opentelemetry::trace::{
 use opentelemetry::{Array, Context, KeyValue, Value};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use sdk_exporter::{ExporterBuilder, Protocol};
+use sdk_exporter::{Protocol, SpanExporterBuilder};
 use serde_json::{Value as Json, json};
 use test_support::InfluxServer;
+use trace_query::{
+    InfluxQl, Placement, TimeRange, Trace, TraceFilter, TraceId, TraceStore, TraceSummary, now_ns,
+};
 
 const MS: i64 = 1_000_000;
 
@@ -48,14 +48,14 @@ fn at(t0: i64, offset_ns: i64) -> SystemTime {
     UNIX_EPOCH + Duration::from_nanos(u64::try_from(t0 + offset_ns).unwrap())
 }
 
-fn provider(builder: &ExporterBuilder, service: &str, host: &str) -> SdkTracerProvider {
+fn provider(builder: &SpanExporterBuilder, service: &str, host: &str) -> SdkTracerProvider {
     let resource = Resource::builder()
         .with_service_name(service.to_owned())
         .with_attribute(KeyValue::new("host.name", host.to_owned()))
         .build();
     SdkTracerProvider::builder()
         .with_resource(resource)
-        .with_batch_exporter(builder.build_span_exporter().unwrap())
+        .with_batch_exporter(builder.build().unwrap())
         .build()
 }
 
@@ -65,7 +65,7 @@ fn provider(builder: &ExporterBuilder, service: &str, host: &str) -> SdkTracerPr
 /// (test-support prints a loud SKIPPED line; under `CI=true` it fails instead).
 fn export_known_traces() -> Option<(InfluxServer, Exported)> {
     let server = InfluxServer::try_start()?;
-    let builder = ExporterBuilder::new()
+    let builder = SpanExporterBuilder::new()
         .with_env(|_| None)
         .with_endpoint(server.base_url())
         .with_database(server.database())

@@ -1,5 +1,6 @@
 //! Fuzzes the response decoders of `datalayers_client::query` (Datalayers REST SQL and InfluxDB
-//! 1.x `/query`) and the trace-list builders that read their results.
+//! 1.x `/query`) and the trace-list builders of `trace_query` that read their results, and the
+//! terminal list of `otel-lp` that shows them.
 //!
 //! Bodies are raw bytes, or JSON in the documented shapes with arbitrary columns, type names and
 //! cells, so that the decoders get past `serde_json`. Nothing may panic; a decoded table is
@@ -12,10 +13,13 @@
 use datalayers_client::query::{
     ColumnType, QueryResult, Value, parse_influxql_response, parse_sql_response,
 };
-use datalayers_client::traces::{
-    TraceFilter, TraceId, TraceSchema, render::render_trace_list, summaries_from_influxql,
-    summaries_from_sql,
-};
+use trace_query::{TraceFilter, TraceId, TraceSchema, summaries_from_influxql, summaries_from_sql};
+
+// The terminal views live in the `otel-lp` binary, which no library exports: compiled in here.
+#[path = "../../crates/otel-lp/src/render.rs"]
+#[allow(dead_code)]
+mod render;
+use render::render_trace_list;
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value as Json, json};

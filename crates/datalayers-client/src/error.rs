@@ -2,16 +2,22 @@
 
 use std::fmt;
 
+use crate::config::{Origin, Setting};
+
 /// A setting is missing or malformed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// An environment variable (or the equivalent builder value) has an invalid value.
-    #[error("{variable}={value:?} is invalid: {reason}")]
+    /// A setting has an invalid value. The message names where it came from: the flag
+    /// (`--timeout="soon" is invalid: ...`), the environment variable
+    /// (`OTEL_EXPORTER_DATALAYERS_TIMEOUT="soon" ...`) or the setting given in code.
+    #[error("{}={value:?} is invalid: {reason}", origin.describe(*setting))]
     InvalidValue {
-        /// The environment variable's name.
-        variable: &'static str,
-        /// The value given (never a secret: secrets are not parsed).
+        /// The setting.
+        setting: Setting,
+        /// Where the value came from.
+        origin: Origin,
+        /// The value given (`***` for a secret, an endpoint with its password hidden).
         value: String,
         /// What was expected.
         reason: &'static str,
@@ -43,16 +49,6 @@ pub enum ConfigError {
     /// A combination the server does not support.
     #[error("{0}")]
     Unsupported(&'static str),
-}
-
-impl ConfigError {
-    pub(crate) fn invalid_value(variable: &'static str, value: &str, reason: &'static str) -> Self {
-        Self::InvalidValue {
-            variable,
-            value: value.to_owned(),
-            reason,
-        }
-    }
 }
 
 /// Building a [`Client`](crate::Client) failed.

@@ -11,6 +11,7 @@
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! // Reads OTEL_EXPORTER_DATALAYERS_* (endpoint, database, credentials, ...); builder calls win.
+//! // (`ClientSettings` layers code, flags and the environment the same way for every program.)
 //! let config = ClientConfig::from_env()?.with_database("otel");
 //! let client = Client::new(config)?;
 //!
@@ -64,7 +65,10 @@
 //! # Querying
 //!
 //! [`Client::sql`] (Datalayers REST SQL), [`Client::influxql`] (InfluxDB 1.x) and the admin
-//! helpers live in [`query`]; the trace-browsing API in [`traces`].
+//! helpers live in [`query`], with typed results. Readers written against the
+//! [`SqlTransport`](query::SqlTransport) and [`InfluxQlTransport`](query::InfluxQlTransport)
+//! traits run over any transport that implements them, [`Client`] included; the trace queries
+//! (list, open, services, operations) are such readers, in the `trace-query` crate.
 //!
 //! # Which parts were tested against what
 //!
@@ -81,13 +85,12 @@ pub mod config;
 pub mod error;
 pub mod query;
 mod retry;
-pub mod traces;
 mod transport;
 pub mod write;
 
 pub use bridge::{BackgroundClient, WriteFuture};
 pub use client::Client;
-pub use config::{ClientConfig, Protocol};
+pub use config::{ClientConfig, ClientSettings, Protocol};
 pub use error::{
     ClientError, ConfigError, ShutdownError, TransportError, WriteError, WriteErrorKind,
 };

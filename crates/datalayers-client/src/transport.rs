@@ -142,7 +142,8 @@ impl Transport {
                 .ok()
                 .filter(|certificates| !certificates.is_empty())
                 .ok_or(ConfigError::InvalidValue {
-                    variable: crate::config::OTEL_EXPORTER_DATALAYERS_CERTIFICATE,
+                    setting: crate::config::Setting::CaFile,
+                    origin: crate::config::Origin::Code,
                     value: format!("{} bytes of PEM", pem.len()),
                     reason: "no valid CA certificate in it",
                 })?;
@@ -332,26 +333,9 @@ impl Endpoint {
 
 /// Decodes `%XX` escapes (userinfo stays percent-encoded in a parsed URL).
 fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// The `Authorization` header for `auth`, marked sensitive (hidden from `Debug` of headers).

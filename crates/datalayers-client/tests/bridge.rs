@@ -8,9 +8,10 @@ mod common;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{Reply, background_server, numbered_lines};
+use common::numbered_lines;
 use datalayers_client::config::ClientConfig;
 use datalayers_client::{BackgroundClient, ShutdownError, WriteErrorKind};
+use test_support::scripted::{Reply, background_server};
 
 fn client(base_url: &str, timeout: Duration) -> BackgroundClient {
     BackgroundClient::new(

@@ -7,11 +7,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Reply, ScriptedServer, numbered_lines};
+use common::numbered_lines;
 use datalayers_client::config::{ClientConfig, Compression, Protocol, RetryPolicy};
 use datalayers_client::query::Rfc3339;
 use datalayers_client::{Client, WriteErrorKind};
 use lineproto::Lines;
+use test_support::scripted::{Reply, ScriptedServer};
 
 /// The literal error Datalayers returned for a bad measurement name (EMQX CI suite).
 const DATALAYERS_MEASUREMENT_ERROR: &str = "Measurement name rule/test/trace must begin with ('a-z','A-Z','_'), followed by ('a-z','A-Z','_','0-9','-', '.'), and end with ('a-z','A-Z','_'), and length is 1~63";

@@ -5,7 +5,7 @@ mod query_replay;
 
 use datalayers_client::query::{QueryError, Value};
 use datalayers_client::{Client, ClientConfig, Protocol};
-use query_replay::Replay;
+use query_replay::{Replay, ReplayClient};
 
 const DOC_QUERY: &str = r#"{"result":{"columns":["ts","sn","speed","longitude","latitude"],
   "types":["TIMESTAMP(3)","INT32","INT32","REAL","REAL"],

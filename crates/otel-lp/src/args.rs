@@ -1,404 +1,320 @@
-//! A small command-line parser shared by every subcommand.
-//!
-//! A subcommand declares its options once as a [`Command`] (name, metavar, help text); [`Command::parse`]
-//! turns the arguments into [`Parsed`] and [`Command::help`] renders the usage text from the same
-//! table, so the help can never drift from what is accepted. Supported forms: `--name value`,
-//! `--name=value`, flags without a value, `-h`/`--help` (always available), positionals, and `--`
-//! to end option parsing. A repeated option keeps its last value, as most tools do.
+//! The option groups subcommands share, each flattened with `#[command(flatten)]`:
+//! [`DestinationArgs`] (where the server is: every `OTEL_EXPORTER_DATALAYERS_*` setting as a
+//! flag) and [`MappingArgs`] (how OTLP becomes lines); plus the exit codes and the usage-error
+//! printer every subcommand uses.
 
 use std::fmt;
 use std::process::ExitCode;
-use std::str::FromStr;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::error::ErrorKind;
+use clap::parser::ValueSource;
+use clap::{Arg, ArgAction, ArgMatches, Args, CommandFactory, FromArgMatches, ValueEnum};
+use datalayers_client::config::{ClientSettings, Origin, Setting};
+use datalayers_client::{ClientConfig, ConfigError};
+use lineproto::{Dialect, FloatFormat};
+use otlp_influx::config::{DEFAULT_LOG_RECORD_DIMENSIONS, DEFAULT_SPAN_DIMENSIONS};
+use otlp_influx::{MappingConfig, MetricsSchema};
 
 /// Exit code for a run that failed (bad input, I/O, server error).
 pub(crate) const EXIT_FAILURE: u8 = 1;
-/// Exit code for bad arguments.
+/// Exit code for bad arguments (clap uses it for its own errors too).
 pub(crate) const EXIT_USAGE: u8 = 2;
 
-/// One `--option` of a subcommand.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct OptSpec {
-    /// Long name without the leading dashes, e.g. `input`.
-    pub(crate) name: &'static str,
-    /// Placeholder of the value in the help text (`FILE`), or `None` for a flag.
-    pub(crate) value: Option<&'static str>,
-    /// One-line description; mention the default here.
-    pub(crate) help: &'static str,
+/// Prints `message` as clap prints a usage error of `otel-lp <subcommand...>` and returns
+/// [`EXIT_USAGE`]: for what only shows once the arguments are combined (no database, a
+/// duplicate dimension, a malformed variable).
+pub(crate) fn usage_error(subcommand: &[&str], message: impl fmt::Display) -> ExitCode {
+    let mut command = crate::Cli::command();
+    command.build();
+    let mut command = &mut command;
+    for name in subcommand {
+        command = command
+            .find_subcommand_mut(name)
+            .expect("a subcommand of otel-lp");
+    }
+    // Nothing more to do if stderr is gone.
+    let _ = command.error(ErrorKind::ValueValidation, message).print();
+    ExitCode::from(EXIT_USAGE)
 }
 
-impl OptSpec {
-    /// An option that takes a value.
-    pub(crate) const fn value(
-        name: &'static str,
-        metavar: &'static str,
-        help: &'static str,
-    ) -> Self {
-        Self {
-            name,
-            value: Some(metavar),
-            help,
-        }
+/// The destination: every [`Setting`] of `datalayers-client` as a flag (`--endpoint`,
+/// `--database`, `--username`, `--password`, `--token`, `--org`, `--bucket`, `--protocol`,
+/// `--timeout`, `--compression`, `--ca-file`), with its variable and default in `--help`.
+///
+/// The flags are one layer of a [`ClientSettings`]; [`DestinationArgs::client_settings`] parses
+/// them with the settings' own parsers and adds the environment under them. clap reads the
+/// variables too (that is how `--help` shows them), but only typed flags are taken from it: the
+/// environment is read by [`ClientSettings::fill_from_env`], after the flags and only for what
+/// they leave unset, so a malformed variable that a flag overrides never fails, and its errors
+/// name the variable. A new [`Setting`] becomes a flag here by itself.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct DestinationArgs {
+    /// The settings typed on the command line, as typed (secrets included: never shown).
+    typed: Vec<(Setting, String)>,
+}
+
+impl DestinationArgs {
+    /// The flags, then the `OTEL_EXPORTER_DATALAYERS_*` variables for what they leave unset.
+    /// Errors name the flag or the variable.
+    pub(crate) fn client_settings(&self) -> Result<ClientSettings, ConfigError> {
+        ClientSettings::new()
+            .fill_from(Origin::Flag, |setting| {
+                self.typed
+                    .iter()
+                    .find(|(typed, _)| *typed == setting)
+                    .map(|(_, text)| text.clone())
+            })?
+            .fill_from_env()
     }
 
-    /// An option without a value.
-    pub(crate) const fn flag(name: &'static str, help: &'static str) -> Self {
-        Self {
-            name,
-            value: None,
-            help,
-        }
-    }
-}
-
-/// A subcommand's argument grammar.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Command {
-    /// Words that invoke it, e.g. `convert` or `traces list`.
-    pub(crate) name: &'static str,
-    /// What it does, one sentence.
-    pub(crate) about: &'static str,
-    /// Positional arguments as shown in the usage line (e.g. `<TRACE_ID>`), empty if none.
-    pub(crate) positionals: &'static str,
-    /// Its options (`--help` is implied).
-    pub(crate) options: &'static [OptSpec],
-}
-
-/// Why the arguments were refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum ArgError {
-    /// `--name` is not an option of this command.
-    UnknownOption(String),
-    /// `--name` needs a value and none followed.
-    MissingValue(&'static str),
-    /// A flag was given a value with `--flag=value`.
-    UnexpectedValue(&'static str),
-    /// A value could not be parsed.
-    InvalidValue {
-        /// The option.
-        option: &'static str,
-        /// What was given.
-        value: String,
-        /// Why it is wrong.
-        reason: String,
-    },
-    /// A positional argument the command does not take.
-    UnexpectedArgument(String),
-}
-
-impl fmt::Display for ArgError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::UnknownOption(name) => write!(f, "unknown option `{name}`"),
-            Self::MissingValue(name) => write!(f, "option `--{name}` needs a value"),
-            Self::UnexpectedValue(name) => write!(f, "option `--{name}` takes no value"),
-            Self::InvalidValue {
-                option,
-                value,
-                reason,
-            } => {
-                write!(f, "invalid value `{value}` for `--{option}`: {reason}")
-            }
-            Self::UnexpectedArgument(arg) => write!(f, "unexpected argument `{arg}`"),
-        }
+    /// [`DestinationArgs::client_settings`] resolved over the defaults.
+    pub(crate) fn client_config(&self) -> Result<ClientConfig, ConfigError> {
+        self.client_settings()?.resolve()
     }
 }
 
-impl std::error::Error for ArgError {}
+impl Args for DestinationArgs {
+    fn augment_args(command: clap::Command) -> clap::Command {
+        command
+            .next_help_heading("Destination")
+            .args(Setting::ALL.map(setting_arg))
+    }
 
-/// The parsed arguments of one command.
-#[derive(Debug, Default)]
-pub(crate) struct Parsed {
-    values: Vec<(&'static str, Option<String>)>,
-    positionals: Vec<String>,
-    help: bool,
+    fn augment_args_for_update(command: clap::Command) -> clap::Command {
+        Self::augment_args(command)
+    }
 }
 
-impl Command {
-    /// Parses `args` (without the program and subcommand words).
-    pub(crate) fn parse<I>(&self, args: I) -> Result<Parsed, ArgError>
-    where
-        I: IntoIterator<Item = String>,
-    {
-        let mut parsed = Parsed::default();
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            if arg == "--" {
-                parsed.positionals.extend(args.by_ref());
-                break;
-            }
-            if arg == "-h" || arg == "--help" {
-                parsed.help = true;
-                continue;
-            }
-            let Some(long) = arg.strip_prefix("--") else {
-                if arg.starts_with('-') && arg.len() > 1 {
-                    return Err(ArgError::UnknownOption(arg));
-                }
-                parsed.positionals.push(arg);
-                continue;
-            };
-            let (name, inline_value) = match long.split_once('=') {
-                Some((name, value)) => (name, Some(value.to_owned())),
-                None => (long, None),
-            };
-            let spec = self
-                .options
-                .iter()
-                .find(|spec| spec.name == name)
-                .ok_or_else(|| ArgError::UnknownOption(arg.clone()))?;
-            let value = match (spec.value, inline_value) {
-                (None, Some(_)) => return Err(ArgError::UnexpectedValue(spec.name)),
-                (None, None) => None,
-                (Some(_), Some(value)) => Some(value),
-                (Some(_), None) => Some(args.next().ok_or(ArgError::MissingValue(spec.name))?),
-            };
-            parsed.values.push((spec.name, value));
-        }
-        Ok(parsed)
+/// The flag of one setting: `--name VALUE`, its variable and default shown (never the variable's
+/// value: it may be a secret).
+fn setting_arg(setting: Setting) -> Arg {
+    let arg = Arg::new(setting.name())
+        .long(setting.name())
+        .value_name(setting.value_name())
+        .help(setting.help())
+        .env(setting.variable())
+        .hide_env_values(true)
+        .action(ArgAction::Set);
+    match setting.default_value() {
+        Some(default) => arg.default_value(default),
+        None => arg,
+    }
+}
+
+impl FromArgMatches for DestinationArgs {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut args = Self::default();
+        args.update_from_arg_matches(matches)?;
+        Ok(args)
     }
 
-    /// [`Command::parse`] for a subcommand's `run`: `Ok` with the arguments to act on, or `Err`
-    /// with the exit code after printing the help (`--help`, exit 0) or the error (exit
-    /// [`EXIT_USAGE`]).
-    pub(crate) fn parse_or_exit<I>(&self, args: I) -> Result<Parsed, ExitCode>
-    where
-        I: IntoIterator<Item = String>,
-    {
-        match self.parse(args) {
-            Ok(parsed) if parsed.help_requested() => {
-                print!("{}", self.help());
-                Err(ExitCode::SUCCESS)
-            }
-            Ok(parsed) => Ok(parsed),
-            Err(err) => Err(self.usage_error(&err)),
-        }
-    }
-
-    /// Prints `err` and where to find the help to stderr; returns [`EXIT_USAGE`].
-    pub(crate) fn usage_error(&self, err: &dyn fmt::Display) -> ExitCode {
-        eprintln!(
-            "otel-lp {0}: {err}\nRun `otel-lp {0} --help` for its options.",
-            self.name
-        );
-        ExitCode::from(EXIT_USAGE)
-    }
-
-    /// The usage text, generated from the option table.
-    pub(crate) fn help(&self) -> String {
-        let mut out = format!("{}\n\nUsage: otel-lp {} [OPTIONS]", self.about, self.name);
-        if !self.positionals.is_empty() {
-            out.push(' ');
-            out.push_str(self.positionals);
-        }
-        out.push_str("\n\nOptions:\n");
-        let rows: Vec<(String, &str)> = self
-            .options
-            .iter()
-            .map(|spec| match spec.value {
-                Some(metavar) => (format!("--{} {metavar}", spec.name), spec.help),
-                None => (format!("--{}", spec.name), spec.help),
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        self.typed = Setting::ALL
+            .into_iter()
+            .filter(|setting| {
+                matches.value_source(setting.name()) == Some(ValueSource::CommandLine)
             })
-            .chain(std::iter::once((
-                "-h, --help".to_owned(),
-                "Print this help",
-            )))
+            .filter_map(|setting| {
+                let text = matches.get_one::<String>(setting.name())?;
+                Some((setting, text.clone()))
+            })
             .collect();
-        let width = rows.iter().map(|(left, _)| left.len()).max().unwrap_or(0);
-        for (left, help) in rows {
-            out.push_str(&format!("  {left:width$}  {help}\n"));
-        }
-        out
+        Ok(())
     }
 }
 
-impl Parsed {
-    /// Whether `-h`/`--help` was given.
-    pub(crate) fn help_requested(&self) -> bool {
-        self.help
-    }
+/// How OTLP becomes lines: dialect, dimensions, metrics schema, stable columns, float text.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Mapping")]
+pub(crate) struct MappingArgs {
+    /// Line-protocol dialect [default: datalayers, or the destination protocol's]
+    #[arg(long, value_name = "NAME", value_parser = named(Dialect::ALL, Dialect::name))]
+    dialect: Option<Dialect>,
 
-    /// Whether the flag `name` was given.
-    pub(crate) fn flag(&self, name: &str) -> bool {
-        self.values.iter().any(|(given, _)| *given == name)
-    }
+    /// Span attributes written as tags, comma-separated ("" for none)
+    #[arg(long, value_name = "A,B", default_value_t = Dimensions::of(&DEFAULT_SPAN_DIMENSIONS))]
+    span_dimensions: Dimensions,
 
-    /// The last value of option `name`.
-    pub(crate) fn value(&self, name: &str) -> Option<&str> {
-        self.values
-            .iter()
-            .rev()
-            .find(|(given, _)| *given == name)
-            .and_then(|(_, value)| value.as_deref())
-    }
-
-    /// The last value of option `name`, parsed with `FromStr`.
-    pub(crate) fn parse_value<T>(&self, name: &'static str) -> Result<Option<T>, ArgError>
-    where
-        T: FromStr,
-        T::Err: fmt::Display,
-    {
-        self.value(name)
-            .map(|value| {
-                value.parse().map_err(|err: T::Err| ArgError::InvalidValue {
-                    option: name,
-                    value: value.to_owned(),
-                    reason: err.to_string(),
-                })
-            })
-            .transpose()
-    }
-
-    /// The last value of option `name`, one of the named `choices`.
-    pub(crate) fn choice<T: Copy>(
-        &self,
-        name: &'static str,
-        choices: &[(&str, T)],
-    ) -> Result<Option<T>, ArgError> {
-        let Some(value) = self.value(name) else {
-            return Ok(None);
-        };
-        match choices.iter().find(|(choice, _)| *choice == value) {
-            Some((_, chosen)) => Ok(Some(*chosen)),
-            None => {
-                let names: Vec<&str> = choices.iter().map(|(choice, _)| *choice).collect();
-                Err(ArgError::InvalidValue {
-                    option: name,
-                    value: value.to_owned(),
-                    reason: format!("expected one of {}", names.join(", ")),
-                })
-            }
-        }
-    }
-
-    /// The last value of option `name` as a comma-separated list (items trimmed, empty items
-    /// dropped, so `--opt ""` gives an empty list).
-    pub(crate) fn list(&self, name: &str) -> Option<Vec<String>> {
-        self.value(name).map(|value| {
-            value
-                .split(',')
-                .map(str::trim)
-                .filter(|item| !item.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-    }
-
-    /// The positional arguments in order.
-    #[allow(
-        dead_code,
-        reason = "for subcommands with positionals, e.g. `traces show <TRACE_ID>`"
+    /// Log record attributes written as tags, comma-separated ("" for none)
+    #[arg(
+        long,
+        value_name = "A,B",
+        default_value_t = Dimensions::of(&DEFAULT_LOG_RECORD_DIMENSIONS)
     )]
-    pub(crate) fn positionals(&self) -> &[String] {
-        &self.positionals
-    }
+    log_record_dimensions: Dimensions,
 
-    /// Fails if more than `max` positionals were given.
-    pub(crate) fn expect_at_most_positionals(&self, max: usize) -> Result<(), ArgError> {
-        match self.positionals.get(max) {
-            Some(extra) => Err(ArgError::UnexpectedArgument(extra.clone())),
-            None => Ok(()),
-        }
+    /// How metric points become lines
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value_t,
+        value_parser = named(MetricsSchema::ALL, MetricsSchema::name)
+    )]
+    metrics_schema: MetricsSchema,
+
+    /// Same tag keys on every line of a measurement (for Datalayers tables, which cannot gain
+    /// columns by default)
+    #[arg(long)]
+    stable_columns: bool,
+
+    /// Float text
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t)]
+    float_format: FloatText,
+}
+
+impl MappingArgs {
+    /// The mapping configuration, in `--dialect` or else `default_dialect`; fails on a
+    /// duplicate or unusable dimension.
+    pub(crate) fn mapping_config(
+        &self,
+        default_dialect: Dialect,
+    ) -> Result<MappingConfig, otlp_influx::ConfigError> {
+        let mut config = MappingConfig::new(self.dialect.unwrap_or(default_dialect));
+        config.encoder = config.encoder.with_float_format(match self.float_format {
+            FloatText::Shortest => FloatFormat::Shortest,
+            FloatText::Go => FloatFormat::GoStrconv,
+        });
+        config.span_dimensions = self.span_dimensions.0.clone();
+        config.log_record_dimensions = self.log_record_dimensions.0.clone();
+        config.metrics_schema = self.metrics_schema;
+        config.stable_columns = self.stable_columns;
+        config.validate()?;
+        Ok(config)
     }
+}
+
+/// `--float-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+enum FloatText {
+    /// The shortest digits that read back as the same number
+    #[default]
+    Shortest,
+    /// Go's strconv 'g' text, byte for byte like the reference exporter
+    Go,
+}
+
+/// A comma-separated list of attribute keys: items trimmed, empty items dropped (so `""` is no
+/// dimension at all).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Dimensions(Vec<String>);
+
+impl Dimensions {
+    fn of(keys: &[&str]) -> Self {
+        Self(keys.iter().map(|key| (*key).to_owned()).collect())
+    }
+}
+
+impl fmt::Display for Dimensions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join(","))
+    }
+}
+
+impl std::str::FromStr for Dimensions {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(
+            text.split(',')
+                .map(str::trim)
+                .filter(|key| !key.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ))
+    }
+}
+
+/// A parser for a type with named values (`Dialect::ALL` and `Dialect::name`): `--help` lists the
+/// names and clap refuses any other.
+pub(crate) fn named<T, const N: usize>(
+    all: [T; N],
+    name: fn(T) -> &'static str,
+) -> impl TypedValueParser<Value = T>
+where
+    T: Copy + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(all.map(name)).map(move |given| {
+        all.into_iter()
+            .find(|value| name(*value) == given)
+            .expect("clap accepts only the listed names")
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::Parser;
 
-    const DEMO: Command = Command {
-        name: "demo",
-        about: "A demo command.",
-        positionals: "[NAME]",
-        options: &[
-            OptSpec::value("input", "FILE", "Read FILE (default: stdin)"),
-            OptSpec::value("count", "N", "How many"),
-            OptSpec::value("dims", "A,B", "Dimensions"),
-            OptSpec::flag("strict", "Be strict"),
-        ],
-    };
+    #[derive(Debug, Parser)]
+    struct Both {
+        #[command(flatten)]
+        destination: DestinationArgs,
+        #[command(flatten)]
+        mapping: MappingArgs,
+    }
 
-    fn parse(args: &[&str]) -> Result<Parsed, ArgError> {
-        DEMO.parse(args.iter().map(|s| (*s).to_owned()))
+    fn parse(args: &[&str]) -> Result<Both, clap::Error> {
+        Both::try_parse_from(std::iter::once("test").chain(args.iter().copied()))
     }
 
     #[test]
-    fn values_flags_and_positionals() {
-        let parsed = parse(&[
-            "--input",
-            "a.json",
-            "--count=3",
-            "--strict",
-            "name",
-            "--",
-            "--not-an-option",
+    fn mapping_defaults_and_lists() {
+        let config = parse(&[])
+            .unwrap()
+            .mapping
+            .mapping_config(Dialect::InfluxDbV1);
+        let config = config.unwrap();
+        assert_eq!(config.encoder.dialect, Dialect::InfluxDbV1);
+        assert_eq!(config.span_dimensions, DEFAULT_SPAN_DIMENSIONS);
+        assert_eq!(config.metrics_schema, MetricsSchema::TelegrafPrometheusV1);
+        let args = parse(&[
+            "--dialect",
+            "influxdb-v3",
+            "--span-dimensions",
+            " service.name , ,http.route",
+            "--log-record-dimensions=",
+            "--metrics-schema",
+            "otel-v1",
+            "--float-format",
+            "go",
+            "--stable-columns",
         ])
         .unwrap();
-        assert_eq!(parsed.value("input"), Some("a.json"));
-        assert_eq!(parsed.parse_value::<u32>("count").unwrap(), Some(3));
-        assert!(parsed.flag("strict"));
-        assert!(!parsed.help_requested());
-        assert_eq!(parsed.positionals(), ["name", "--not-an-option"]);
-        assert_eq!(
-            parsed.expect_at_most_positionals(1),
-            Err(ArgError::UnexpectedArgument("--not-an-option".into()))
-        );
+        let config = args.mapping.mapping_config(Dialect::Datalayers).unwrap();
+        assert_eq!(config.encoder.dialect, Dialect::InfluxDbV3);
+        assert_eq!(config.span_dimensions, ["service.name", "http.route"]);
+        assert!(config.log_record_dimensions.is_empty());
+        assert_eq!(config.metrics_schema, MetricsSchema::OtelV1);
+        assert_eq!(config.encoder.float_format, FloatFormat::GoStrconv);
+        assert!(config.stable_columns);
     }
 
     #[test]
-    fn last_value_wins_and_lists_split_on_commas() {
-        let parsed = parse(&["--dims", "a", "--dims", " service.name , ,span.name"]).unwrap();
-        assert_eq!(parsed.list("dims").unwrap(), ["service.name", "span.name"]);
-        assert_eq!(
-            parse(&["--dims="]).unwrap().list("dims").unwrap(),
-            Vec::<String>::new()
-        );
-        assert_eq!(parse(&[]).unwrap().list("dims"), None);
-    }
-
-    #[test]
-    fn errors_name_the_option() {
-        assert_eq!(
-            parse(&["--nope"]).unwrap_err(),
-            ArgError::UnknownOption("--nope".into())
-        );
-        assert_eq!(
-            parse(&["-x"]).unwrap_err(),
-            ArgError::UnknownOption("-x".into())
-        );
-        assert_eq!(
-            parse(&["--input"]).unwrap_err(),
-            ArgError::MissingValue("input")
-        );
-        assert_eq!(
-            parse(&["--strict=yes"]).unwrap_err(),
-            ArgError::UnexpectedValue("strict")
-        );
-        let err = parse(&["--count", "many"])
+    fn destination_flags_are_parsed_by_the_settings_and_named_in_errors() {
+        let args = parse(&["--timeout", "2s", "--protocol", "influxdb-v1"]).unwrap();
+        let settings = args.destination.client_settings().unwrap();
+        assert_eq!(settings.timeout, Some(std::time::Duration::from_secs(2)));
+        let err = parse(&["--timeout", "soon"])
             .unwrap()
-            .parse_value::<u32>("count")
+            .destination
+            .client_settings()
             .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "invalid value `many` for `--count`: invalid digit found in string"
+        assert!(
+            err.to_string().starts_with("--timeout=\"soon\" is invalid"),
+            "{err}"
         );
+        // Defaults shown in the help are not typed flags: the environment still fills them.
+        assert!(parse(&[]).unwrap().destination.typed.is_empty());
     }
 
     #[test]
-    fn help_lists_every_option() {
-        assert!(parse(&["-h"]).unwrap().help_requested());
-        let help = DEMO.help();
-        assert!(
-            help.starts_with("A demo command.\n\nUsage: otel-lp demo [OPTIONS] [NAME]\n"),
-            "{help}"
-        );
-        for needle in [
-            "--input FILE",
-            "--count N",
-            "--dims A,B",
-            "--strict",
-            "-h, --help",
-        ] {
-            assert!(help.contains(needle), "{needle} missing from:\n{help}");
+    fn every_setting_is_a_flag_with_its_variable_in_the_help() {
+        let help = Both::command().render_help().to_string();
+        for setting in Setting::ALL {
+            assert!(help.contains(&format!("--{}", setting.name())), "{help}");
+            assert!(help.contains(setting.variable()), "{help}");
         }
+        assert!(help.contains("[default: http://localhost:8361]"), "{help}");
     }
 }

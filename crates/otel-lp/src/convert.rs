@@ -18,74 +18,54 @@ use std::fmt;
 use std::io::{self, BufWriter, Read, Write};
 use std::process::ExitCode;
 
-use lineproto::{Dialect, Encoder, FloatFormat};
+use lineproto::{Dialect, Encoder};
 use otlp_influx::decode::{DecodeError, Encoding, protobuf_signal};
-use otlp_influx::{MappingConfig, MappingReport, MetricsSchema, OtlpMapper};
+use otlp_influx::{MappingConfig, MappingReport, OtlpMapper};
 
-use crate::args::{ArgError, Command, EXIT_FAILURE, OptSpec, Parsed};
+use crate::args::{EXIT_FAILURE, MappingArgs, usage_error};
 
-/// The `convert` grammar.
-pub(crate) const COMMAND: Command = Command {
-    name: "convert",
-    about: "Convert OTLP traces, logs or metrics (JSON or protobuf) to line protocol on stdout.",
-    positionals: "",
-    options: &[
-        OptSpec::value("input", "FILE", "Read FILE instead of stdin"),
-        OptSpec::value(
-            "format",
-            "json|proto",
-            "OTLP/JSON: a request per line, or one; proto: one binary request (default: detected)",
-        ),
-        OptSpec::value(
-            "signal",
-            "traces|logs|metrics",
-            "The signal of the input (default: detected)",
-        ),
-        OptSpec::value(
-            "dialect",
-            "NAME",
-            "datalayers (default), influxdb-v1, influxdb-v2 or influxdb-v3",
-        ),
-        OptSpec::value(
-            "span-dimensions",
-            "A,B",
-            "Span attributes written as tags (default: service.name,span.name)",
-        ),
-        OptSpec::value(
-            "log-record-dimensions",
-            "A,B",
-            "Log record attributes written as tags (default: service.name)",
-        ),
-        OptSpec::value(
-            "metrics-schema",
-            "NAME",
-            "telegraf-prometheus-v1 (default), telegraf-prometheus-v2 or otel-v1",
-        ),
-        OptSpec::flag(
-            "stable-columns",
-            "Same tag keys on every line of a measurement (Datalayers tables)",
-        ),
-        OptSpec::value(
-            "float-format",
-            "go|shortest",
-            "Float text: shortest digits (default), or Go strconv 'g' like the reference",
-        ),
-    ],
-};
+/// Convert OTLP traces, logs or metrics (JSON or protobuf) to line protocol on stdout
+///
+/// Mapping drops are reported on stderr by reason and the other lines are still written (exit
+/// 0); a request that cannot be decoded is reported and skipped (exit 1).
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  otel-lp convert --input traces.jsonl --dialect influxdb-v1
+  otel-lp convert --input request.pb --format proto --signal metrics
+  curl -s http://collector/dump | otel-lp convert --span-dimensions service.name,http.route")]
+pub(crate) struct ConvertArgs {
+    /// Read FILE instead of stdin
+    #[arg(long, value_name = "FILE")]
+    input: Option<String>,
 
-/// Runs `otel-lp convert` with the arguments after the subcommand.
-pub(crate) fn run(args: Vec<String>) -> ExitCode {
-    let parsed = match COMMAND.parse_or_exit(args) {
-        Ok(parsed) => parsed,
-        Err(code) => return code,
+    /// Input encoding [default: detected from the content]
+    #[arg(long, value_enum)]
+    format: Option<Format>,
+
+    /// The signal of the input [default: detected per request]
+    #[arg(long, value_enum)]
+    signal: Option<Signal>,
+
+    #[command(flatten)]
+    mapping: MappingArgs,
+}
+
+/// Runs `otel-lp convert`.
+pub(crate) fn run(args: ConvertArgs) -> ExitCode {
+    let config = match args.mapping.mapping_config(Dialect::default()) {
+        Ok(config) => config,
+        Err(err) => return usage_error(&["convert"], err),
     };
-    let options = match Options::from_args(&parsed) {
-        Ok(options) => options,
-        Err(err) => return COMMAND.usage_error(&err),
+    let options = Options {
+        input: args.input,
+        format: args.format,
+        signal: args.signal,
+        config,
     };
     let mut mapper = match OtlpMapper::new(options.config) {
         Ok(mapper) => mapper,
-        Err(err) => return COMMAND.usage_error(&err),
+        Err(err) => return usage_error(&["convert"], err),
     };
     let input = match read_input(options.input.as_deref()) {
         Ok(input) => input,
@@ -131,14 +111,16 @@ pub(crate) fn run(args: Vec<String>) -> ExitCode {
 }
 
 /// Input encoding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Format {
+    /// OTLP/JSON: a request per line, or one request spanning the input
     Json,
+    /// One binary OTLP request
     Proto,
 }
 
 /// Which OTLP request type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Signal {
     Traces,
     Logs,
@@ -181,46 +163,6 @@ struct Options {
     format: Option<Format>,
     signal: Option<Signal>,
     config: MappingConfig,
-}
-
-impl Options {
-    fn from_args(args: &Parsed) -> Result<Self, ArgError> {
-        args.expect_at_most_positionals(0)?;
-        let format = args.choice(
-            "format",
-            &[("json", Format::Json), ("proto", Format::Proto)],
-        )?;
-        let signal = args.choice("signal", &Signal::ALL.map(|s| (s.name(), s)))?;
-        let float_format = args.choice(
-            "float-format",
-            &[
-                ("go", FloatFormat::GoStrconv),
-                ("shortest", FloatFormat::Shortest),
-            ],
-        )?;
-
-        let dialect: Dialect = args.parse_value("dialect")?.unwrap_or_default();
-        let mut config = MappingConfig::new(dialect);
-        config.encoder = config
-            .encoder
-            .with_float_format(float_format.unwrap_or_default());
-        if let Some(dimensions) = args.list("span-dimensions") {
-            config.span_dimensions = dimensions;
-        }
-        if let Some(dimensions) = args.list("log-record-dimensions") {
-            config.log_record_dimensions = dimensions;
-        }
-        if let Some(schema) = args.parse_value::<MetricsSchema>("metrics-schema")? {
-            config.metrics_schema = schema;
-        }
-        config.stable_columns = args.flag("stable-columns");
-        Ok(Self {
-            input: args.value("input").map(str::to_owned),
-            format,
-            signal,
-            config,
-        })
-    }
 }
 
 fn read_input(path: Option<&str>) -> io::Result<Vec<u8>> {

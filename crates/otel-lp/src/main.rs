@@ -1,59 +1,60 @@
 //! `otel-lp`: OpenTelemetry data and line protocol on the command line.
 //!
 //! ```text
-//! otel-lp convert [OPTIONS]      OTLP (JSON or protobuf) to line protocol on stdout
+//! otel-lp convert [OPTIONS]           OTLP (JSON or protobuf) to line protocol on stdout
+//! otel-lp traces <COMMAND> [OPTIONS]  list stored traces, show one as a waterfall
 //! ```
 //!
-//! Every subcommand parses its own options with the small parser in `args.rs` and prints its help
-//! with `--help`. Exit codes: 0 success, 1 failure (unreadable or malformed input, I/O), 2 bad
-//! arguments.
+//! The command line is parsed by clap (derive). Each subcommand is one module holding its
+//! `...Args` struct and its `run`; adding one (e.g. `serve`) is that module plus a variant of
+//! [`Command`] and its arm in `main`. Option groups that several subcommands take live in `args.rs`
+//! and are flattened in: the destination settings (`DestinationArgs`) and the mapping options
+//! (`MappingArgs`). Exit codes: 0 success, 1 failure (unreadable or malformed input, I/O, server
+//! errors), 2 bad arguments.
 
 mod args;
 mod convert;
+mod render;
 mod traces;
-// Subcommands that talk to a server (e.g. `traces`) are declared here, with their arm in `main`.
 
 use std::process::ExitCode;
 
-use args::EXIT_USAGE;
+use clap::{Parser, Subcommand};
 
-/// The top-level help.
-const USAGE: &str = "\
-otel-lp: OpenTelemetry data as InfluxDB/Datalayers line protocol
+/// otel-lp: OpenTelemetry data as InfluxDB/Datalayers line protocol
+#[derive(Debug, Parser)]
+#[command(
+    name = "otel-lp",
+    version,
+    arg_required_else_help = true,
+    // A repeated option keeps its last value, as most tools do.
+    args_override_self = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-Usage: otel-lp <COMMAND> [OPTIONS]
-
-Commands:
-  convert   Convert OTLP traces, logs or metrics (JSON or protobuf) to line protocol
-  traces    List stored traces and show one as a waterfall (Datalayers SQL, InfluxDB 1.x InfluxQL)
-
-Options:
-  -h, --help     Print this help (`otel-lp <COMMAND> --help` for a command's options)
-  -V, --version  Print the version
-";
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    Convert(convert::ConvertArgs),
+    Traces(traces::TracesArgs),
+}
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
-    let Some(command) = args.next() else {
-        eprint!("{USAGE}");
-        return ExitCode::from(EXIT_USAGE);
-    };
-    let rest: Vec<String> = args.collect();
-    match command.as_str() {
-        "convert" => convert::run(rest),
-        "traces" => traces::run(rest),
-        // Further subcommands: one arm each, e.g. `"traces" => traces::run(rest),`.
-        "-h" | "--help" | "help" => {
-            print!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        "-V" | "--version" => {
-            println!("otel-lp {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
-        other => {
-            eprintln!("otel-lp: unknown command `{other}`\n\n{USAGE}");
-            ExitCode::from(EXIT_USAGE)
-        }
+    match Cli::parse().command {
+        Command::Convert(args) => convert::run(args),
+        Command::Traces(args) => traces::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
     }
 }

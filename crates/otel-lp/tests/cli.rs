@@ -23,7 +23,7 @@ fn help_version_and_usage_errors() {
     let run = otel_lp(&["convert", "--help"], None);
     assert_eq!(run.code, 0);
     for option in [
-        "--input FILE",
+        "--input <FILE>",
         "--format",
         "--dialect",
         "--span-dimensions",
@@ -39,25 +39,25 @@ fn help_version_and_usage_errors() {
 
     for (args, message) in [
         (&[][..], "Usage: otel-lp <COMMAND>"),
-        (&["frobnicate"][..], "unknown command `frobnicate`"),
-        (&["convert", "--nope"][..], "unknown option `--nope`"),
+        (&["frobnicate"][..], "unrecognized subcommand 'frobnicate'"),
+        (&["convert", "--nope"][..], "unexpected argument '--nope'"),
         (
             &["convert", "--dialect", "influxdb-v9"][..],
-            "invalid value `influxdb-v9` for `--dialect`",
+            "invalid value 'influxdb-v9' for '--dialect",
         ),
         (
             &["convert", "--metrics-schema", "v3"][..],
-            "invalid value `v3` for `--metrics-schema`",
+            "invalid value 'v3' for '--metrics-schema",
         ),
         (
             &["convert", "--format", "xml"][..],
-            "expected one of json, proto",
+            "[possible values: json, proto]",
         ),
         (
             &["convert", "--span-dimensions", "a,a"][..],
             "duplicate span dimension",
         ),
-        (&["convert", "stray"][..], "unexpected argument `stray`"),
+        (&["convert", "stray"][..], "unexpected argument 'stray'"),
     ] {
         let run = otel_lp(args, Some(b""));
         assert_eq!(run.code, 2, "{args:?}: {run:?}");

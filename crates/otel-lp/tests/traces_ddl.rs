@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use datalayers_client::query::split_sql_statements;
-use datalayers_client::traces::{SqlQueries, TimeRange, TraceFilter, TraceId};
 use otlp_influx::{DdlOptions, MappingConfig, stable_columns_ddl};
+use trace_query::{SqlQueries, TimeRange, TraceFilter, TraceId};
 
 /// Backtick-quoted names in order (a doubled backtick is a backtick).
 fn idents(sql: &str) -> Vec<String> {

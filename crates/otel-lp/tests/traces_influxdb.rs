@@ -7,15 +7,16 @@
 use std::process::{Command, Output};
 
 use datalayers_client::query::QueryError;
-use datalayers_client::traces::{
-    InfluxQl, Placement, TimeRange, Trace, TraceFilter, TraceId, TraceStore, TraceSummary,
-};
 use datalayers_client::{Client, ClientConfig, Protocol};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_influx::{MappingConfig, MappingReport, OtlpMapper};
 use serde_json::{Value as Json, json};
 use std::time::Duration;
 use test_support::InfluxServer;
+use trace_query::{
+    InfluxQl, Placement, TimeRange, Trace, TraceError, TraceFilter, TraceId, TraceStore,
+    TraceSummary,
+};
 
 const TRACE_A: &str = "aaaaaaaaaaaaaaaa0000000000000001";
 const TRACE_B: &str = "bbbbbbbbbbbbbbbb0000000000000002";
@@ -79,7 +80,7 @@ fn request(t0: i64) -> ExportTraceServiceRequest {
 fn server_with_traces() -> Option<(InfluxServer, i64)> {
     let server = InfluxServer::try_start()?;
     // Ten minutes ago, on a whole millisecond.
-    let t0 = (datalayers_client::traces::now_ns() - 600_000 * MS) / MS * MS;
+    let t0 = (trace_query::now_ns() - 600_000 * MS) / MS * MS;
     let config = MappingConfig {
         // host.name as a dimension tag, to filter on a tag other than service.name.
         span_dimensions: vec![
@@ -320,13 +321,13 @@ fn open_traces_with_influxql_and_compare_with_what_was_written() {
             .get_trace(&unknown, TimeRange::UNBOUNDED)
             .await
             .unwrap_err();
-        assert!(matches!(err, QueryError::TraceNotFound { .. }), "{err:?}");
+        assert!(matches!(err, TraceError::NotFound { .. }), "{err:?}");
         // Outside the time hint, A is not found either.
         let err = store
             .get_trace(&TraceId::parse(TRACE_A).unwrap(), TimeRange::between(0, t0))
             .await
             .unwrap_err();
-        assert!(matches!(err, QueryError::TraceNotFound { .. }), "{err:?}");
+        assert!(matches!(err, TraceError::NotFound { .. }), "{err:?}");
     });
 }
 
@@ -355,7 +356,7 @@ fn query_helpers_and_missing_database_on_influxdb() {
             .await
             .unwrap_err();
         assert!(
-            matches!(err, QueryError::DatabaseNotFound { .. }),
+            matches!(err, TraceError::Query(QueryError::DatabaseNotFound { .. })),
             "{err:?}"
         );
     });
@@ -629,4 +630,64 @@ fn cli_credentials_from_env_and_flags() {
         !stderr.contains("wrong") && !stderr.contains("s3cret"),
         "a secret leaked: {stderr}"
     );
+}
+
+#[test]
+fn cli_a_bad_variable_is_named_unless_a_flag_overrides_it() {
+    // A port nothing listens on: the run gets as far as connecting, or stops before.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let env = [
+        ("OTEL_EXPORTER_DATALAYERS_ENDPOINT", closed.as_str()),
+        ("OTEL_EXPORTER_DATALAYERS_DATABASE", "otel"),
+        ("OTEL_EXPORTER_DATALAYERS_TIMEOUT", "soon"),
+        ("OTEL_EXPORTER_DATALAYERS_PROTOCOL", "mysql"),
+    ];
+    let out = otel_lp(&["traces", "list", "--protocol", "influxdb-v1"], &env);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("OTEL_EXPORTER_DATALAYERS_TIMEOUT=\"soon\" is invalid"),
+        "{stderr}"
+    );
+
+    let out = otel_lp(
+        &[
+            "traces",
+            "list",
+            "--protocol",
+            "influxdb-v1",
+            "--timeout",
+            "2s",
+        ],
+        &env,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot reach the server"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = otel_lp(&["traces", "list", "--timeout", "soon"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--timeout=\"soon\" is invalid"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // The variables are in the help, their values never (they may be secrets).
+    let out = otel_lp(
+        &["traces", "list", "--help"],
+        &[("OTEL_EXPORTER_DATALAYERS_PASSWORD", "s3cret")],
+    );
+    let help = text(&out.stdout);
+    assert!(
+        help.contains("[env: OTEL_EXPORTER_DATALAYERS_PASSWORD]"),
+        "{help}"
+    );
+    assert!(!help.contains("s3cret"), "{help}");
 }

@@ -24,7 +24,7 @@ use opentelemetry::KeyValue;
 use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
-use sdk_exporter::{ExporterBuilder, Protocol};
+use sdk_exporter::{Protocol, SpanExporterBuilder};
 use support::discard::Discard;
 use support::loopback::{Loopback, Reply};
 use test_support::alloc::{CountingAllocator, process_allocations as allocations_so_far};
@@ -58,7 +58,7 @@ fn main() {
     let mut exporters: Vec<(&str, Box<ExportFn>)> = Vec::new();
 
     let mut ours = support::http_builder(&url, Duration::from_secs(10))
-        .build_span_exporter()
+        .build()
         .expect("our exporter");
     ours.set_resource(&resource);
     exporters.push((
@@ -67,11 +67,11 @@ fn main() {
     ));
 
     // The same exporter with a sink that drops the lines: mapping and encoding alone.
-    let mut encode_only = ExporterBuilder::new()
+    let mut encode_only = SpanExporterBuilder::new()
         .with_env(|_| None)
         .with_protocol(Protocol::InfluxDbV1)
         .with_sink(Discard)
-        .build_span_exporter()
+        .build()
         .expect("encode-only exporter");
     encode_only.set_resource(&resource);
     exporters.push((

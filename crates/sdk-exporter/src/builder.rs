@@ -1,12 +1,14 @@
 //! [`ExporterBuilder`]: one place to configure the destination, the mapping and the sink, with
-//! the `OTEL_EXPORTER_DATALAYERS_*` environment underneath (builder calls win).
+//! the `OTEL_EXPORTER_DATALAYERS_*` environment underneath (builder calls win). The destination
+//! is a [`ClientSettings`], the same layered settings the `otel-lp` CLI fills from its flags.
 
 use std::fmt;
 use std::io::Write;
+use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use datalayers_client::config::{ClientConfig, Compression, Protocol};
+use datalayers_client::config::{ClientConfig, ClientSettings, Compression, Protocol};
 use opentelemetry_sdk::metrics::Temporality;
 use otlp_influx::{MappingConfig, MetricsSchema};
 
@@ -30,102 +32,116 @@ pub enum BuildError {
     Mapping(#[from] otlp_influx::ConfigError),
 }
 
-/// Builds [`SpanExporter`], [`LogExporter`] and [`MetricExporter`].
+/// Builds one kind of exporter: [`SpanExporterBuilder`] (from [`SpanExporter::builder`]),
+/// [`LogExporterBuilder`] or [`MetricExporterBuilder`]; each has a `build` for its own kind only.
 ///
-/// Without a sink choice the exporters write over HTTP with
-/// [`datalayers_client`], configured from the environment
-/// (`OTEL_EXPORTER_DATALAYERS_ENDPOINT`, `_DATABASE`, `_USERNAME`, `_PASSWORD`, `_TOKEN`, `_ORG`,
-/// `_BUCKET`, `_PROTOCOL`, `_TIMEOUT`, `_COMPRESSION`); every `with_` call overrides its variable.
+/// Without a sink choice the exporter writes over HTTP with [`datalayers_client`]. The destination
+/// is a [`ClientSettings`]: what the `with_` calls set wins, and the
+/// `OTEL_EXPORTER_DATALAYERS_*` environment fills the rest when `build` runs (a variable that a
+/// `with_` call overrides is never read, so a bad value there cannot fail the build).
 ///
-/// Exporters built from one builder share one sink (one connection pool and runtime thread) and
-/// one [`StatsHandle`]. Build them all from the same builder:
+/// Exporters built from one builder, its clones and [`for_exporter`](Self::for_exporter) share one
+/// sink (one connection pool and runtime thread) and one [`StatsHandle`]:
 ///
 /// ```no_run
+/// use sdk_exporter::{LogExporter, SpanExporter};
 /// # fn main() -> Result<(), sdk_exporter::BuildError> {
-/// let builder = sdk_exporter::ExporterBuilder::default()
+/// let spans = SpanExporter::builder()
 ///     .with_endpoint("http://127.0.0.1:8361")
 ///     .with_database("otel");
-/// let spans = builder.build_span_exporter()?;
-/// let logs = builder.build_log_exporter()?;
+/// let span_exporter = spans.build()?;
+/// let log_exporter = spans.for_exporter::<LogExporter>().build()?;
 /// # Ok(()) }
 /// ```
-pub struct ExporterBuilder {
-    env: Option<EnvLookup>,
-    client: ClientOverrides,
+///
+/// A builder builds its own kind of exporter only:
+///
+/// ```compile_fail
+/// let exporter: sdk_exporter::SpanExporter = sdk_exporter::LogExporter::builder().build()?;
+/// # Ok::<(), sdk_exporter::BuildError>(())
+/// ```
+pub struct ExporterBuilder<E: ExporterKind> {
+    env: Option<Arc<EnvLookup>>,
+    /// Destination settings given in code; the environment fills the rest at build time.
+    settings: ClientSettings,
+    /// A complete configuration that replaces the environment and the defaults.
+    base_config: Option<ClientConfig>,
     mapping: MappingConfig,
     sink: SinkChoice,
     temporality: Temporality,
     stats: StatsHandle,
-    /// The HTTP sink already built, with the configuration it was built for.
-    built_sink: Mutex<Option<(ClientConfig, Arc<dyn LineSink>)>>,
+    /// The HTTP sink already built, shared with clones and `for_exporter` builders.
+    built_sink: Arc<Mutex<Option<BuiltSink>>>,
+    exporter: PhantomData<fn() -> E>,
 }
 
-/// Destination settings given in code; `None` leaves the environment (or the default) in charge.
-#[derive(Debug, Default, Clone)]
-struct ClientOverrides {
-    config: Option<ClientConfig>,
-    endpoint: Option<String>,
-    database: Option<String>,
-    basic_auth: Option<(String, String)>,
-    token: Option<String>,
-    org: Option<String>,
-    bucket: Option<String>,
-    protocol: Option<Protocol>,
-    timeout: Option<Duration>,
-    compression: Option<Compression>,
+/// Builds [`SpanExporter`]s: `SpanExporter::builder().build()`.
+pub type SpanExporterBuilder = ExporterBuilder<SpanExporter>;
+/// Builds [`LogExporter`]s: `LogExporter::builder().build()`.
+pub type LogExporterBuilder = ExporterBuilder<LogExporter>;
+/// Builds [`MetricExporter`]s: `MetricExporter::builder().build()`.
+pub type MetricExporterBuilder = ExporterBuilder<MetricExporter>;
+
+/// What an [`ExporterBuilder`] builds: [`SpanExporter`], [`LogExporter`] or [`MetricExporter`].
+/// Sealed.
+pub trait ExporterKind: sealed::Sealed {}
+
+mod sealed {
+    pub trait Sealed {}
 }
 
-impl ClientOverrides {
-    /// Whether a builder call replaces the environment variable `name`.
-    fn overrides(&self, name: &str) -> bool {
-        use datalayers_client::config::*;
-        let auth = self.basic_auth.is_some() || self.token.is_some();
-        match name {
-            OTEL_EXPORTER_DATALAYERS_ENDPOINT => self.endpoint.is_some(),
-            OTEL_EXPORTER_DATALAYERS_DATABASE => self.database.is_some(),
-            OTEL_EXPORTER_DATALAYERS_USERNAME
-            | OTEL_EXPORTER_DATALAYERS_PASSWORD
-            | OTEL_EXPORTER_DATALAYERS_TOKEN => auth,
-            OTEL_EXPORTER_DATALAYERS_ORG => self.org.is_some(),
-            OTEL_EXPORTER_DATALAYERS_BUCKET => self.bucket.is_some(),
-            OTEL_EXPORTER_DATALAYERS_PROTOCOL => self.protocol.is_some(),
-            OTEL_EXPORTER_DATALAYERS_TIMEOUT => self.timeout.is_some(),
-            OTEL_EXPORTER_DATALAYERS_COMPRESSION => self.compression.is_some(),
-            _ => false,
-        }
-    }
-}
+impl sealed::Sealed for SpanExporter {}
+impl sealed::Sealed for LogExporter {}
+impl sealed::Sealed for MetricExporter {}
+impl ExporterKind for SpanExporter {}
+impl ExporterKind for LogExporter {}
+impl ExporterKind for MetricExporter {}
+
+/// An HTTP sink with the configuration it was built for.
+type BuiltSink = (ClientConfig, Arc<dyn LineSink>);
 
 /// Where `OTEL_EXPORTER_DATALAYERS_*` values come from instead of the process environment.
-type EnvLookup = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+type EnvLookup = dyn Fn(&str) -> Option<String> + Send + Sync;
 
+#[derive(Clone)]
 enum SinkChoice {
     Http,
     Custom(Arc<dyn LineSink>),
 }
 
-impl Default for ExporterBuilder {
+impl<E: ExporterKind> Default for ExporterBuilder<E> {
     fn default() -> Self {
         Self {
             env: None,
-            client: ClientOverrides::default(),
+            settings: ClientSettings::new(),
+            base_config: None,
             mapping: MappingConfig::default(),
             sink: SinkChoice::Http,
             temporality: Temporality::Cumulative,
             stats: StatsHandle::default(),
-            built_sink: Mutex::new(None),
+            built_sink: Arc::default(),
+            exporter: PhantomData,
         }
     }
 }
 
-impl fmt::Debug for ExporterBuilder {
+/// A clone shares the sink and the counters (see [`ExporterBuilder::for_exporter`]).
+impl<E: ExporterKind> Clone for ExporterBuilder<E> {
+    fn clone(&self) -> Self {
+        self.for_exporter()
+    }
+}
+
+impl<E: ExporterKind> fmt::Debug for ExporterBuilder<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sink: &dyn fmt::Debug = match &self.sink {
             SinkChoice::Http => &"http",
             SinkChoice::Custom(sink) => sink,
         };
         f.debug_struct("ExporterBuilder")
-            .field("client", &self.client)
+            .field("exporter", &std::any::type_name::<E>())
+            .field("settings", &self.settings)
+            .field("base_config", &self.base_config)
             .field("mapping", &self.mapping)
             .field("sink", sink)
             .field("temporality", &self.temporality)
@@ -133,10 +149,54 @@ impl fmt::Debug for ExporterBuilder {
     }
 }
 
-impl ExporterBuilder {
+impl ExporterBuilder<SpanExporter> {
+    /// A span exporter for `SdkTracerProvider::builder().with_batch_exporter(..)`.
+    pub fn build(&self) -> Result<SpanExporter, BuildError> {
+        Ok(SpanExporter::new(self.pipeline()?))
+    }
+}
+
+impl ExporterBuilder<LogExporter> {
+    /// A log exporter for `SdkLoggerProvider::builder().with_batch_exporter(..)`.
+    pub fn build(&self) -> Result<LogExporter, BuildError> {
+        Ok(LogExporter::new(self.pipeline()?))
+    }
+}
+
+impl ExporterBuilder<MetricExporter> {
+    /// A metric exporter for `SdkMeterProvider::builder().with_periodic_exporter(..)`.
+    pub fn build(&self) -> Result<MetricExporter, BuildError> {
+        Ok(MetricExporter::new(self.pipeline()?, self.temporality))
+    }
+
+    /// Aggregation temporality the metric exporter asks for (default cumulative, which the
+    /// Prometheus-style schemas need to write counters).
+    pub fn with_temporality(mut self, temporality: Temporality) -> Self {
+        self.temporality = temporality;
+        self
+    }
+}
+
+impl<E: ExporterKind> ExporterBuilder<E> {
     /// A builder that reads the environment when it builds.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The same settings, mapping and sink for another kind of exporter, sharing this builder's
+    /// HTTP sink and counters: `spans.for_exporter::<LogExporter>().build()`.
+    pub fn for_exporter<F: ExporterKind>(&self) -> ExporterBuilder<F> {
+        ExporterBuilder {
+            env: self.env.clone(),
+            settings: self.settings.clone(),
+            base_config: self.base_config.clone(),
+            mapping: self.mapping.clone(),
+            sink: self.sink.clone(),
+            temporality: self.temporality,
+            stats: self.stats.clone(),
+            built_sink: Arc::clone(&self.built_sink),
+            exporter: PhantomData,
+        }
     }
 
     /// Reads the `OTEL_EXPORTER_DATALAYERS_*` settings through `lookup` instead of the process
@@ -145,73 +205,82 @@ impl ExporterBuilder {
         mut self,
         lookup: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
     ) -> Self {
-        self.env = Some(Box::new(lookup));
+        self.env = Some(Arc::new(lookup));
         self
     }
 
-    /// Uses this complete client configuration instead of reading the environment; later `with_`
-    /// calls still override its fields.
+    /// Uses this complete client configuration instead of the environment and the defaults; the
+    /// destination `with_` calls still override its fields.
     pub fn with_client_config(mut self, config: ClientConfig) -> Self {
-        self.client.config = Some(config);
+        self.base_config = Some(config);
+        self
+    }
+
+    /// Replaces the destination settings given in code so far (the environment still fills
+    /// what `settings` leaves unset), e.g. settings a program read from its own flags.
+    pub fn with_client_settings(mut self, settings: ClientSettings) -> Self {
+        self.settings = settings;
         self
     }
 
     /// Server base URL, e.g. `http://127.0.0.1:8361` (`OTEL_EXPORTER_DATALAYERS_ENDPOINT`).
     pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
-        self.client.endpoint = Some(endpoint.into());
+        self.settings = self.settings.with_endpoint(endpoint);
         self
     }
 
     /// Database to write to (`OTEL_EXPORTER_DATALAYERS_DATABASE`).
     pub fn with_database(mut self, database: impl Into<String>) -> Self {
-        self.client.database = Some(database.into());
+        self.settings = self.settings.with_database(database);
         self
     }
 
-    /// HTTP basic authentication (`_USERNAME`, `_PASSWORD`).
+    /// HTTP basic authentication (`_USERNAME`, `_PASSWORD`; the environment's token is then not
+    /// read).
     pub fn with_basic_auth(
         mut self,
         username: impl Into<String>,
         password: impl Into<String>,
     ) -> Self {
-        self.client.basic_auth = Some((username.into(), password.into()));
+        self.settings = self.settings.with_basic_auth(username, password);
         self
     }
 
-    /// Token authentication (`_TOKEN`).
+    /// Token authentication (`_TOKEN`; the environment's user name and password are then not
+    /// read).
     pub fn with_token(mut self, token: impl Into<String>) -> Self {
-        self.client.token = Some(token.into());
+        self.settings = self.settings.with_token(token);
         self
     }
 
     /// InfluxDB 2 organisation (`_ORG`).
     pub fn with_org(mut self, org: impl Into<String>) -> Self {
-        self.client.org = Some(org.into());
+        self.settings = self.settings.with_org(org);
         self
     }
 
     /// InfluxDB 2 bucket (`_BUCKET`).
     pub fn with_bucket(mut self, bucket: impl Into<String>) -> Self {
-        self.client.bucket = Some(bucket.into());
+        self.settings = self.settings.with_bucket(bucket);
         self
     }
 
     /// Server family (`_PROTOCOL`: `datalayers`, `influxdb-v1`, `influxdb-v2`). It also picks the
     /// line-protocol dialect, for every sink.
     pub fn with_protocol(mut self, protocol: Protocol) -> Self {
-        self.client.protocol = Some(protocol);
+        self.settings = self.settings.with_protocol(protocol);
         self
     }
 
     /// Deadline of one export, retries included (`_TIMEOUT` in milliseconds; default 10 s).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.client.timeout = Some(timeout);
+        self.settings = self.settings.with_timeout(timeout);
         self
     }
 
     /// Request body compression (`_COMPRESSION`: `gzip` or `none`).
     pub fn with_compression(mut self, compression: Compression) -> Self {
-        self.client.compression = Some(compression);
+        self.settings = self.settings.with_compression(compression);
         self
     }
 
@@ -254,13 +323,6 @@ impl ExporterBuilder {
         self
     }
 
-    /// Aggregation temporality the metric exporter asks for (default cumulative, which the
-    /// Prometheus-style schemas need to write counters).
-    pub fn with_temporality(mut self, temporality: Temporality) -> Self {
-        self.temporality = temporality;
-        self
-    }
-
     /// Sends the lines to `sink` instead of over HTTP.
     pub fn with_sink(mut self, sink: impl LineSink) -> Self {
         self.sink = SinkChoice::Custom(Arc::new(sink));
@@ -282,21 +344,6 @@ impl ExporterBuilder {
         self.stats.clone()
     }
 
-    /// A span exporter for `SdkTracerProvider::builder().with_batch_exporter(..)`.
-    pub fn build_span_exporter(&self) -> Result<SpanExporter, BuildError> {
-        Ok(SpanExporter::new(self.pipeline()?))
-    }
-
-    /// A log exporter for `SdkLoggerProvider::builder().with_batch_exporter(..)`.
-    pub fn build_log_exporter(&self) -> Result<LogExporter, BuildError> {
-        Ok(LogExporter::new(self.pipeline()?))
-    }
-
-    /// A metric exporter for `SdkMeterProvider::builder().with_periodic_exporter(..)`.
-    pub fn build_metric_exporter(&self) -> Result<MetricExporter, BuildError> {
-        Ok(MetricExporter::new(self.pipeline()?, self.temporality))
-    }
-
     fn pipeline(&self) -> Result<Pipeline, BuildError> {
         // The client configuration decides the dialect, precision and deadline for every sink, so
         // what a writer sink prints is exactly what would be sent.
@@ -313,49 +360,15 @@ impl ExporterBuilder {
         Ok(Pipeline::new(mapping, sink, self.stats.clone(), timeout))
     }
 
-    /// The environment (or the given config), then every builder override on top. Variables a
-    /// builder call overrides are not even read, so a bad value there cannot fail the build.
+    /// The settings given in code, then the environment for what they leave unset (or the
+    /// complete configuration given with `with_client_config`, which replaces the environment).
     fn client_config(&self) -> Result<ClientConfig, BuildError> {
-        let o = &self.client;
-        let mut config = match &o.config {
-            Some(config) => config.clone(),
-            None => ClientConfig::from_lookup(|name| {
-                if o.overrides(name) {
-                    None
-                } else if let Some(lookup) = &self.env {
-                    lookup(name)
-                } else {
-                    std::env::var(name).ok()
-                }
-            })?,
+        let settings = self.settings.clone();
+        let config = match (&self.base_config, &self.env) {
+            (Some(base), _) => settings.resolve_onto(base.clone())?,
+            (None, Some(lookup)) => settings.fill_from_lookup(|name| lookup(name))?.resolve()?,
+            (None, None) => settings.fill_from_env()?.resolve()?,
         };
-        if let Some(endpoint) = &o.endpoint {
-            config = config.with_endpoint(endpoint.clone());
-        }
-        if let Some(database) = &o.database {
-            config = config.with_database(database.clone());
-        }
-        if let Some((username, password)) = &o.basic_auth {
-            config = config.with_basic_auth(username.clone(), password.clone());
-        }
-        if let Some(token) = &o.token {
-            config = config.with_token(token.clone());
-        }
-        if let Some(org) = &o.org {
-            config = config.with_org(org.clone());
-        }
-        if let Some(bucket) = &o.bucket {
-            config = config.with_bucket(bucket.clone());
-        }
-        if let Some(protocol) = o.protocol {
-            config = config.with_protocol(protocol);
-        }
-        if let Some(timeout) = o.timeout {
-            config = config.with_timeout(timeout);
-        }
-        if let Some(compression) = o.compression {
-            config = config.with_compression(compression);
-        }
         Ok(config)
     }
 

@@ -14,27 +14,32 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // Reads OTEL_EXPORTER_DATALAYERS_ENDPOINT, _DATABASE, _PROTOCOL, ... from the environment.
-//! let exporter = sdk_exporter::SpanExporter::builder().build_span_exporter()?;
+//! let exporter = sdk_exporter::SpanExporter::builder().build()?;
 //! let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder().with_batch_exporter(exporter).build();
 //! provider.tracer("my-app").in_span("handle request", |_cx| { /* your code */ });
 //! provider.shutdown()?; // flushes what is still queued
 //! # Ok(()) }
 //! ```
 //!
-//! The same builder configures every setting in code, and builder calls win over the
-//! environment. Exporters built from one builder share the HTTP connection pool and the counters:
+//! Each exporter has its own builder (`SpanExporter::builder()`, `LogExporter::builder()`,
+//! `MetricExporter::builder()`), whose `build` makes that exporter and no other. The builder
+//! configures every setting in code, and builder calls win over the environment. Exporters built
+//! from one builder (or from [`ExporterBuilder::for_exporter`] of it) share the HTTP connection
+//! pool and the counters:
 //!
 //! ```
 //! use opentelemetry::trace::{Tracer, TracerProvider};
 //! use opentelemetry_sdk::trace::SdkTracerProvider;
-//! use sdk_exporter::{ExporterBuilder, MemorySink};
+//! use sdk_exporter::{LogExporter, MemorySink, SpanExporter};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let sink = MemorySink::new();
-//! let builder = ExporterBuilder::new()
+//! let builder = SpanExporter::builder()
 //!     .with_sink(sink.clone()) // or .with_stdout(), .with_writer(file); HTTP when not set
 //!     .with_span_dimensions(["service.name", "http.route"]);
-//! let exporter = builder.build_span_exporter()?;
+//! let exporter = builder.build()?;
+//! // For an SdkLoggerProvider: the same sink and the same counters.
+//! let _log_exporter = builder.for_exporter::<LogExporter>().build()?;
 //! let stats = exporter.stats_handle();
 //!
 //! let provider = SdkTracerProvider::builder().with_simple_exporter(exporter).build();
@@ -58,9 +63,12 @@
 //! | `OTEL_EXPORTER_DATALAYERS_PROTOCOL` | `datalayers`, `influxdb-v1`, `influxdb-v2` (also picks the line-protocol dialect) | `datalayers` |
 //! | `OTEL_EXPORTER_DATALAYERS_TIMEOUT` | deadline of one export in ms, retries included | `10000` |
 //! | `OTEL_EXPORTER_DATALAYERS_COMPRESSION` | `gzip` or `none` | `none` |
+//! | `OTEL_EXPORTER_DATALAYERS_CERTIFICATE` | PEM file of extra CA certificates to trust | none |
 //!
-//! Each has a builder method ([`ExporterBuilder::with_endpoint`], ...), which wins. Mapping options
-//! (span and log dimensions, metrics schema, stable columns) are builder methods too.
+//! Each has a builder method ([`ExporterBuilder::with_endpoint`], ...; or a whole
+//! [`ClientSettings`] with [`ExporterBuilder::with_client_settings`]), which wins: a variable that
+//! a builder call overrides is not even read. Mapping options (span and log dimensions, metrics
+//! schema, stable columns) are builder methods too.
 //!
 //! # Your own sink
 //!
@@ -98,7 +106,10 @@ mod sink;
 mod stats;
 mod trace;
 
-pub use builder::{BuildError, ExporterBuilder};
+pub use builder::{
+    BuildError, ExporterBuilder, ExporterKind, LogExporterBuilder, MetricExporterBuilder,
+    SpanExporterBuilder,
+};
 pub use http::HttpSink;
 pub use logs::LogExporter;
 pub use metrics::MetricExporter;
@@ -107,5 +118,5 @@ pub use stats::{ExportStats, StatsHandle};
 pub use trace::SpanExporter;
 
 // Re-exported so applications can configure everything from this crate.
-pub use datalayers_client::config::{ClientConfig, Compression, Protocol};
+pub use datalayers_client::config::{ClientConfig, ClientSettings, Compression, Protocol};
 pub use otlp_influx::{MappingConfig, MetricsSchema};

@@ -8,7 +8,7 @@ use opentelemetry_sdk::logs::LogBatch;
 
 use crate::pipeline::Pipeline;
 use crate::stats::Signal;
-use crate::{ExporterBuilder, StatsHandle};
+use crate::{LogExporterBuilder, StatsHandle};
 
 /// An OpenTelemetry SDK log exporter that writes line protocol (otel2influx schema) to
 /// Datalayers, InfluxDB or any [`LineSink`](crate::LineSink).
@@ -20,9 +20,10 @@ pub struct LogExporter {
 }
 
 impl LogExporter {
-    /// A builder that starts from the `OTEL_EXPORTER_DATALAYERS_*` environment.
-    pub fn builder() -> ExporterBuilder {
-        ExporterBuilder::default()
+    /// A builder of this exporter; the `OTEL_EXPORTER_DATALAYERS_*` environment fills what its
+    /// `with_` calls leave unset.
+    pub fn builder() -> LogExporterBuilder {
+        LogExporterBuilder::default()
     }
 
     pub(crate) fn new(pipeline: Pipeline) -> Self {

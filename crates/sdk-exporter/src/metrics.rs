@@ -9,7 +9,7 @@ use opentelemetry_sdk::metrics::exporter::PushMetricExporter;
 
 use crate::pipeline::Pipeline;
 use crate::stats::Signal;
-use crate::{ExporterBuilder, StatsHandle};
+use crate::{MetricExporterBuilder, StatsHandle};
 
 /// An OpenTelemetry SDK push metric exporter that writes line protocol (otel2influx metrics
 /// schemas) to Datalayers, InfluxDB or any [`LineSink`](crate::LineSink).
@@ -23,9 +23,10 @@ pub struct MetricExporter {
 }
 
 impl MetricExporter {
-    /// A builder that starts from the `OTEL_EXPORTER_DATALAYERS_*` environment.
-    pub fn builder() -> ExporterBuilder {
-        ExporterBuilder::default()
+    /// A builder of this exporter; the `OTEL_EXPORTER_DATALAYERS_*` environment fills what its
+    /// `with_` calls leave unset.
+    pub fn builder() -> MetricExporterBuilder {
+        MetricExporterBuilder::default()
     }
 
     pub(crate) fn new(pipeline: Pipeline, temporality: Temporality) -> Self {

@@ -8,7 +8,7 @@ use opentelemetry_sdk::trace::SpanData;
 
 use crate::pipeline::Pipeline;
 use crate::stats::Signal;
-use crate::{ExporterBuilder, StatsHandle};
+use crate::{SpanExporterBuilder, StatsHandle};
 
 /// An OpenTelemetry SDK span exporter that writes line protocol (otel2influx schema) to
 /// Datalayers, InfluxDB or any [`LineSink`](crate::LineSink).
@@ -21,9 +21,10 @@ pub struct SpanExporter {
 }
 
 impl SpanExporter {
-    /// A builder that starts from the `OTEL_EXPORTER_DATALAYERS_*` environment.
-    pub fn builder() -> ExporterBuilder {
-        ExporterBuilder::default()
+    /// A builder of this exporter; the `OTEL_EXPORTER_DATALAYERS_*` environment fills what its
+    /// `with_` calls leave unset.
+    pub fn builder() -> SpanExporterBuilder {
+        SpanExporterBuilder::default()
     }
 
     pub(crate) fn new(pipeline: Pipeline) -> Self {

@@ -7,7 +7,7 @@ mod support;
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::SpanExporter as _;
-use sdk_exporter::ExporterBuilder;
+use sdk_exporter::SpanExporterBuilder;
 use support::discard::Discard;
 use test_support::alloc::{CountingAllocator, count_in_process};
 
@@ -17,10 +17,10 @@ static GLOBAL: CountingAllocator = CountingAllocator::new();
 
 #[test]
 fn allocations_per_export_do_not_grow_with_the_batch() {
-    let mut exporter = ExporterBuilder::new()
+    let mut exporter = SpanExporterBuilder::new()
         .with_env(|_| None)
         .with_sink(Discard)
-        .build_span_exporter()
+        .build()
         .unwrap();
     exporter.set_resource(
         &Resource::builder_empty()

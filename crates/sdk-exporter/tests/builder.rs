@@ -7,16 +7,18 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use opentelemetry_sdk::trace::{SpanData, SpanExporter as _};
-use sdk_exporter::{BuildError, ExporterBuilder, MemorySink, Protocol};
+use sdk_exporter::{
+    BuildError, ClientSettings, LogExporter, MemorySink, Protocol, SpanExporterBuilder,
+};
 use support::loopback::{Loopback, Reply};
 
 /// A builder reading `vars` as its environment.
-fn with_vars(vars: &[(&str, &str)]) -> ExporterBuilder {
+fn with_vars(vars: &[(&str, &str)]) -> SpanExporterBuilder {
     let vars: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-    ExporterBuilder::new().with_env(move |name| vars.get(name).cloned())
+    SpanExporterBuilder::new().with_env(move |name| vars.get(name).cloned())
 }
 
 /// One trace whose cache span has dropped attributes: a `u64` field, written `7u` where the
@@ -27,12 +29,9 @@ fn spans() -> Vec<SpanData> {
     spans
 }
 
-fn export_to_memory(builder: ExporterBuilder) -> Vec<String> {
+fn export_to_memory(builder: SpanExporterBuilder) -> Vec<String> {
     let sink = MemorySink::new();
-    let exporter = builder
-        .with_sink(sink.clone())
-        .build_span_exporter()
-        .unwrap();
+    let exporter = builder.with_sink(sink.clone()).build().unwrap();
     futures_executor::block_on(exporter.export(spans())).unwrap();
     sink.lines()
 }
@@ -75,7 +74,7 @@ fn builder_calls_win_over_the_environment() {
         ("OTEL_EXPORTER_DATALAYERS_DATABASE", "otel"),
     ])
     .with_endpoint(from_builder.url())
-    .build_span_exporter()
+    .build()
     .unwrap();
     futures_executor::block_on(exporter.export(spans())).unwrap();
     assert_eq!((from_env.requests(), from_builder.requests()), (0, 1));
@@ -86,7 +85,7 @@ fn a_bad_variable_fails_the_build_unless_a_builder_call_replaces_it() {
     let bad = [("OTEL_EXPORTER_DATALAYERS_TIMEOUT", "soon")];
     let error = with_vars(&bad)
         .with_sink(MemorySink::new())
-        .build_span_exporter()
+        .build()
         .unwrap_err();
     assert!(matches!(error, BuildError::Client(_)), "{error:?}");
     assert!(
@@ -98,7 +97,7 @@ fn a_bad_variable_fails_the_build_unless_a_builder_call_replaces_it() {
     with_vars(&bad)
         .with_timeout(Duration::from_secs(1))
         .with_sink(MemorySink::new())
-        .build_span_exporter()
+        .build()
         .unwrap();
 }
 
@@ -109,7 +108,7 @@ fn the_endpoint_and_timeout_come_from_the_environment() {
         ("OTEL_EXPORTER_DATALAYERS_ENDPOINT", server.url()),
         ("OTEL_EXPORTER_DATALAYERS_DATABASE", "otel"),
     ])
-    .build_span_exporter()
+    .build()
     .unwrap();
     futures_executor::block_on(exporter.export(spans())).unwrap();
     assert_eq!(server.requests(), 1);
@@ -120,7 +119,7 @@ fn the_endpoint_and_timeout_come_from_the_environment() {
         ("OTEL_EXPORTER_DATALAYERS_DATABASE", "otel"),
         ("OTEL_EXPORTER_DATALAYERS_TIMEOUT", "200"),
     ])
-    .build_span_exporter()
+    .build()
     .unwrap();
     let started = Instant::now();
     assert!(futures_executor::block_on(exporter.export(spans())).is_err());
@@ -133,7 +132,7 @@ fn the_endpoint_and_timeout_come_from_the_environment() {
 
 #[test]
 fn http_without_a_database_is_a_build_error_naming_the_variable() {
-    let error = with_vars(&[]).build_span_exporter().unwrap_err();
+    let error = with_vars(&[]).build().unwrap_err();
     assert!(
         error
             .to_string()
@@ -165,7 +164,7 @@ fn mapping_options_reach_the_lines() {
     let duplicate = with_vars(&[])
         .with_sink(MemorySink::new())
         .with_span_dimensions(["a", "a"])
-        .build_span_exporter();
+        .build();
     assert!(
         matches!(duplicate, Err(BuildError::Mapping(_))),
         "{duplicate:?}"
@@ -178,12 +177,9 @@ fn a_builder_changed_between_builds_sends_each_exporter_to_its_own_destination()
     let second = Loopback::discard(Reply::Status(204));
     let builder =
         with_vars(&[("OTEL_EXPORTER_DATALAYERS_DATABASE", "otel")]).with_endpoint(first.url());
-    let to_first = builder.build_span_exporter().unwrap();
-    let also_first = builder.build_log_exporter().unwrap();
-    let to_second = builder
-        .with_endpoint(second.url())
-        .build_span_exporter()
-        .unwrap();
+    let to_first = builder.build().unwrap();
+    let also_first = builder.for_exporter::<LogExporter>().build().unwrap();
+    let to_second = builder.with_endpoint(second.url()).build().unwrap();
     futures_executor::block_on(to_first.export(spans())).unwrap();
     futures_executor::block_on(to_second.export(spans())).unwrap();
     assert_eq!((first.requests(), second.requests()), (1, 1));
@@ -198,10 +194,20 @@ fn compression_from_the_environment_gzips_the_body() {
         ("OTEL_EXPORTER_DATALAYERS_DATABASE", "otel"),
         ("OTEL_EXPORTER_DATALAYERS_COMPRESSION", "gzip"),
     ])
-    .build_span_exporter()
+    .build()
     .unwrap();
     futures_executor::block_on(exporter.export(spans())).unwrap();
     let bodies = server.raw_bodies();
     assert_eq!(bodies.len(), 1);
     assert_eq!(bodies[0][..2], [0x1f, 0x8b], "gzip magic");
+}
+
+#[test]
+fn client_settings_from_a_program_layer_over_the_environment() {
+    // What a program does with its own flags: a ClientSettings in code, the environment under it.
+    // The variable it overrides is malformed, and never read.
+    let settings = ClientSettings::new().with_protocol(Protocol::InfluxDbV1);
+    let builder =
+        with_vars(&[("OTEL_EXPORTER_DATALAYERS_PROTOCOL", "mysql")]).with_client_settings(settings);
+    assert_eq!(dropped_count_field(&export_to_memory(builder)), "7i");
 }

@@ -14,7 +14,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::trace::SpanExporter as _;
-use sdk_exporter::{ExporterBuilder, Protocol};
+use sdk_exporter::{LogExporter, MetricExporter, Protocol, SpanExporterBuilder};
 use serde_json::{Map, Value as Json, json};
 use test_support::InfluxServer;
 
@@ -63,7 +63,7 @@ fn json_field(row: &Map<String, Json>, key: &str) -> Json {
 #[test]
 fn spans_logs_and_metrics_read_back_exactly_from_influxdb() {
     let server = InfluxServer::start();
-    let builder = ExporterBuilder::new()
+    let builder = SpanExporterBuilder::new()
         .with_env(|_| None)
         .with_endpoint(server.base_url())
         .with_database(server.database())
@@ -74,14 +74,14 @@ fn spans_logs_and_metrics_read_back_exactly_from_influxdb() {
         .build();
 
     // Spans: one request trace (server span with an event and a link, a DB child, a cache child).
-    let mut spans = builder.build_span_exporter().unwrap();
+    let mut spans = builder.build().unwrap();
     spans.set_resource(&resource);
     futures_executor::block_on(spans.export(support::spans::request_spans(1))).unwrap();
 
     // A log record, through the SDK's logger and batch processor.
     let logger_provider = SdkLoggerProvider::builder()
         .with_resource(resource.clone())
-        .with_batch_exporter(builder.build_log_exporter().unwrap())
+        .with_batch_exporter(builder.for_exporter::<LogExporter>().build().unwrap())
         .build();
     let logger = logger_provider.logger("e2e");
     let mut record = logger.create_log_record();
@@ -102,7 +102,7 @@ fn spans_logs_and_metrics_read_back_exactly_from_influxdb() {
     // Metrics: a counter, a histogram and a gauge, through the SDK's periodic reader.
     let meter_provider = SdkMeterProvider::builder()
         .with_resource(resource)
-        .with_periodic_exporter(builder.build_metric_exporter().unwrap())
+        .with_periodic_exporter(builder.for_exporter::<MetricExporter>().build().unwrap())
         .build();
     let meter = meter_provider.meter("e2e");
     let eu = [KeyValue::new("region", "eu")];

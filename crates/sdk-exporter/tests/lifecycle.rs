@@ -11,17 +11,19 @@ use opentelemetry_sdk::error::OTelSdkError;
 use opentelemetry_sdk::logs::LogExporter as _;
 use opentelemetry_sdk::metrics::exporter::PushMetricExporter as _;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter as _};
-use sdk_exporter::{ExporterBuilder, LineSink, MemorySink, SinkFuture, SinkOutcome};
+use sdk_exporter::{
+    LineSink, LogExporter, MemorySink, MetricExporter, SinkFuture, SinkOutcome, SpanExporterBuilder,
+};
 use support::loopback::{Loopback, Reply};
 use support::spans::request_spans;
 
-fn memory(sink: &MemorySink) -> ExporterBuilder {
-    ExporterBuilder::new()
+fn memory(sink: &MemorySink) -> SpanExporterBuilder {
+    SpanExporterBuilder::new()
         .with_env(|_| None)
         .with_sink(sink.clone())
 }
 
-fn http(server: &Loopback, timeout: Duration) -> ExporterBuilder {
+fn http(server: &Loopback, timeout: Duration) -> SpanExporterBuilder {
     support::http_builder(server.url(), timeout)
 }
 
@@ -67,9 +69,9 @@ impl LineSink for RejectsFirst {
 fn shutdown_is_idempotent_and_export_after_it_is_refused() {
     let sink = MemorySink::new();
     let builder = memory(&sink);
-    let spans = builder.build_span_exporter().unwrap();
-    let logs = builder.build_log_exporter().unwrap();
-    let metrics = builder.build_metric_exporter().unwrap();
+    let spans = builder.build().unwrap();
+    let logs = builder.for_exporter::<LogExporter>().build().unwrap();
+    let metrics = builder.for_exporter::<MetricExporter>().build().unwrap();
 
     spans.shutdown().unwrap();
     assert!(matches!(
@@ -119,10 +121,10 @@ impl LineSink for SlowFlush {
 
 #[test]
 fn shutdown_returns_within_its_timeout_even_if_the_sink_flush_hangs() {
-    let exporter = ExporterBuilder::new()
+    let exporter = SpanExporterBuilder::new()
         .with_env(|_| None)
         .with_sink(SlowFlush)
-        .build_span_exporter()
+        .build()
         .unwrap();
     let started = Instant::now();
     let result = exporter.shutdown_with_timeout(Duration::from_millis(200));
@@ -153,10 +155,10 @@ fn shutdown_flushes_the_sink() {
         }
     }
     let sink = Arc::new(CountsFlushes::default());
-    let exporter = ExporterBuilder::new()
+    let exporter = SpanExporterBuilder::new()
         .with_env(|_| None)
         .with_sink(Arc::clone(&sink))
-        .build_span_exporter()
+        .build()
         .unwrap();
     exporter.force_flush().unwrap();
     exporter.shutdown().unwrap();
@@ -165,11 +167,11 @@ fn shutdown_flushes_the_sink() {
 
 #[test]
 fn a_sink_that_never_answers_is_cut_off_at_the_deadline() {
-    let exporter = ExporterBuilder::new()
+    let exporter = SpanExporterBuilder::new()
         .with_env(|_| None)
         .with_sink(NeverAnswers)
         .with_timeout(Duration::from_millis(200))
-        .build_span_exporter()
+        .build()
         .unwrap();
     let started = Instant::now();
     let result = futures_executor::block_on(exporter.export(request_spans(1)));
@@ -197,9 +199,7 @@ fn a_sink_that_never_answers_is_cut_off_at_the_deadline() {
 #[test]
 fn a_hung_server_is_cut_off_at_the_deadline() {
     let server = Loopback::discard(Reply::Hang);
-    let exporter = http(&server, Duration::from_millis(300))
-        .build_span_exporter()
-        .unwrap();
+    let exporter = http(&server, Duration::from_millis(300)).build().unwrap();
     let started = Instant::now();
     let result = futures_executor::block_on(exporter.export(request_spans(1)));
     let took = started.elapsed();
@@ -216,9 +216,7 @@ fn provider_shutdown_with_a_hung_server_returns() {
     // Spans still queued at shutdown are exported against a server that never answers: shutdown
     // must come back (the export deadline bounds it), not deadlock.
     let server = Loopback::discard(Reply::Hang);
-    let exporter = http(&server, Duration::from_millis(300))
-        .build_span_exporter()
-        .unwrap();
+    let exporter = http(&server, Duration::from_millis(300)).build().unwrap();
     let provider = SdkTracerProvider::builder()
         .with_batch_exporter(exporter)
         .build();
@@ -234,10 +232,10 @@ fn provider_shutdown_with_a_hung_server_returns() {
 
 #[test]
 fn a_panicking_sink_fails_the_export_and_the_next_export_still_works() {
-    let exporter = ExporterBuilder::new()
+    let exporter = SpanExporterBuilder::new()
         .with_env(|_| None)
         .with_sink(Panics)
-        .build_span_exporter()
+        .build()
         .unwrap();
     let result = futures_executor::block_on(exporter.export(request_spans(1)));
     assert!(
@@ -257,10 +255,10 @@ fn a_panicking_sink_fails_the_export_and_the_next_export_still_works() {
 #[test]
 fn rejected_lines_and_retries_are_counted_and_reported() {
     let sink = Arc::new(RejectsFirst::default());
-    let exporter = ExporterBuilder::new()
+    let exporter = SpanExporterBuilder::new()
         .with_env(|_| None)
         .with_sink(Arc::clone(&sink))
-        .build_span_exporter()
+        .build()
         .unwrap();
     let result = futures_executor::block_on(exporter.export(request_spans(2)));
     assert!(
@@ -290,8 +288,8 @@ fn rejected_lines_and_retries_are_counted_and_reported() {
 fn exporters_of_one_builder_share_counters_and_the_sink() {
     let sink = MemorySink::new();
     let builder = memory(&sink);
-    let first = builder.build_span_exporter().unwrap();
-    let second = builder.build_span_exporter().unwrap();
+    let first = builder.build().unwrap();
+    let second = builder.build().unwrap();
     futures_executor::block_on(first.export(request_spans(1))).unwrap();
     futures_executor::block_on(second.export(request_spans(1))).unwrap();
     assert_eq!(builder.stats_handle().snapshot().spans, 6);
@@ -305,7 +303,7 @@ fn exporters_of_one_builder_share_counters_and_the_sink() {
 #[test]
 fn every_export_reuses_the_encoder_buffer_and_keeps_lines_whole() {
     let sink = MemorySink::new();
-    let exporter = memory(&sink).build_span_exporter().unwrap();
+    let exporter = memory(&sink).build().unwrap();
     for _ in 0..3 {
         futures_executor::block_on(exporter.export(request_spans(4))).unwrap();
     }
@@ -325,7 +323,7 @@ fn every_export_reuses_the_encoder_buffer_and_keeps_lines_whole() {
 #[test]
 fn spans_the_mapping_drops_are_counted_by_reason_and_fail_the_export() {
     let sink = MemorySink::new();
-    let exporter = memory(&sink).build_span_exporter().unwrap();
+    let exporter = memory(&sink).build().unwrap();
     let mut spans = request_spans(1);
     let broken = &mut spans[0].span_context;
     *broken = opentelemetry::trace::SpanContext::new(
@@ -366,10 +364,10 @@ fn an_export_dropped_mid_flight_leaves_the_exporter_working() {
             Box::pin(std::future::ready(SinkOutcome::written(lines.len())))
         }
     }
-    let exporter = ExporterBuilder::new()
+    let exporter = SpanExporterBuilder::new()
         .with_env(|_| None)
         .with_sink(HangsOnce::default())
-        .build_span_exporter()
+        .build()
         .unwrap();
     // What an async-runtime processor does when its own export timeout fires first.
     let mut first = Box::pin(exporter.export(request_spans(1)));

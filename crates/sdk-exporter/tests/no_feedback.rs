@@ -15,7 +15,7 @@ use opentelemetry_sdk::logs::log_processor_with_async_runtime::BatchLogProcessor
 use opentelemetry_sdk::runtime;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
-use sdk_exporter::{ExporterBuilder, LineSink, MemorySink, SinkFuture};
+use sdk_exporter::{LineSink, LogExporterBuilder, MemorySink, SinkFuture, SpanExporterBuilder};
 use tracing_subscriber::layer::SubscriberExt as _;
 
 /// Stores lines like [`MemorySink`] and, like an instrumented transport, emits telemetry.
@@ -61,15 +61,15 @@ async fn the_exporters_own_spans_and_logs_do_not_loop_back() {
     let span_sink = ChattySink::default();
     let log_sink = ChattySink::default();
     let none = |_: &str| None;
-    let span_exporter = ExporterBuilder::new()
+    let span_exporter = SpanExporterBuilder::new()
         .with_env(none)
         .with_sink(span_sink.clone())
-        .build_span_exporter()
+        .build()
         .unwrap();
-    let log_exporter = ExporterBuilder::new()
+    let log_exporter = LogExporterBuilder::new()
         .with_env(none)
         .with_sink(log_sink.clone())
-        .build_log_exporter()
+        .build()
         .unwrap();
     let tracer_provider = SdkTracerProvider::builder()
         .with_span_processor(BatchSpanProcessor::builder(span_exporter, runtime::Tokio).build())

@@ -14,11 +14,11 @@ use opentelemetry_sdk::logs::SdkLoggerProvider;
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 use opentelemetry_sdk::runtime;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter as _};
-use sdk_exporter::ExporterBuilder;
+use sdk_exporter::{LogExporter, MetricExporter, SpanExporterBuilder};
 use support::loopback::{Loopback, Reply};
 
 /// A builder that ignores the process environment and writes to `server` as InfluxDB 1.x.
-fn builder(server: &Loopback) -> ExporterBuilder {
+fn builder(server: &Loopback) -> SpanExporterBuilder {
     support::http_builder(server.url(), Duration::from_secs(5))
 }
 
@@ -40,7 +40,7 @@ fn default_batch_processor_polls_with_block_on_on_its_own_thread() {
     // No tokio runtime exists anywhere in this test: the SDK's worker thread drives the export
     // future with futures_executor::block_on and our HTTP sink still reaches the server.
     let server = Loopback::recording(Reply::Status(204));
-    let exporter = builder(&server).build_span_exporter().unwrap();
+    let exporter = builder(&server).build().unwrap();
     let stats = exporter.stats_handle();
     let provider = SdkTracerProvider::builder()
         .with_batch_exporter(exporter)
@@ -62,7 +62,7 @@ fn default_batch_processor_polls_with_block_on_on_its_own_thread() {
 #[test]
 fn export_called_directly_from_a_plain_main_thread() {
     let server = Loopback::recording(Reply::Status(204));
-    let exporter = builder(&server).build_span_exporter().unwrap();
+    let exporter = builder(&server).build().unwrap();
     let spans = support::spans::request_spans(2);
     std::thread::spawn(move || futures_executor::block_on(exporter.export(spans)))
         .join()
@@ -82,7 +82,7 @@ fn export_called_directly_from_a_plain_main_thread() {
 async fn async_runtime_batch_processor_on_tokio_multi_thread() {
     use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
     let server = Loopback::recording(Reply::Status(204));
-    let exporter = builder(&server).build_span_exporter().unwrap();
+    let exporter = builder(&server).build().unwrap();
     let processor = BatchSpanProcessor::builder(exporter, runtime::Tokio).build();
     let provider = SdkTracerProvider::builder()
         .with_span_processor(processor)
@@ -97,7 +97,7 @@ async fn async_runtime_batch_processor_on_tokio_multi_thread() {
 async fn async_runtime_batch_processor_on_tokio_current_thread() {
     use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
     let server = Loopback::recording(Reply::Status(204));
-    let exporter = builder(&server).build_span_exporter().unwrap();
+    let exporter = builder(&server).build().unwrap();
     let processor = BatchSpanProcessor::builder(exporter, runtime::TokioCurrentThread).build();
     let provider = SdkTracerProvider::builder()
         .with_span_processor(processor)
@@ -116,13 +116,13 @@ async fn default_processors_inside_a_tokio_current_thread_app() {
     let server = Loopback::recording(Reply::Status(204));
     let builder = builder(&server);
     let tracer_provider = SdkTracerProvider::builder()
-        .with_batch_exporter(builder.build_span_exporter().unwrap())
+        .with_batch_exporter(builder.build().unwrap())
         .build();
     let logger_provider = SdkLoggerProvider::builder()
-        .with_batch_exporter(builder.build_log_exporter().unwrap())
+        .with_batch_exporter(builder.for_exporter::<LogExporter>().build().unwrap())
         .build();
     let meter_provider = SdkMeterProvider::builder()
-        .with_periodic_exporter(builder.build_metric_exporter().unwrap())
+        .with_periodic_exporter(builder.for_exporter::<MetricExporter>().build().unwrap())
         .build();
 
     emit_spans(&tracer_provider, &["in-tokio"]);
@@ -155,13 +155,19 @@ async fn async_runtime_log_processor_and_periodic_reader_on_tokio() {
     use opentelemetry_sdk::metrics::periodic_reader_with_async_runtime::PeriodicReader;
     let server = Loopback::recording(Reply::Status(204));
     let builder = builder(&server);
-    let logs =
-        BatchLogProcessor::builder(builder.build_log_exporter().unwrap(), runtime::Tokio).build();
+    let logs = BatchLogProcessor::builder(
+        builder.for_exporter::<LogExporter>().build().unwrap(),
+        runtime::Tokio,
+    )
+    .build();
     let logger_provider = SdkLoggerProvider::builder()
         .with_log_processor(logs)
         .build();
-    let reader =
-        PeriodicReader::builder(builder.build_metric_exporter().unwrap(), runtime::Tokio).build();
+    let reader = PeriodicReader::builder(
+        builder.for_exporter::<MetricExporter>().build().unwrap(),
+        runtime::Tokio,
+    )
+    .build();
     let meter_provider = SdkMeterProvider::builder().with_reader(reader).build();
 
     let logger = logger_provider.logger("runtime-test");

@@ -47,10 +47,16 @@
 //! ```
 //!
 //! The only dependency is `serde_json`: requests go through the tiny blocking [`http`] client.
-//! Zero-allocation tests share the counting global allocator in [`alloc`].
+//! Zero-allocation tests share the counting global allocator in [`alloc`]; third-party clients
+//! (the OpenTelemetry Python and JS SDKs' exporters) are found through [`peers`]. Protocol tests
+//! of HTTP clients replay documented server answers with the `scripted` module (feature
+//! `scripted-http`, which adds tokio).
 
 pub mod alloc;
 pub mod http;
+pub mod peers;
+#[cfg(feature = "scripted-http")]
+pub mod scripted;
 
 mod config;
 mod server;

@@ -610,7 +610,7 @@ fn find_influxd() -> Result<PathBuf, String> {
 }
 
 /// `CI` set to anything but empty, `0` or `false`.
-fn running_in_ci() -> bool {
+pub(crate) fn running_in_ci() -> bool {
     std::env::var("CI")
         .is_ok_and(|value| !matches!(value.trim(), "" | "0" | "false" | "FALSE" | "False"))
 }

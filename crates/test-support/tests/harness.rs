@@ -242,3 +242,25 @@ fn missing_influxd_skips_or_fails_under_ci() {
     assert!(!passed, "under CI a missing influxd must fail the test");
     assert!(stderr.contains("fails instead of skipping"), "{stderr}");
 }
+
+/// The installed peers are real and importable (fails under CI when the installer did not run).
+#[test]
+fn python_peer_imports_the_otlp_exporters() {
+    let Some(python) = test_support::peers::python() else {
+        return;
+    };
+    let output = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import opentelemetry.sdk.trace, opentelemetry.exporter.otlp.proto.grpc.trace_exporter, \
+             opentelemetry.exporter.otlp.proto.http.trace_exporter, \
+             opentelemetry.exporter.otlp.json.http.trace_exporter; print('ok')",
+        ])
+        .output()
+        .expect("run python");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

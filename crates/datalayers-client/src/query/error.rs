@@ -2,12 +2,12 @@
 
 use std::error::Error as StdError;
 
-/// Why a query (SQL, InfluxQL, an admin helper or a trace lookup) failed.
+/// Why a query (SQL, InfluxQL or an admin helper) failed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum QueryError {
-    /// The caller's input was refused before anything was sent (a malformed trace id, an empty
-    /// statement, two statements in one SQL request, ...).
+    /// The caller's input was refused before anything was sent (an empty statement, two
+    /// statements in one SQL request, ...).
     #[error("invalid query input: {0}")]
     InvalidInput(String),
     /// The server could not be reached or the exchange broke off (connection refused, DNS,
@@ -55,14 +55,6 @@ pub enum QueryError {
     /// The response could not be understood.
     #[error("unexpected response from the server: {0}")]
     Decode(String),
-    /// No span of the requested trace was found in the time range searched.
-    #[error("trace {trace_id} not found{range}")]
-    TraceNotFound {
-        /// The trace id asked for.
-        trace_id: String,
-        /// The time range searched, as text (empty when unbounded).
-        range: String,
-    },
     /// Statement `index` of a DDL batch failed; the ones before it were applied.
     #[error("DDL statement {index} failed ({statement}): {source}")]
     Ddl {
@@ -74,8 +66,8 @@ pub enum QueryError {
         #[source]
         source: Box<Self>,
     },
-    /// The connection settings ask for something this side cannot do (e.g. trace queries over
-    /// the InfluxDB 2.x API).
+    /// The connection settings ask for something this side cannot do (e.g. DDL over the
+    /// InfluxDB 1.x API).
     #[error("unsupported: {0}")]
     Unsupported(String),
 }

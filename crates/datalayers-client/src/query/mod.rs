@@ -10,6 +10,10 @@
 //! Values spliced into statements must be quoted for their language: [`sql_literal`] and
 //! [`sql_ident`] for Datalayers SQL, [`influxql_literal`] and [`influxql_ident`] for InfluxQL.
 //!
+//! Readers that should not care how a statement travels take a [`SqlTransport`] or an
+//! [`InfluxQlTransport`] ("run this, give me typed rows"); [`Client`](crate::Client) is one
+//! over REST, and the trace queries of the `trace-query` crate are written against them.
+//!
 //! Against a server, through [`Client`](crate::Client):
 //!
 //! ```no_run
@@ -50,6 +54,7 @@ mod influxql;
 mod result;
 mod sql;
 mod time;
+mod transport;
 mod value;
 
 pub use error::QueryError;
@@ -59,4 +64,5 @@ pub use influxql::{
 pub use result::{QueryResult, Record};
 pub use sql::{parse_sql_response, split_sql_statements, sql_ident, sql_literal};
 pub use time::{Rfc3339, TimestampError, parse_rfc3339, parse_timestamp_lenient};
+pub use transport::{InfluxQlTransport, SqlTransport};
 pub use value::{ColumnType, TimeUnit, Value};

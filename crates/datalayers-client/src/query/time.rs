@@ -4,6 +4,11 @@
 //! fraction's trailing zeros trimmed (`2023-02-28T17:21:51.63678163+00:00`); queries compare the
 //! time column against RFC3339 literals. Both directions are small enough to write here: the
 //! calendar arithmetic is Howard Hinnant's `days_from_civil` / `civil_from_days`.
+//!
+//! Why not a crate: `humantime` (already a dependency, for durations) parses RFC3339 in UTC only
+//! (`Z` or `+00:00`) and from 1970 on, while Datalayers prints the server's zone (`+08:00`) and
+//! `i64` nanoseconds reach back to 1677; the crates that do both (chrono, jiff, time) are not in
+//! the tree and are much larger than these two functions.
 
 use std::fmt;
 

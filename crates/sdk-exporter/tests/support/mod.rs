@@ -7,12 +7,12 @@ pub(crate) mod spans;
 
 use std::time::Duration;
 
-use sdk_exporter::{ExporterBuilder, Protocol};
+use sdk_exporter::{Protocol, SpanExporterBuilder};
 
 /// A builder that ignores the process environment and writes to `url` as InfluxDB 1.x, database
 /// `otel`, with `timeout` per export.
-pub(crate) fn http_builder(url: &str, timeout: Duration) -> ExporterBuilder {
-    ExporterBuilder::new()
+pub(crate) fn http_builder(url: &str, timeout: Duration) -> SpanExporterBuilder {
+    SpanExporterBuilder::new()
         .with_env(|_| None)
         .with_endpoint(url)
         .with_database("otel")

@@ -2,33 +2,10 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::TraceId;
-use super::model::{Span, SpanEvent, SpanLink, TraceSchema, TraceSummary};
-use crate::query::{QueryResult, Record, Value};
+use datalayers_client::query::{QueryResult, Record, Value};
+use otel_schema as col;
 
-/// Column names of the otel2influx schema.
-pub(crate) mod col {
-    pub(crate) const TRACE_ID: &str = "trace_id";
-    pub(crate) const SPAN_ID: &str = "span_id";
-    pub(crate) const PARENT_SPAN_ID: &str = "parent_span_id";
-    pub(crate) const SPAN_NAME: &str = "span.name";
-    pub(crate) const SPAN_KIND: &str = "span.kind";
-    pub(crate) const DURATION: &str = "duration_nano";
-    pub(crate) const END_TIME: &str = "end_time_unix_nano";
-    pub(crate) const STATUS_CODE: &str = "otel.status_code";
-    pub(crate) const STATUS_DESCRIPTION: &str = "otel.status_description";
-    pub(crate) const TRACE_STATE: &str = "trace_state";
-    pub(crate) const ATTRIBUTES: &str = "attributes";
-    pub(crate) const EVENT_NAME: &str = "event.name";
-    pub(crate) const BODY: &str = "body";
-    pub(crate) const SEVERITY_TEXT: &str = "severity_text";
-    pub(crate) const SEVERITY_NUMBER: &str = "severity_number";
-    pub(crate) const LINKED_TRACE_ID: &str = "linked_trace_id";
-    pub(crate) const LINKED_SPAN_ID: &str = "linked_span_id";
-}
-
-/// The status value that marks an error.
-pub(crate) const STATUS_ERROR: &str = "Error";
+use crate::model::{Span, SpanEvent, SpanLink, TraceId, TraceSchema, TraceSummary};
 
 /// Decodes an `attributes` JSON text: the object, or the text itself when it is not one.
 fn decode_attributes(record: &Record<'_>) -> (Map<String, Json>, Option<String>) {
@@ -55,10 +32,10 @@ pub(crate) fn span_from(record: &Record<'_>, schema: &TraceSchema) -> Result<Spa
         .to_owned();
     let start_ns = time_of(record, schema).ok_or_else(|| format!("span {span_id} has no time"))?;
     let duration_ns = record
-        .i64(col::DURATION)
+        .i64(col::DURATION_NANO)
         .or_else(|| {
             record
-                .i64(col::END_TIME)
+                .i64(col::END_TIME_UNIX_NANO)
                 .map(|end| end.saturating_sub(start_ns))
         })
         .unwrap_or(0);
@@ -71,10 +48,10 @@ pub(crate) fn span_from(record: &Record<'_>, schema: &TraceSchema) -> Result<Spa
         col::PARENT_SPAN_ID,
         col::SPAN_NAME,
         col::SPAN_KIND,
-        col::DURATION,
-        col::END_TIME,
-        col::STATUS_CODE,
-        col::STATUS_DESCRIPTION,
+        col::DURATION_NANO,
+        col::END_TIME_UNIX_NANO,
+        col::OTEL_STATUS_CODE,
+        col::OTEL_STATUS_DESCRIPTION,
         col::TRACE_STATE,
         col::ATTRIBUTES,
     ];
@@ -90,8 +67,8 @@ pub(crate) fn span_from(record: &Record<'_>, schema: &TraceSchema) -> Result<Spa
         kind: record.str(col::SPAN_KIND).map(str::to_owned),
         start_ns,
         duration_ns,
-        status_code: record.str(col::STATUS_CODE).map(str::to_owned),
-        status_message: record.str(col::STATUS_DESCRIPTION).map(str::to_owned),
+        status_code: record.str(col::OTEL_STATUS_CODE).map(str::to_owned),
+        status_message: record.str(col::OTEL_STATUS_DESCRIPTION).map(str::to_owned),
         trace_state: record.str(col::TRACE_STATE).map(str::to_owned),
         attributes,
         undecoded_attributes,

@@ -4,11 +4,11 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value as Json};
 
-use super::model::{Placement, Span, Trace, TraceSummary};
-use crate::query::Rfc3339;
+use datalayers_client::query::Rfc3339;
+use trace_query::{Placement, Span, Trace, TraceSummary};
 
 /// A duration for people: `850ns`, `12.3µs`, `45.6ms`, `1.23s`, `2m03s`.
-pub fn format_duration(ns: i64) -> String {
+pub(crate) fn format_duration(ns: i64) -> String {
     let sign = if ns < 0 { "-" } else { "" };
     let ns = ns.unsigned_abs();
     let body = if ns < 1_000 {
@@ -78,7 +78,7 @@ fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 
 /// The trace list, like the ECP trace page: id, start (UTC), root service, root span, duration,
 /// span count and an error mark.
-pub fn render_trace_list(traces: &[TraceSummary]) -> String {
+pub(crate) fn render_trace_list(traces: &[TraceSummary]) -> String {
     if traces.is_empty() {
         return "no traces found\n".to_owned();
     }
@@ -116,11 +116,11 @@ pub fn render_trace_list(traces: &[TraceSummary]) -> String {
 
 /// How [`render_waterfall`] draws.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WaterfallOptions {
+pub(crate) struct WaterfallOptions {
     /// Characters of the time bar.
-    pub bar_width: usize,
+    pub(crate) bar_width: usize,
     /// Show attributes, events and links under each span.
-    pub details: bool,
+    pub(crate) details: bool,
 }
 
 impl Default for WaterfallOptions {
@@ -134,7 +134,7 @@ impl Default for WaterfallOptions {
 
 /// The bar of a span: `[start, end)` of the trace scaled to `width` cells, at least one cell
 /// (none when `width` is 0).
-pub fn time_bar(trace_start: i64, trace_duration: i64, span: &Span, width: usize) -> String {
+pub(crate) fn time_bar(trace_start: i64, trace_duration: i64, span: &Span, width: usize) -> String {
     if trace_duration <= 0 {
         // An instantaneous trace: every span is all of it.
         return "█".repeat(width);
@@ -182,7 +182,7 @@ fn write_attributes(out: &mut String, indent: &str, attributes: &Map<String, Jso
 /// The waterfall of one trace: tree-indented span names, service, start offset from the trace
 /// start, duration, a bar proportional to time, and status. Spans whose parent is missing are
 /// marked `[parent missing]`, a cut loop `[cycle]`.
-pub fn render_waterfall(trace: &Trace, options: &WaterfallOptions) -> String {
+pub(crate) fn render_waterfall(trace: &Trace, options: &WaterfallOptions) -> String {
     let start = trace.start_ns();
     let duration = trace.duration_ns();
     let services: std::collections::BTreeSet<&str> = trace
@@ -318,3 +318,6 @@ fn write_details(out: &mut String, span: &Span, trace_start: i64, depth: usize) 
         write_attributes(out, &inner, &link.attributes);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -2,18 +2,18 @@
 //! local server that replays REST SQL responses in the documented shape (both `types` spellings,
 //! numbers as strings, RFC3339 times with offsets). The SQL each call sends is checked too.
 
-mod query_replay;
+mod replay;
 
 use std::time::Duration;
 
 use datalayers_client::query::QueryError;
-use datalayers_client::traces::{
-    AnyTraceStore, DatalayersSql, InfluxQlQueries, Placement, SqlQueries, TimeRange, TraceFilter,
-    TraceId, TraceSchema, TraceStore,
-};
 use datalayers_client::{Client, ClientConfig, Protocol};
-use query_replay::Replay;
+use replay::{Replay, ReplayClient};
 use serde_json::json;
+use trace_query::{
+    AnyTraceStore, DatalayersSql, InfluxQlQueries, Placement, SqlQueries, TimeRange, TraceError,
+    TraceFilter, TraceId, TraceSchema, TraceStore,
+};
 
 const ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
@@ -78,7 +78,7 @@ async fn protocol_list_traces_refuses_a_result_without_its_columns() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, QueryError::Decode(m) if m.contains("trace_id")),
+        matches!(&err, TraceError::Decode(m) if m.contains("trace_id")),
         "{err:?}"
     );
 }
@@ -229,7 +229,7 @@ async fn protocol_unknown_trace_and_missing_database_are_clear_errors() {
     let id = TraceId::parse(ID).unwrap();
     let err = store.get_trace(&id, range()).await.unwrap_err();
     assert!(
-        matches!(&err, QueryError::TraceNotFound { trace_id, .. } if trace_id == ID),
+        matches!(&err, TraceError::NotFound { trace_id, .. } if trace_id.as_str() == ID),
         "{err:?}"
     );
     assert!(
@@ -247,7 +247,7 @@ async fn protocol_unknown_trace_and_missing_database_are_clear_errors() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, QueryError::DatabaseNotFound { .. }),
+        matches!(err, TraceError::Query(QueryError::DatabaseNotFound { .. })),
         "{err:?}"
     );
     // No spans table yet: an empty list, not an error.
@@ -320,5 +320,5 @@ async fn protocol_the_backend_follows_the_configured_protocol() {
     let v2 = Client::new(ClientConfig::new(&server.base_url).with_protocol(Protocol::InfluxDbV2))
         .unwrap();
     let err = AnyTraceStore::for_client(&v2, TraceSchema::default()).unwrap_err();
-    assert!(matches!(err, QueryError::Unsupported(_)), "{err:?}");
+    assert!(matches!(err, TraceError::Unsupported(_)), "{err:?}");
 }

@@ -1,16 +1,20 @@
-//! The Datalayers backend: trace queries in SQL over REST.
+//! The Datalayers backend: trace queries in SQL.
+//!
+//! Every statement goes through a [`SqlTransport`]: Datalayers' REST SQL API
+//! ([`Client`](datalayers_client::Client)) today, Arrow Flight SQL or anything that returns the
+//! same typed rows next.
 
-use super::model::{TimeRange, Trace, TraceFilter, TraceId, TraceSchema, TraceSummary, now_ns};
-use super::rows::{self, STATUS_ERROR, col};
-use super::{TraceStore, tree, where_clause};
-use crate::Client;
-use crate::query::{
-    QueryError, QueryResult, Rfc3339, Value, sql_ident as ident, sql_literal as lit,
+use datalayers_client::query::{
+    QueryResult, Rfc3339, SqlTransport, Value, sql_ident as ident, sql_literal as lit,
 };
+use otel_schema::{self as col, STATUS_CODE_ERROR};
+
+use crate::model::{TimeRange, Trace, TraceFilter, TraceId, TraceSchema, TraceSummary, now_ns};
+use crate::{TraceError, TraceStore, rows, tree, where_clause};
 
 /// Builds the SQL text of every trace query. Every value is quoted with
-/// [`sql_literal`](crate::query::sql_literal) and every name with
-/// [`sql_ident`](crate::query::sql_ident); times are RFC3339 literals in UTC.
+/// [`sql_literal`](datalayers_client::query::sql_literal) and every name with
+/// [`sql_ident`](datalayers_client::query::sql_ident); times are RFC3339 literals in UTC.
 #[derive(Debug, Clone, Default)]
 pub struct SqlQueries {
     schema: TraceSchema,
@@ -54,8 +58,8 @@ impl SqlQueries {
                 "coalesce(max(CASE WHEN {root} THEN {column} END), first_value({column} ORDER BY {time}))"
             )
         };
-        let end = ident(col::END_TIME);
-        let duration = format!("max({end}) - min({end} - {})", ident(col::DURATION));
+        let end = ident(col::END_TIME_UNIX_NANO);
+        let duration = format!("max({end}) - min({end} - {})", ident(col::DURATION_NANO));
 
         let mut conditions = Vec::new();
         self.time_conditions(range, &mut conditions);
@@ -91,12 +95,12 @@ impl SqlQueries {
         format!(
             "SELECT {trace_id}, min({time}) AS start_time, {} AS root_service, {} AS root_span, \
              {duration} AS duration_ns, count(*) AS span_count, \
-             max(CASE WHEN {} = '{STATUS_ERROR}' THEN 1 ELSE 0 END) AS has_error \
+             max(CASE WHEN {} = '{STATUS_CODE_ERROR}' THEN 1 ELSE 0 END) AS has_error \
              FROM {spans}{} GROUP BY {trace_id}{having} \
              ORDER BY start_time DESC, {trace_id} LIMIT {} OFFSET {}",
             root_or_first(&service),
             root_or_first(&ident(col::SPAN_NAME)),
-            ident(col::STATUS_CODE),
+            ident(col::OTEL_STATUS_CODE),
             where_clause(&conditions),
             filter.limit,
             filter.offset,
@@ -162,11 +166,11 @@ impl SqlQueries {
 /// Reads the rows of [`SqlQueries::list_traces`] into summaries. A row whose `trace_id` is not a
 /// [`TraceId`] (it could not be opened) is left out rather than failing the list; a result
 /// without the expected columns is an error.
-pub fn summaries_from_sql(result: &QueryResult) -> Result<Vec<TraceSummary>, QueryError> {
+pub fn summaries_from_sql(result: &QueryResult) -> Result<Vec<TraceSummary>, TraceError> {
     if !result.is_empty() {
         for column in [col::TRACE_ID, "start_time"] {
             if result.column_index(column).is_none() {
-                return Err(QueryError::Decode(format!(
+                return Err(TraceError::Decode(format!(
                     "trace list without a {column} column"
                 )));
             }
@@ -174,7 +178,7 @@ pub fn summaries_from_sql(result: &QueryResult) -> Result<Vec<TraceSummary>, Que
     }
     let mut out = Vec::with_capacity(result.rows.len());
     for record in result.records() {
-        let bad = |what: &str| QueryError::Decode(format!("trace list row without {what}"));
+        let bad = |what: &str| TraceError::Decode(format!("trace list row without {what}"));
         let Some(trace_id) = record
             .str(col::TRACE_ID)
             .and_then(|id| TraceId::parse(id).ok())
@@ -201,23 +205,24 @@ pub fn summaries_from_sql(result: &QueryResult) -> Result<Vec<TraceSummary>, Que
     Ok(out)
 }
 
-/// Trace queries against Datalayers over its REST SQL API.
+/// Trace queries against Datalayers in SQL, over any [`SqlTransport`]: `&Client`, `Client`,
+/// `Arc<Client>` for REST, or another transport that returns the same typed rows.
 #[derive(Debug, Clone)]
-pub struct DatalayersSql<'c> {
-    client: &'c Client,
+pub struct DatalayersSql<T> {
+    transport: T,
     queries: SqlQueries,
 }
 
-impl<'c> DatalayersSql<'c> {
-    /// Queries `client`'s database with the otel2influx schema.
-    pub fn new(client: &'c Client) -> Self {
-        Self::with_schema(client, TraceSchema::default())
+impl<T: SqlTransport> DatalayersSql<T> {
+    /// Queries the transport's database with the otel2influx schema.
+    pub fn new(transport: T) -> Self {
+        Self::with_schema(transport, TraceSchema::default())
     }
 
-    /// Queries `client`'s database with another schema.
-    pub fn with_schema(client: &'c Client, schema: TraceSchema) -> Self {
+    /// Queries the transport's database with another schema.
+    pub fn with_schema(transport: T, schema: TraceSchema) -> Self {
         Self {
-            client,
+            transport,
             queries: SqlQueries::new(schema),
         }
     }
@@ -227,17 +232,22 @@ impl<'c> DatalayersSql<'c> {
         &self.queries
     }
 
+    /// The transport the statements go through.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
     /// Rows of a table that may not exist yet (tables appear with their first row).
-    async fn optional_rows(&self, statement: String) -> Result<QueryResult, QueryError> {
-        match self.client.sql(&statement).await {
+    async fn optional_rows(&self, statement: String) -> Result<QueryResult, TraceError> {
+        match self.transport.sql(&statement).await {
             Err(e) if e.is_table_not_found() => Ok(QueryResult::default()),
-            other => other,
+            other => Ok(other?),
         }
     }
 }
 
-impl TraceStore for DatalayersSql<'_> {
-    async fn list_traces(&self, filter: &TraceFilter) -> Result<Vec<TraceSummary>, QueryError> {
+impl<T: SqlTransport> TraceStore for DatalayersSql<T> {
+    async fn list_traces(&self, filter: &TraceFilter) -> Result<Vec<TraceSummary>, TraceError> {
         let range = filter.resolved_range(now_ns());
         let result = self
             .optional_rows(self.queries.list_traces(filter, &range))
@@ -245,7 +255,7 @@ impl TraceStore for DatalayersSql<'_> {
         summaries_from_sql(&result)
     }
 
-    async fn get_trace(&self, trace_id: &TraceId, hint: TimeRange) -> Result<Trace, QueryError> {
+    async fn get_trace(&self, trace_id: &TraceId, hint: TimeRange) -> Result<Trace, TraceError> {
         let schema = self.queries.schema();
         let spans = self
             .optional_rows(self.queries.trace_spans(trace_id, &hint))
@@ -268,29 +278,24 @@ impl TraceStore for DatalayersSql<'_> {
         ))
     }
 
-    async fn services(&self) -> Result<Vec<String>, QueryError> {
+    async fn services(&self) -> Result<Vec<String>, TraceError> {
         Ok(self
             .optional_rows(self.queries.services())
             .await?
             .first_texts())
     }
 
-    async fn operations(&self, service: &str) -> Result<Vec<String>, QueryError> {
+    async fn operations(&self, service: &str) -> Result<Vec<String>, TraceError> {
         let result = self.optional_rows(self.queries.operations(service)).await?;
         Ok(result.first_texts())
     }
 }
 
 /// The error for a trace with no spans in `range`.
-pub(crate) fn not_found(trace_id: &TraceId, range: &TimeRange) -> QueryError {
-    let range = if *range == TimeRange::UNBOUNDED {
-        String::new()
-    } else {
-        format!(" ({range})")
-    };
-    QueryError::TraceNotFound {
-        trace_id: trace_id.to_string(),
-        range,
+pub(crate) fn not_found(trace_id: &TraceId, range: &TimeRange) -> TraceError {
+    TraceError::NotFound {
+        trace_id: *trace_id,
+        range: *range,
     }
 }
 

@@ -6,7 +6,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value as Json};
 
-use crate::query::{QueryError, Rfc3339, Value};
+use datalayers_client::query::{Rfc3339, Value};
+
+use crate::TraceError;
 
 /// A trace id: exactly 32 lowercase hex digits, never all zeros.
 ///
@@ -14,7 +16,7 @@ use crate::query::{QueryError, Rfc3339, Value};
 /// before any query is built.
 ///
 /// ```
-/// use datalayers_client::traces::TraceId;
+/// use trace_query::TraceId;
 /// let id: TraceId = "4BF92F3577B34DA6A3CE929D0E0E4736".parse().unwrap();
 /// assert_eq!(id.as_str(), "4bf92f3577b34da6a3ce929d0e0e4736");
 /// assert!("4bf92f35' OR '1'='1".parse::<TraceId>().is_err());
@@ -24,16 +26,16 @@ pub struct TraceId([u8; 32]);
 
 impl TraceId {
     /// Parses 32 hex digits (either case).
-    pub fn parse(text: &str) -> Result<Self, QueryError> {
+    pub fn parse(text: &str) -> Result<Self, TraceError> {
         let bytes = text.as_bytes();
         if bytes.len() != 32 || !bytes.iter().all(u8::is_ascii_hexdigit) {
-            return Err(QueryError::InvalidInput(format!(
+            return Err(TraceError::InvalidInput(format!(
                 "trace id must be exactly 32 hex digits, got {:?}",
                 text.chars().take(80).collect::<String>()
             )));
         }
         if bytes.iter().all(|&b| b == b'0') {
-            return Err(QueryError::InvalidInput(
+            return Err(TraceError::InvalidInput(
                 "the all-zero trace id is not a valid trace id".into(),
             ));
         }
@@ -52,7 +54,7 @@ impl TraceId {
 }
 
 impl FromStr for TraceId {
-    type Err = QueryError;
+    type Err = TraceError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::parse(s)
     }
@@ -131,7 +133,7 @@ pub const DEFAULT_LIST_WINDOW: Duration = Duration::from_secs(3600);
 /// The default page size of [`TraceFilter`].
 pub const DEFAULT_LIST_LIMIT: usize = 20;
 
-/// Which traces [`TraceStore::list_traces`](super::TraceStore::list_traces) returns.
+/// Which traces [`TraceStore::list_traces`](crate::TraceStore::list_traces) returns.
 ///
 /// `service`, `span_name` and `tags` select traces that have **at least one span** matching all
 /// of them (as Jaeger does); `min_duration`/`max_duration` apply to the **trace's** total
@@ -313,7 +315,7 @@ impl Span {
     pub fn is_error(&self) -> bool {
         self.status_code
             .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("error"))
+            .is_some_and(|s| s.eq_ignore_ascii_case(otel_schema::STATUS_CODE_ERROR))
     }
 }
 
@@ -376,12 +378,13 @@ impl Trace {
 
     /// The summary the list would show for this trace.
     pub fn summary(&self) -> TraceSummary {
-        super::rows::summarize(self.trace_id, &self.spans)
+        crate::rows::summarize(self.trace_id, &self.spans)
     }
 }
 
-/// Table and column names of the stored schema. The defaults are otel2influx's: measurements
-/// `spans`, `logs`, `span-links`, the timestamp column `time` and the `service.name` dimension.
+/// Table and column names of the stored schema. The defaults are otel2influx's (from
+/// `otel-schema`, the names the writer uses): measurements `spans`, `logs`, `span-links`, the
+/// timestamp column `time` and the `service.name` dimension.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceSchema {
     /// The spans measurement.
@@ -399,11 +402,11 @@ pub struct TraceSchema {
 impl Default for TraceSchema {
     fn default() -> Self {
         Self {
-            spans_table: "spans".into(),
-            logs_table: "logs".into(),
-            links_table: "span-links".into(),
-            time_column: "time".into(),
-            service_column: "service.name".into(),
+            spans_table: otel_schema::MEASUREMENT_SPANS.into(),
+            logs_table: otel_schema::MEASUREMENT_LOGS.into(),
+            links_table: otel_schema::MEASUREMENT_SPAN_LINKS.into(),
+            time_column: otel_schema::TIME.into(),
+            service_column: otel_schema::SERVICE_NAME.into(),
         }
     }
 }

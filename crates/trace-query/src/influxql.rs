@@ -6,22 +6,24 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{
+use datalayers_client::query::{
+    InfluxQlTransport, QueryResult, influxql_ident as ident, influxql_literal as lit,
+};
+use otel_schema as col;
+
+use crate::model::{
     Span, TimeRange, Trace, TraceFilter, TraceId, TraceSchema, TraceSummary, now_ns,
 };
-use super::rows::{self, col};
-use super::sql::{build_trace, not_found};
-use super::{TraceStore, where_clause};
-use crate::Client;
-use crate::query::{QueryError, QueryResult, influxql_ident as ident, influxql_literal as lit};
+use crate::sql::{build_trace, not_found};
+use crate::{TraceError, TraceStore, rows, where_clause};
 
 /// Trace ids per `OR` list: keeps each query short.
 const IDS_PER_QUERY: usize = 100;
 
 /// Builds the InfluxQL text of every trace query. Values are quoted with
-/// [`influxql_literal`](crate::query::influxql_literal), names with
-/// [`influxql_ident`](crate::query::influxql_ident); times are integer nanoseconds; no regular
-/// expressions are ever built from input.
+/// [`influxql_literal`](datalayers_client::query::influxql_literal), names with
+/// [`influxql_ident`](datalayers_client::query::influxql_ident); times are integer
+/// nanoseconds; no regular expressions are ever built from input.
 #[derive(Debug, Clone, Default)]
 pub struct InfluxQlQueries {
     schema: TraceSchema,
@@ -68,7 +70,7 @@ impl InfluxQlQueries {
         }
         format!(
             "SELECT count({}) FROM {}{} GROUP BY {}",
-            ident(col::DURATION),
+            ident(col::DURATION_NANO),
             ident(&self.schema.spans_table),
             where_clause(&conditions),
             ident(col::TRACE_ID)
@@ -92,9 +94,9 @@ impl InfluxQlQueries {
             col::PARENT_SPAN_ID,
             &self.schema.service_column,
             col::SPAN_NAME,
-            col::DURATION,
-            col::END_TIME,
-            col::STATUS_CODE,
+            col::DURATION_NANO,
+            col::END_TIME_UNIX_NANO,
+            col::OTEL_STATUS_CODE,
         ]
         .map(ident)
         .join(", ");
@@ -162,7 +164,7 @@ pub fn summaries_from_influxql(
     series: &[QueryResult],
     filter: &TraceFilter,
     schema: &TraceSchema,
-) -> Result<Vec<TraceSummary>, QueryError> {
+) -> Result<Vec<TraceSummary>, TraceError> {
     let mut per_trace: BTreeMap<TraceId, Vec<Span>> = BTreeMap::new();
     for one in series {
         let Some(id) = one
@@ -195,23 +197,24 @@ pub fn summaries_from_influxql(
         .collect())
 }
 
-/// Trace queries against InfluxDB 1.x over `/query`.
+/// Trace queries against InfluxDB 1.x in InfluxQL, over any [`InfluxQlTransport`] (`&Client`,
+/// `Client` or `Arc<Client>` for `/query`).
 #[derive(Debug, Clone)]
-pub struct InfluxQl<'c> {
-    client: &'c Client,
+pub struct InfluxQl<T> {
+    transport: T,
     queries: InfluxQlQueries,
 }
 
-impl<'c> InfluxQl<'c> {
-    /// Queries `client`'s database with the otel2influx schema.
-    pub fn new(client: &'c Client) -> Self {
-        Self::with_schema(client, TraceSchema::default())
+impl<T: InfluxQlTransport> InfluxQl<T> {
+    /// Queries the transport's database with the otel2influx schema.
+    pub fn new(transport: T) -> Self {
+        Self::with_schema(transport, TraceSchema::default())
     }
 
-    /// Queries `client`'s database with another schema.
-    pub fn with_schema(client: &'c Client, schema: TraceSchema) -> Self {
+    /// Queries the transport's database with another schema.
+    pub fn with_schema(transport: T, schema: TraceSchema) -> Self {
         Self {
-            client,
+            transport,
             queries: InfluxQlQueries::new(schema),
         }
     }
@@ -220,15 +223,20 @@ impl<'c> InfluxQl<'c> {
     pub fn queries(&self) -> &InfluxQlQueries {
         &self.queries
     }
+
+    /// The transport the statements go through.
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
 }
 
-impl TraceStore for InfluxQl<'_> {
-    async fn list_traces(&self, filter: &TraceFilter) -> Result<Vec<TraceSummary>, QueryError> {
+impl<T: InfluxQlTransport> TraceStore for InfluxQl<T> {
+    async fn list_traces(&self, filter: &TraceFilter) -> Result<Vec<TraceSummary>, TraceError> {
         let range = filter.resolved_range(now_ns());
         let mut series = Vec::new();
         if filter.has_span_conditions() {
             let matching = self
-                .client
+                .transport
                 .influxql(&self.queries.matching_trace_ids(filter, &range))
                 .await?;
             let ids: BTreeSet<TraceId> = matching
@@ -239,24 +247,24 @@ impl TraceStore for InfluxQl<'_> {
             let ids: Vec<TraceId> = ids.into_iter().collect();
             for chunk in ids.chunks(IDS_PER_QUERY) {
                 series.extend(
-                    self.client
+                    self.transport
                         .influxql(&self.queries.summary_spans(&range, Some(chunk)))
                         .await?,
                 );
             }
         } else {
             series = self
-                .client
+                .transport
                 .influxql(&self.queries.summary_spans(&range, None))
                 .await?;
         }
         summaries_from_influxql(&series, filter, self.queries.schema())
     }
 
-    async fn get_trace(&self, trace_id: &TraceId, hint: TimeRange) -> Result<Trace, QueryError> {
+    async fn get_trace(&self, trace_id: &TraceId, hint: TimeRange) -> Result<Trace, TraceError> {
         let schema = self.queries.schema();
         let series = self
-            .client
+            .transport
             .influxql(&self.queries.trace(trace_id, &hint))
             .await?;
         let of = |table: &str| -> Vec<QueryResult> {
@@ -279,15 +287,15 @@ impl TraceStore for InfluxQl<'_> {
         ))
     }
 
-    async fn services(&self) -> Result<Vec<String>, QueryError> {
-        let series = self.client.influxql(&self.queries.services()).await?;
+    async fn services(&self) -> Result<Vec<String>, TraceError> {
+        let series = self.transport.influxql(&self.queries.services()).await?;
         // `SHOW TAG VALUES` answers columns `key` and `value`.
         Ok(distinct_strings(&series, "value"))
     }
 
-    async fn operations(&self, service: &str) -> Result<Vec<String>, QueryError> {
+    async fn operations(&self, service: &str) -> Result<Vec<String>, TraceError> {
         let series = self
-            .client
+            .transport
             .influxql(&self.queries.operations(service))
             .await?;
         // Columns `time` and `distinct`.

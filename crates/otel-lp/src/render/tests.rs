@@ -1,10 +1,9 @@
 //! The terminal views: trace list table and waterfall.
 
-use datalayers_client::traces::render::{
-    WaterfallOptions, format_duration, render_trace_list, render_waterfall, time_bar,
-};
-use datalayers_client::traces::{Span, SpanEvent, SpanLink, TraceId, TraceSummary, assemble};
 use serde_json::{Map, json};
+use trace_query::{Span, SpanEvent, SpanLink, TraceId, TraceSummary, assemble};
+
+use super::{WaterfallOptions, format_duration, render_trace_list, render_waterfall, time_bar};
 
 fn span(span_id: &str, parent: Option<&str>, name: &str, start_ns: i64, duration_ns: i64) -> Span {
     let service = if parent.is_some() {

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::model::{Placement, Span, SpanEvent, SpanLink, Trace, TraceId, TreeEntry};
+use crate::model::{Placement, Span, SpanEvent, SpanLink, Trace, TraceId, TreeEntry};
 
 /// Builds a [`Trace`]: spans sorted by start time, events and links attached to their spans by
 /// span id (those that match none are kept apart), and the display tree.

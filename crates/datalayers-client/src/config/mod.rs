@@ -1,8 +1,10 @@
 //! [`ClientConfig`]: where to write, how to authenticate, how to batch and retry.
 //!
-//! Every setting has a `pub const` default and most have an environment variable (the same names
-//! configure the SDK exporter and the `otel-lp` CLI). [`ClientConfig::from_env`] reads the
-//! environment; the `with_*` builder methods called afterwards win over it:
+//! Every setting has a `pub const` default and the destination settings have an environment
+//! variable (the same names configure the SDK exporter and the `otel-lp` CLI). Programs fill a
+//! [`ClientSettings`] from code, flags and the environment (in that order of precedence) and
+//! resolve it to a [`ClientConfig`]; [`ClientConfig::from_env`] is the environment alone. The
+//! `with_*` methods of a [`ClientConfig`] set everything else:
 //!
 //! ```
 //! use datalayers_client::config::{ClientConfig, Protocol};
@@ -22,6 +24,10 @@ use std::time::Duration;
 use lineproto::{Dialect, Precision};
 
 use crate::error::ConfigError;
+
+mod settings;
+
+pub use settings::{ClientSettings, Origin, Setting};
 
 /// Environment variable: the server's base URL, e.g. `http://127.0.0.1:8361`.
 pub const OTEL_EXPORTER_DATALAYERS_ENDPOINT: &str = "OTEL_EXPORTER_DATALAYERS_ENDPOINT";
@@ -119,6 +125,19 @@ impl Protocol {
     }
 }
 
+impl Protocol {
+    /// What [`Protocol::from_name`] accepts, for error messages.
+    pub(crate) const EXPECTED_NAMES: &'static str =
+        "expected datalayers, influxdb-v1 or influxdb-v2";
+
+    /// The protocol named `name` (ASCII case and surrounding spaces ignored).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
 impl fmt::Display for Protocol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -129,16 +148,12 @@ impl FromStr for Protocol {
     type Err = ConfigError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.name().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| {
-                ConfigError::invalid_value(
-                    OTEL_EXPORTER_DATALAYERS_PROTOCOL,
-                    s,
-                    "expected datalayers, influxdb-v1 or influxdb-v2",
-                )
-            })
+        Self::from_name(s).ok_or_else(|| ConfigError::InvalidValue {
+            setting: Setting::Protocol,
+            origin: Origin::Code,
+            value: s.to_owned(),
+            reason: Self::EXPECTED_NAMES,
+        })
     }
 }
 
@@ -152,19 +167,30 @@ pub enum Compression {
     Gzip,
 }
 
+impl Compression {
+    /// What [`Compression::from_name`] accepts, for error messages.
+    pub(crate) const EXPECTED_NAMES: &'static str = "expected gzip or none";
+
+    /// The compression named `name` (`gzip`, `none`; ASCII case and surrounding spaces ignored).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "none" | "" => Some(Self::None),
+            "gzip" => Some(Self::Gzip),
+            _ => None,
+        }
+    }
+}
+
 impl FromStr for Compression {
     type Err = ConfigError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "none" | "" => Ok(Self::None),
-            "gzip" => Ok(Self::Gzip),
-            _ => Err(ConfigError::invalid_value(
-                OTEL_EXPORTER_DATALAYERS_COMPRESSION,
-                s,
-                "expected gzip or none",
-            )),
-        }
+        Self::from_name(s).ok_or_else(|| ConfigError::InvalidValue {
+            setting: Setting::Compression,
+            origin: Origin::Code,
+            value: s.to_owned(),
+            reason: Self::EXPECTED_NAMES,
+        })
     }
 }
 
@@ -383,63 +409,16 @@ impl ClientConfig {
         }
     }
 
-    /// Defaults overridden by the `OTEL_EXPORTER_DATALAYERS_*` environment variables.
-    /// Empty variables count as unset.
+    /// Defaults overridden by the `OTEL_EXPORTER_DATALAYERS_*` environment variables (see
+    /// [`ClientSettings::fill_from_env`]). Empty variables count as unset.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        ClientSettings::new().fill_from_env()?.resolve()
     }
 
     /// Like [`ClientConfig::from_env`], reading variables through `lookup` (tests, or a
     /// configuration file mapped to the same names).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let mut config = Self::new(
-            get(OTEL_EXPORTER_DATALAYERS_ENDPOINT)
-                .unwrap_or_else(|| OTEL_EXPORTER_DATALAYERS_ENDPOINT_DEFAULT.to_owned()),
-        );
-        if let Some(protocol) = get(OTEL_EXPORTER_DATALAYERS_PROTOCOL) {
-            config.protocol = protocol.parse()?;
-        }
-        config.database = get(OTEL_EXPORTER_DATALAYERS_DATABASE);
-        config.org = get(OTEL_EXPORTER_DATALAYERS_ORG);
-        config.bucket = get(OTEL_EXPORTER_DATALAYERS_BUCKET);
-        if let Some(token) = get(OTEL_EXPORTER_DATALAYERS_TOKEN) {
-            config.auth = Auth::Token(Secret::new(token));
-        }
-        if let Some(username) = get(OTEL_EXPORTER_DATALAYERS_USERNAME) {
-            // A token wins on InfluxDB 2.x; everywhere else a user name means Basic auth.
-            if config.protocol != Protocol::InfluxDbV2 || config.auth == Auth::None {
-                let password = lookup(OTEL_EXPORTER_DATALAYERS_PASSWORD).unwrap_or_default();
-                config.auth = Auth::Basic {
-                    username,
-                    password: Secret::new(password),
-                };
-            }
-        }
-        if let Some(timeout) = get(OTEL_EXPORTER_DATALAYERS_TIMEOUT) {
-            let millis: u64 = timeout.trim().parse().map_err(|_| {
-                ConfigError::invalid_value(
-                    OTEL_EXPORTER_DATALAYERS_TIMEOUT,
-                    &timeout,
-                    "expected milliseconds as a whole number",
-                )
-            })?;
-            config.timeout = Duration::from_millis(millis);
-        }
-        if let Some(compression) = get(OTEL_EXPORTER_DATALAYERS_COMPRESSION) {
-            config.compression = compression.parse()?;
-        }
-        if let Some(path) = get(OTEL_EXPORTER_DATALAYERS_CERTIFICATE) {
-            let pem = std::fs::read(path.trim()).map_err(|_| {
-                ConfigError::invalid_value(
-                    OTEL_EXPORTER_DATALAYERS_CERTIFICATE,
-                    &path,
-                    "cannot read the PEM file",
-                )
-            })?;
-            config.ca_certificates_pem = Some(pem);
-        }
-        Ok(config)
+        ClientSettings::new().fill_from_lookup(lookup)?.resolve()
     }
 
     /// Sets the endpoint (base URL).
@@ -617,11 +596,12 @@ impl ClientConfig {
             ));
         }
         if self.timeout.is_zero() {
-            return Err(ConfigError::invalid_value(
-                OTEL_EXPORTER_DATALAYERS_TIMEOUT,
-                "0",
-                "the deadline must be above zero",
-            ));
+            return Err(ConfigError::InvalidValue {
+                setting: Setting::Timeout,
+                origin: Origin::Code,
+                value: "0".to_owned(),
+                reason: "the deadline must be above zero",
+            });
         }
         Ok(())
     }

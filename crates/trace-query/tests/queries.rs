@@ -5,9 +5,7 @@
 
 use std::time::Duration;
 
-use datalayers_client::traces::{
-    InfluxQlQueries, SqlQueries, TimeRange, TraceFilter, TraceId, TraceSchema,
-};
+use trace_query::{InfluxQlQueries, SqlQueries, TimeRange, TraceFilter, TraceId, TraceSchema};
 
 const ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 

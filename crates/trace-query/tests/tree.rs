@@ -1,7 +1,7 @@
 //! Tree assembly: parent ids, orphans, loops, duplicates, events and links, summaries.
 
-use datalayers_client::traces::{Placement, Span, SpanEvent, SpanLink, Trace, TraceId, assemble};
 use serde_json::Map;
+use trace_query::{Placement, Span, SpanEvent, SpanLink, Trace, TraceId, assemble};
 
 fn id() -> TraceId {
     TraceId::parse("00000000000000020000000000000001").unwrap()

@@ -1,0 +1,233 @@
+//! Reading traces back out of Datalayers and InfluxDB: the read side of the otel2influx schema
+//! (`spans`, `logs`, `span-links`) that `otlp-influx` writes.
+//!
+//! A trace UI needs four things, and a [`TraceStore`] answers them:
+//! - [`TraceStore::list_traces`]: summaries (id, start, root service and span, duration, span
+//!   count, error mark) of the traces matching a [`TraceFilter`], newest first;
+//! - [`TraceStore::get_trace`]: one [`Trace`], its spans with their events and links, assembled
+//!   into a tree by parent id ([`Trace::tree`]); missing parents and loops are tolerated and
+//!   marked ([`Placement`]);
+//! - [`TraceStore::services`] and [`TraceStore::operations`].
+//!
+//! # Two languages, any transport
+//!
+//! [`DatalayersSql`] asks in SQL (Datalayers; one grouped query per page of summaries),
+//! [`InfluxQl`] in InfluxQL (InfluxDB 1.x; summaries computed here, as InfluxQL cannot group by a
+//! field). Neither knows how a statement travels: each is generic over a transport from
+//! `datalayers-client`,
+//!
+//! ```text
+//! trait SqlTransport      { async fn sql(&self, statement: &str) -> Result<QueryResult, QueryError>; }
+//! trait InfluxQlTransport { async fn influxql(&self, statement: &str) -> Result<Vec<QueryResult>, QueryError>; }
+//! ```
+//!
+//! "run this, give me typed rows". [`Client`] implements both over
+//! HTTP (Datalayers' REST SQL API, InfluxDB's `/query`), as do `&Client` and `Arc<Client>`; an
+//! Arrow Flight SQL client returning the same rows plugs in the same way.
+//! [`AnyTraceStore::for_client`] picks the language from a client's configured protocol.
+//!
+//! Listing the last hour's slow traces of one service and opening the newest:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use datalayers_client::{Client, ClientConfig};
+//! use trace_query::{AnyTraceStore, TimeRange, TraceFilter, TraceSchema, TraceStore};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! // OTEL_EXPORTER_DATALAYERS_ENDPOINT, _DATABASE, _PROTOCOL, _USERNAME, _PASSWORD, ...
+//! let client = Client::new(ClientConfig::from_env()?)?;
+//! let store = AnyTraceStore::for_client(&client, TraceSchema::default())?;
+//! let filter = TraceFilter {
+//!     service: Some("checkout".into()),
+//!     min_duration: Some(Duration::from_millis(10)),
+//!     ..TraceFilter::default()
+//! };
+//! let traces = store.list_traces(&filter).await?;
+//! if let Some(newest) = traces.first() {
+//!     let hint = TimeRange { start_ns: Some(newest.start_ns), end_ns: None };
+//!     let trace = store.get_trace(&newest.trace_id, hint).await?;
+//!     for entry in &trace.tree {
+//!         let span = &trace.spans[entry.span];
+//!         println!("{:indent$}{} ({} ns)", "", span.name, span.duration_ns, indent = entry.depth * 2);
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The same reader over a transport of your own: here, canned rows in Datalayers' REST answer
+//! shape, as a test or an offline tool would use.
+//!
+//! ```
+//! use datalayers_client::query::{QueryError, QueryResult, SqlTransport, parse_sql_response};
+//! use trace_query::{DatalayersSql, TraceError, TraceFilter, TraceStore};
+//!
+//! struct Canned(&'static str);
+//!
+//! impl SqlTransport for Canned {
+//!     async fn sql(&self, _statement: &str) -> Result<QueryResult, QueryError> {
+//!         parse_sql_response(200, self.0.as_bytes())
+//!     }
+//! }
+//!
+//! let rows = Canned(r#"{"result":{
+//!     "columns":["trace_id","start_time","root_service","root_span","duration_ns","span_count","has_error"],
+//!     "types":["STRING","TIMESTAMP(9)","STRING","STRING","INT64","INT64","INT64"],
+//!     "values":[["4bf92f3577b34da6a3ce929d0e0e4736","2025-11-25T08:30:00Z","checkout","GET /cart",120500000,5,1]]}}"#);
+//! let store = DatalayersSql::new(rows);
+//! let list = futures_executor::block_on(store.list_traces(&TraceFilter::default()))?;
+//! assert_eq!(list[0].root_span_name.as_deref(), Some("GET /cart"));
+//! assert!(list[0].has_error);
+//! # Ok::<(), TraceError>(())
+//! ```
+//!
+//! # Safe query text
+//!
+//! Every query is built from checked or quoted input: trace ids must be a [`TraceId`] (32 hex
+//! digits), other values and names are quoted for the target language. The builders
+//! ([`SqlQueries`], [`InfluxQlQueries`]) are public so the exact text can be inspected:
+//!
+//! ```
+//! use trace_query::{SqlQueries, TimeRange, TraceFilter};
+//!
+//! let filter = TraceFilter { service: Some("check'out".into()), ..TraceFilter::default() };
+//! let sql = SqlQueries::default().list_traces(&filter, &TimeRange::between(0, 1_000_000_000));
+//! assert!(sql.contains("`service.name` = 'check''out'"));
+//! ```
+//!
+//! # Jaeger's JSON
+//!
+//! [`jaeger`] has the types of Jaeger's query API (what Jaeger UI and Grafana's Jaeger data
+//! source read) and the conversion `jaeger::Trace::from(&trace)`, following the
+//! OpenTelemetry-to-Jaeger mapping: references from parents and links, span kind and error
+//! status as the tags those UIs read, events as logs.
+//!
+//! # Names and errors
+//!
+//! Table and column names come from `otel-schema`, the same constants the writer uses;
+//! [`TraceSchema`] overrides the table names, the time column and the service column. Errors are
+//! [`TraceError`]: [`TraceError::NotFound`] for a trace with no spans in the range searched,
+//! [`TraceError::Query`] wrapping the transport's `QueryError` when a statement failed.
+
+mod error;
+mod influxql;
+pub mod jaeger;
+mod model;
+mod rows;
+mod sql;
+mod tree;
+
+use std::borrow::Borrow;
+use std::future::Future;
+
+use datalayers_client::query::{InfluxQlTransport, SqlTransport};
+use datalayers_client::{Client, Protocol};
+
+pub use error::TraceError;
+pub use influxql::{InfluxQl, InfluxQlQueries, summaries_from_influxql};
+pub use model::{
+    DEFAULT_LIST_LIMIT, DEFAULT_LIST_WINDOW, Placement, Span, SpanEvent, SpanLink, TimeRange,
+    Trace, TraceFilter, TraceId, TraceSchema, TraceSummary, TreeEntry, now_ns,
+};
+pub use sql::{DatalayersSql, SqlQueries, summaries_from_sql};
+pub use tree::assemble;
+
+/// ` WHERE a AND b ...`, or nothing without conditions (the same in SQL and InfluxQL).
+fn where_clause(conditions: &[String]) -> String {
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conditions.join(" AND "))
+    }
+}
+
+/// A store of traces that can be listed and opened.
+///
+/// Implemented by [`DatalayersSql`], [`InfluxQl`] and [`AnyTraceStore`]; a server or UI written
+/// against it works with each.
+pub trait TraceStore {
+    /// Summaries of the traces matching `filter`, newest first.
+    fn list_traces(
+        &self,
+        filter: &TraceFilter,
+    ) -> impl Future<Output = Result<Vec<TraceSummary>, TraceError>> + Send;
+
+    /// One trace with all its spans, events and links, searched in `hint` (pass
+    /// [`TimeRange::UNBOUNDED`] when the time is unknown; a bound makes the search cheaper).
+    /// A trace with no spans there is [`TraceError::NotFound`].
+    fn get_trace(
+        &self,
+        trace_id: &TraceId,
+        hint: TimeRange,
+    ) -> impl Future<Output = Result<Trace, TraceError>> + Send;
+
+    /// Every service name, sorted.
+    fn services(&self) -> impl Future<Output = Result<Vec<String>, TraceError>> + Send;
+
+    /// Every span name of `service`, sorted.
+    fn operations(
+        &self,
+        service: &str,
+    ) -> impl Future<Output = Result<Vec<String>, TraceError>> + Send;
+}
+
+/// The backend that fits a client's protocol: SQL for Datalayers, InfluxQL for InfluxDB 1.x.
+///
+/// `C` is how the client is held: `&Client`, `Client` or `Arc<Client>`.
+#[derive(Debug, Clone)]
+pub enum AnyTraceStore<C> {
+    /// Datalayers in SQL.
+    Datalayers(DatalayersSql<C>),
+    /// InfluxDB 1.x in InfluxQL.
+    InfluxQl(InfluxQl<C>),
+}
+
+impl<C> AnyTraceStore<C>
+where
+    C: Borrow<Client> + SqlTransport + InfluxQlTransport,
+{
+    /// Picks the backend for `client`'s protocol, with `schema`. InfluxDB 2.x has no
+    /// InfluxQL-over-`/query` without DBRP mappings and is refused.
+    pub fn for_client(client: C, schema: TraceSchema) -> Result<Self, TraceError> {
+        match client.borrow().config().protocol {
+            Protocol::Datalayers => {
+                Ok(Self::Datalayers(DatalayersSql::with_schema(client, schema)))
+            }
+            Protocol::InfluxDbV1 => Ok(Self::InfluxQl(InfluxQl::with_schema(client, schema))),
+            other => Err(TraceError::Unsupported(format!(
+                "trace queries support the datalayers and influxdb-v1 protocols, not {}",
+                other.name()
+            ))),
+        }
+    }
+}
+
+impl<C: SqlTransport + InfluxQlTransport> TraceStore for AnyTraceStore<C> {
+    async fn list_traces(&self, filter: &TraceFilter) -> Result<Vec<TraceSummary>, TraceError> {
+        match self {
+            Self::Datalayers(store) => store.list_traces(filter).await,
+            Self::InfluxQl(store) => store.list_traces(filter).await,
+        }
+    }
+
+    async fn get_trace(&self, trace_id: &TraceId, hint: TimeRange) -> Result<Trace, TraceError> {
+        match self {
+            Self::Datalayers(store) => store.get_trace(trace_id, hint).await,
+            Self::InfluxQl(store) => store.get_trace(trace_id, hint).await,
+        }
+    }
+
+    async fn services(&self) -> Result<Vec<String>, TraceError> {
+        match self {
+            Self::Datalayers(store) => store.services().await,
+            Self::InfluxQl(store) => store.services().await,
+        }
+    }
+
+    async fn operations(&self, service: &str) -> Result<Vec<String>, TraceError> {
+        match self {
+            Self::Datalayers(store) => store.operations(service).await,
+            Self::InfluxQl(store) => store.operations(service).await,
+        }
+    }
+}
