@@ -58,6 +58,13 @@ impl AttrSource for opentelemetry::InstrumentationScope {
     }
 }
 
+/// Attributes collected already (from in-place protobuf).
+impl AttrSource for [Attr<'_>] {
+    fn attrs(&self) -> impl Iterator<Item = Attr<'_>> {
+        self.iter().copied()
+    }
+}
+
 impl AttrSource for [ProtoKeyValue] {
     fn attrs(&self) -> impl Iterator<Item = Attr<'_>> {
         proto_attrs(self)

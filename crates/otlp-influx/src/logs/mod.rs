@@ -1,5 +1,6 @@
 //! Log records to `logs`, by stage like `traces/`: the view trait (`view.rs`), its
-//! implementations for each input (`sdk.rs`, `proto.rs`, `json.rs`), the schema (`schema.rs`).
+//! implementations for each input (`sdk.rs`, `proto.rs`, `wire.rs`, `json.rs`), the schema
+//! (`schema.rs`).
 
 #[cfg(feature = "json")]
 mod json;
@@ -7,6 +8,7 @@ mod proto;
 mod schema;
 mod sdk;
 pub(crate) mod view;
+mod wire;
 
 use opentelemetry_proto::tonic::collector::logs::v1::ExportLogsServiceRequest;
 use opentelemetry_sdk::logs::LogBatch;

@@ -1,7 +1,8 @@
 //! Spans to `spans`, their events to `logs`, their links to `span-links` (written in that
 //! order per span: events, links, span), by stage: the view traits the schema reads spans
-//! through (`view.rs`), their implementations for each input (`sdk.rs`, `proto.rs`, and with
-//! the `json` feature `json.rs`), and the schema itself, written once (`schema.rs`).
+//! through (`view.rs`), their implementations for each input (`sdk.rs`, `proto.rs` for prost's
+//! types, `wire.rs` for protobuf read in place, and with the `json` feature `json.rs`), and the
+//! schema itself, written once (`schema.rs`).
 
 #[cfg(feature = "json")]
 mod json;
@@ -9,6 +10,7 @@ mod proto;
 mod schema;
 mod sdk;
 pub(crate) mod view;
+pub(crate) mod wire;
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_sdk::trace::SpanData;

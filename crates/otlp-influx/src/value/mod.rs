@@ -37,6 +37,7 @@ use opentelemetry_proto::tonic::common::v1::{
     AnyValue as ProtoAnyValue, KeyValue as ProtoKeyValue, any_value::Value as ProtoValue,
 };
 
+use crate::decode::protobuf::wire;
 use es6::write_es6_float;
 use json::{Chunked, write_json_unchecked};
 
@@ -119,9 +120,16 @@ enum ArrayRepr<'a> {
     /// An OTLP/JSON `arrayValue`.
     #[cfg(feature = "json")]
     Json(&'a [crate::decode::json::AnyValue<'a>]),
+    /// An OTLP protobuf `ArrayValue` message, read in place from the request body.
+    Wire(&'a [u8]),
 }
 
 impl<'a> ArrayView<'a> {
+    /// An `ArrayValue` message in a (validated) protobuf body.
+    pub(crate) fn wire(message: &'a [u8]) -> Self {
+        Self(ArrayRepr::Wire(message))
+    }
+
     /// Number of elements.
     pub fn len(&self) -> usize {
         match self.0 {
@@ -133,6 +141,7 @@ impl<'a> ArrayView<'a> {
             ArrayRepr::Proto(v) => v.len(),
             #[cfg(feature = "json")]
             ArrayRepr::Json(v) => v.len(),
+            ArrayRepr::Wire(m) => wire::messages(m, 1).count(),
         }
     }
 
@@ -152,12 +161,23 @@ impl<'a> ArrayView<'a> {
             ArrayRepr::Proto(v) => v[index].view(),
             #[cfg(feature = "json")]
             ArrayRepr::Json(v) => v[index].view(),
+            ArrayRepr::Wire(m) => match wire::messages(m, 1).nth(index) {
+                Some(value) => wire::any_value(value),
+                None => panic!("index {index} out of bounds"),
+            },
         }
     }
 
     /// The elements in order.
     pub fn iter(&self) -> impl Iterator<Item = ValueView<'a>> + '_ {
-        (0..self.len()).map(|i| self.get(i))
+        // In place protobuf is read once, front to back; the other sources by index.
+        let (indexed, wire) = match self.0 {
+            ArrayRepr::Wire(m) => (0, Some(wire::messages(m, 1).map(wire::any_value))),
+            _ => (self.len(), None),
+        };
+        (0..indexed)
+            .map(|i| self.get(i))
+            .chain(wire.into_iter().flatten())
     }
 
     /// Whether a double in the list, or nested in it, is NaN or infinite.
@@ -184,9 +204,16 @@ enum MapRepr<'a> {
     /// An OTLP/JSON `kvlistValue` (ordered, like `Proto`).
     #[cfg(feature = "json")]
     Json(&'a [crate::decode::json::KeyValue<'a>]),
+    /// An OTLP protobuf `KeyValueList` message, read in place (ordered, like `Proto`).
+    Wire(&'a [u8]),
 }
 
 impl<'a> MapView<'a> {
+    /// A `KeyValueList` message in a (validated) protobuf body.
+    pub(crate) fn wire(message: &'a [u8]) -> Self {
+        Self(MapRepr::Wire(message))
+    }
+
     /// Number of entries (duplicates included).
     pub fn len(&self) -> usize {
         match self.0 {
@@ -194,6 +221,7 @@ impl<'a> MapView<'a> {
             MapRepr::Proto(kvs) => kvs.len(),
             #[cfg(feature = "json")]
             MapRepr::Json(kvs) => kvs.len(),
+            MapRepr::Wire(m) => wire::messages(m, 1).count(),
         }
     }
 
@@ -227,6 +255,15 @@ impl<'a> MapView<'a> {
             MapRepr::Proto(kvs) => kvs.windows(2).all(|w| w[0].key < w[1].key),
             #[cfg(feature = "json")]
             MapRepr::Json(kvs) => kvs.windows(2).all(|w| w[0].key < w[1].key),
+            MapRepr::Wire(_) => {
+                let mut keys = self.iter().map(|(key, _)| key);
+                let mut previous = keys.next();
+                keys.all(|key| {
+                    let ascending = previous.is_some_and(|p| p < key);
+                    previous = Some(key);
+                    ascending
+                })
+            }
         }
     }
 
@@ -237,6 +274,7 @@ impl<'a> MapView<'a> {
             MapRepr::Proto(kvs) => MapIterRepr::Proto(kvs.iter()),
             #[cfg(feature = "json")]
             MapRepr::Json(kvs) => MapIterRepr::Json(kvs.iter()),
+            MapRepr::Wire(m) => MapIterRepr::Wire(wire::Fields::new(m)),
         })
     }
 }
@@ -251,6 +289,7 @@ enum MapIterRepr<'a> {
     Proto(std::slice::Iter<'a, ProtoKeyValue>),
     #[cfg(feature = "json")]
     Json(std::slice::Iter<'a, crate::decode::json::KeyValue<'a>>),
+    Wire(wire::Fields<'a>),
 }
 
 impl<'a> Iterator for MapIter<'a> {
@@ -261,6 +300,9 @@ impl<'a> Iterator for MapIter<'a> {
             MapIterRepr::Proto(it) => it.next().map(|kv| (kv.key.as_str(), kv.value.view())),
             #[cfg(feature = "json")]
             MapIterRepr::Json(it) => it.next().map(|kv| (&*kv.key, kv.value.view())),
+            MapIterRepr::Wire(fields) => fields
+                .find(|(number, _)| *number == 1)
+                .map(|(_, kv)| wire::key_value(kv.bytes())),
         }
     }
 }

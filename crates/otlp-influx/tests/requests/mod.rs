@@ -153,8 +153,10 @@ fn time(rng: &mut Rng) -> u64 {
 
 pub fn value(rng: &mut Rng, depth: u32) -> AnyValue {
     use any_value::Value as V;
-    let value = match rng.below(if depth < 3 { 10 } else { 7 }) {
+    let value = match rng.below(if depth < 3 { 11 } else { 8 }) {
         0 => None,
+        // A string-table index: only meaningful in profiles, no value elsewhere.
+        7 if rng.one_in(3) => Some(V::StringValueStrindex(rng.below(5) as i32)),
         1 => Some(V::BoolValue(rng.one_in(2))),
         2 => Some(V::IntValue(int(rng))),
         3 => Some(V::DoubleValue(double(rng))),
