@@ -88,29 +88,35 @@ fn spans(c: &mut Criterion) {
     // A receiver's path: the request body's bytes to lines. Read in place (`map_request`)
     // against what it replaces: prost's decoding, then the mapping of the decoded request.
     let body = request.encode_to_vec();
-    group.bench_function("otlp-influx: OTLP protobuf bytes -> line protocol (in place)", |b| {
-        b.iter(|| {
-            out.clear();
-            mapper
-                .map_request(
-                    Signal::Traces,
-                    Encoding::Protobuf,
-                    black_box(&body),
-                    &mut out,
-                    &mut report,
-                )
-                .unwrap();
-            black_box(out.len())
-        })
-    });
-    group.bench_function("prost decode + otlp-influx: OTLP protobuf bytes -> line protocol", |b| {
-        b.iter(|| {
-            out.clear();
-            let decoded = ExportTraceServiceRequest::decode(black_box(&body[..])).unwrap();
-            mapper.map_proto_traces(&decoded, &mut out, &mut report);
-            black_box(out.len())
-        })
-    });
+    group.bench_function(
+        "otlp-influx: OTLP protobuf bytes -> line protocol (in place)",
+        |b| {
+            b.iter(|| {
+                out.clear();
+                mapper
+                    .map_request(
+                        Signal::Traces,
+                        Encoding::Protobuf,
+                        black_box(&body),
+                        &mut out,
+                        &mut report,
+                    )
+                    .unwrap();
+                black_box(out.len())
+            })
+        },
+    );
+    group.bench_function(
+        "prost decode + otlp-influx: OTLP protobuf bytes -> line protocol",
+        |b| {
+            b.iter(|| {
+                out.clear();
+                let decoded = ExportTraceServiceRequest::decode(black_box(&body[..])).unwrap();
+                mapper.map_proto_traces(&decoded, &mut out, &mut report);
+                black_box(out.len())
+            })
+        },
+    );
     group.finish();
 }
 

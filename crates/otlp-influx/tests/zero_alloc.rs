@@ -299,6 +299,9 @@ fn protobuf_requests_map_without_allocating_in_steady_state() {
         text.contains(r#"attributes="{\"client.address\":\"10.1.2.3\""#),
         "{text}"
     );
-    assert!(text.contains("latency,route=/r,service.name=orders "), "{text}");
+    assert!(
+        text.contains("latency,route=/r,service.name=orders "),
+        "{text}"
+    );
     assert!(text.contains("temperature,room=a"), "{text}");
 }

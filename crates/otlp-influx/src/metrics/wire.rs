@@ -10,9 +10,7 @@ use super::view::{
     ExemplarView, HistogramPointView, HistogramStats, MetricDesc, MetricKind, Number,
     NumberPointView, PointView, SummaryPointView,
 };
-use crate::decode::protobuf::wire::{
-    Fields, attributes, messages, packed_fixed64, packed_varint,
-};
+use crate::decode::protobuf::wire::{Fields, attributes, messages, packed_fixed64, packed_varint};
 use crate::{MappingReport, OtlpMapper};
 
 impl OtlpMapper {
@@ -133,7 +131,9 @@ fn write_metric(writer: &mut MetricWriter, metric: &[u8], out: &mut Out<'_>) {
             }
         }
         10 => {
-            let desc = desc(MetricKind::ExponentialHistogram(temporality(last(2) as i32)));
+            let desc = desc(MetricKind::ExponentialHistogram(
+                temporality(last(2) as i32),
+            ));
             for point in points() {
                 writer.histogram_point(&desc, &WireExponentialPoint::read(point), out);
             }

@@ -11,9 +11,9 @@
 //! are both lists (or both maps) keep the last one, where prost would concatenate them; no
 //! encoder writes that.
 
-pub(crate) mod schema;
 #[cfg(test)]
 mod oracle_tests;
+pub(crate) mod schema;
 pub(crate) mod wire;
 
 use super::{DecodeError, Encoding, Signal};

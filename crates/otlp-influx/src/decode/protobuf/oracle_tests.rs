@@ -5,7 +5,7 @@
 //! (random corruption, nesting at prost's recursion limit).
 
 #[path = "../../../tests/requests/mod.rs"]
-#[allow(dead_code, unreachable_pub, missing_docs)]
+#[allow(missing_docs)]
 mod requests;
 
 use lineproto::{Dialect, EncoderOptions, FloatFormat};
@@ -48,7 +48,11 @@ fn config(rng: &mut Rng) -> MappingConfig {
 
 /// Lines and report of `body` mapped by prost's decoding and `map_proto_*` (the oracle), or
 /// `None` when prost refuses it.
-fn prost_lines(config: &MappingConfig, signal: Signal, body: &[u8]) -> Option<(String, MappingReport)> {
+fn prost_lines(
+    config: &MappingConfig,
+    signal: Signal,
+    body: &[u8],
+) -> Option<(String, MappingReport)> {
     let mut mapper = OtlpMapper::new(config.clone()).unwrap();
     let mut out = mapper.new_encoder();
     let mut report = MappingReport::new();
@@ -71,7 +75,11 @@ fn prost_lines(config: &MappingConfig, signal: Signal, body: &[u8]) -> Option<(S
 
 /// Lines and report of `body` read in place, or `None` when it is refused (then nothing was
 /// written and the report is untouched).
-fn wire_lines(config: &MappingConfig, signal: Signal, body: &[u8]) -> Option<(String, MappingReport)> {
+fn wire_lines(
+    config: &MappingConfig,
+    signal: Signal,
+    body: &[u8],
+) -> Option<(String, MappingReport)> {
     let mut mapper = OtlpMapper::new(config.clone()).unwrap();
     let mut out = mapper.new_encoder();
     let mut report = MappingReport::new();
@@ -118,7 +126,11 @@ fn put_varint(out: &mut Vec<u8>, mut value: u64, rng: &mut Rng) {
         }
         n
     };
-    let len = if rng.one_in(6) { minimal + rng.below(11 - minimal as u64) as usize } else { minimal };
+    let len = if rng.one_in(6) {
+        minimal + rng.below(11 - minimal as u64) as usize
+    } else {
+        minimal
+    };
     for i in 0..len {
         let byte = (value & 0x7f) as u8;
         value >>= 7;
@@ -212,8 +224,7 @@ fn scramble(bytes: &[u8], message: &'static Message, rng: &mut Rng) -> Vec<u8> {
                 let twice = matches!(
                     kind,
                     Kind::Varint | Kind::Fixed64 | Kind::Fixed32 | Kind::Bytes | Kind::Str
-                )
-                    && !std::ptr::eq(message, &schema::ENTITY_REF)
+                ) && !std::ptr::eq(message, &schema::ENTITY_REF)
                     && rng.one_in(8);
                 for last in [false, true] {
                     if !last && !twice {
@@ -232,12 +243,9 @@ fn scramble(bytes: &[u8], message: &'static Message, rng: &mut Rng) -> Vec<u8> {
                             put_key(&mut encoded, number, I32, rng);
                             encoded.extend(if last { v } else { !v }.to_le_bytes());
                         }
-                        Value::Len(b) => put_len(
-                            &mut encoded,
-                            number,
-                            if last { b } else { b"earlier" },
-                            rng,
-                        ),
+                        Value::Len(b) => {
+                            put_len(&mut encoded, number, if last { b } else { b"earlier" }, rng)
+                        }
                     }
                 }
             }
@@ -270,7 +278,11 @@ fn scramble(bytes: &[u8], message: &'static Message, rng: &mut Rng) -> Vec<u8> {
 fn assert_same(config: &MappingConfig, signal: Signal, body: &[u8]) {
     let oracle = prost_lines(config, signal, body);
     let ours = wire_lines(config, signal, body);
-    assert_eq!(ours.is_some(), oracle.is_some(), "acceptance of {body:02x?}");
+    assert_eq!(
+        ours.is_some(),
+        oracle.is_some(),
+        "acceptance of {body:02x?}"
+    );
     if let (Some(ours), Some(oracle)) = (ours, oracle) {
         assert_eq!(ours.0, oracle.0, "{signal}");
         assert_eq!(ours.1, oracle.1, "{signal}");
@@ -391,17 +403,21 @@ fn overlong_and_odd_encodings_are_read_like_prost() {
     for body in [
         &[][..],
         &[0x0a, 0x00],
-        &[0x0a, 0x80, 0x00],           // a length with a redundant byte
-        &[0x8a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00], // overlong key
-        &[0x8a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02, 0x00], // 10th byte 2
-        &[0x0c],                        // an end group alone
-        &[0x0b, 0x0c],                  // field 1 as a group (known: wrong type)
-        &[0x13, 0x14],                  // field 2 as an empty group (unknown)
-        &[0x13, 0x1c],                  // a group ended by another number
+        &[0x0a, 0x80, 0x00], // a length with a redundant byte
+        &[
+            0x8a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00,
+        ], // overlong key
+        &[
+            0x8a, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02, 0x00,
+        ], // 10th byte 2
+        &[0x0c],             // an end group alone
+        &[0x0b, 0x0c],       // field 1 as a group (known: wrong type)
+        &[0x13, 0x14],       // field 2 as an empty group (unknown)
+        &[0x13, 0x1c],       // a group ended by another number
         &[0x0a, 0x02, 0x12, 0x00],
         &[0x0a, 0x03, 0x12, 0x02, 0x00],
-        &[0x00],                        // field 0
-        &[0xf8, 0xff, 0xff, 0xff, 0x7f, 0x00], // the largest field number
+        &[0x00],                                     // field 0
+        &[0xf8, 0xff, 0xff, 0xff, 0x7f, 0x00],       // the largest field number
         &[0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x00], // a key above u32::MAX
     ] {
         for signal in Signal::ALL {
@@ -439,7 +455,9 @@ fn histogram_request(bounds: &[u8], counts: usize) -> Vec<u8> {
 fn packed_lists_must_be_whole() {
     let config = MappingConfig::default();
     let whole = histogram_request(&0.5f64.to_le_bytes(), 2);
-    assert!(wire_lines(&config, Signal::Metrics, &whole).is_some_and(|(lines, _)| !lines.is_empty()));
+    assert!(
+        wire_lines(&config, Signal::Metrics, &whole).is_some_and(|(lines, _)| !lines.is_empty())
+    );
     assert_same(&config, Signal::Metrics, &whole);
     // 7 bytes of packed doubles: prost refuses it, and so must the reader.
     let cut = histogram_request(&0.5f64.to_le_bytes()[..7], 2);

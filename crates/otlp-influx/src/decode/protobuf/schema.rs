@@ -61,130 +61,335 @@ macro_rules! message {
     };
 }
 
-use Kind::{
-    Bytes, Fixed32, Fixed64, Message as M, RepeatedFixed64, RepeatedVarint, Str, Varint,
-};
+use Kind::{Bytes, Fixed32, Fixed64, Message as M, RepeatedFixed64, RepeatedVarint, Str, Varint};
 
 // ---- common, resource ----
-message!(ANY_VALUE, "AnyValue", [
-    ("string_value", Str), ("bool_value", Varint), ("int_value", Varint),
-    ("double_value", Fixed64), ("array_value", M(&ARRAY_VALUE)),
-    ("kvlist_value", M(&KEY_VALUE_LIST)), ("bytes_value", Bytes),
-    ("string_value_strindex", Varint),
-]);
+message!(
+    ANY_VALUE,
+    "AnyValue",
+    [
+        ("string_value", Str),
+        ("bool_value", Varint),
+        ("int_value", Varint),
+        ("double_value", Fixed64),
+        ("array_value", M(&ARRAY_VALUE)),
+        ("kvlist_value", M(&KEY_VALUE_LIST)),
+        ("bytes_value", Bytes),
+        ("string_value_strindex", Varint),
+    ]
+);
 message!(ARRAY_VALUE, "ArrayValue", [("values", M(&ANY_VALUE))]);
 message!(KEY_VALUE_LIST, "KeyValueList", [("values", M(&KEY_VALUE))]);
-message!(KEY_VALUE, "KeyValue", [("key", Str), ("value", M(&ANY_VALUE)), ("key_strindex", Varint)]);
-message!(SCOPE, "InstrumentationScope", [
-    ("name", Str), ("version", Str), ("attributes", M(&KEY_VALUE)),
-    ("dropped_attributes_count", Varint),
-]);
-message!(ENTITY_REF, "EntityRef", [
-    ("schema_url", Str), ("type", Str), ("id_keys", Str), ("description_keys", Str),
-]);
-message!(RESOURCE, "Resource", [
-    ("attributes", M(&KEY_VALUE)), ("dropped_attributes_count", Varint),
-    ("entity_refs", M(&ENTITY_REF)),
-]);
+message!(
+    KEY_VALUE,
+    "KeyValue",
+    [
+        ("key", Str),
+        ("value", M(&ANY_VALUE)),
+        ("key_strindex", Varint)
+    ]
+);
+message!(
+    SCOPE,
+    "InstrumentationScope",
+    [
+        ("name", Str),
+        ("version", Str),
+        ("attributes", M(&KEY_VALUE)),
+        ("dropped_attributes_count", Varint),
+    ]
+);
+message!(
+    ENTITY_REF,
+    "EntityRef",
+    [
+        ("schema_url", Str),
+        ("type", Str),
+        ("id_keys", Str),
+        ("description_keys", Str),
+    ]
+);
+message!(
+    RESOURCE,
+    "Resource",
+    [
+        ("attributes", M(&KEY_VALUE)),
+        ("dropped_attributes_count", Varint),
+        ("entity_refs", M(&ENTITY_REF)),
+    ]
+);
 
 // ---- traces ----
-message!(TRACES_REQUEST, "ExportTraceServiceRequest", [("resource_spans", M(&RESOURCE_SPANS))]);
-message!(RESOURCE_SPANS, "ResourceSpans", [
-    ("resource", M(&RESOURCE)), ("scope_spans", M(&SCOPE_SPANS)), ("schema_url", Str),
-]);
-message!(SCOPE_SPANS, "ScopeSpans", [
-    ("scope", M(&SCOPE)), ("spans", M(&SPAN)), ("schema_url", Str),
-]);
-message!(SPAN, "Span", [
-    ("trace_id", Bytes), ("span_id", Bytes), ("trace_state", Str), ("parent_span_id", Bytes),
-    ("name", Str), ("kind", Varint), ("start_time_unix_nano", Fixed64),
-    ("end_time_unix_nano", Fixed64), ("attributes", M(&KEY_VALUE)),
-    ("dropped_attributes_count", Varint), ("events", M(&EVENT)),
-    ("dropped_events_count", Varint), ("links", M(&LINK)), ("dropped_links_count", Varint),
-    ("status", M(&STATUS)), ("flags", Fixed32),
-]);
-message!(EVENT, "Event", [
-    ("time_unix_nano", Fixed64), ("name", Str), ("attributes", M(&KEY_VALUE)),
-    ("dropped_attributes_count", Varint),
-]);
-message!(LINK, "Link", [
-    ("trace_id", Bytes), ("span_id", Bytes), ("trace_state", Str),
-    ("attributes", M(&KEY_VALUE)), ("dropped_attributes_count", Varint), ("flags", Fixed32),
-]);
+message!(
+    TRACES_REQUEST,
+    "ExportTraceServiceRequest",
+    [("resource_spans", M(&RESOURCE_SPANS))]
+);
+message!(
+    RESOURCE_SPANS,
+    "ResourceSpans",
+    [
+        ("resource", M(&RESOURCE)),
+        ("scope_spans", M(&SCOPE_SPANS)),
+        ("schema_url", Str),
+    ]
+);
+message!(
+    SCOPE_SPANS,
+    "ScopeSpans",
+    [
+        ("scope", M(&SCOPE)),
+        ("spans", M(&SPAN)),
+        ("schema_url", Str),
+    ]
+);
+message!(
+    SPAN,
+    "Span",
+    [
+        ("trace_id", Bytes),
+        ("span_id", Bytes),
+        ("trace_state", Str),
+        ("parent_span_id", Bytes),
+        ("name", Str),
+        ("kind", Varint),
+        ("start_time_unix_nano", Fixed64),
+        ("end_time_unix_nano", Fixed64),
+        ("attributes", M(&KEY_VALUE)),
+        ("dropped_attributes_count", Varint),
+        ("events", M(&EVENT)),
+        ("dropped_events_count", Varint),
+        ("links", M(&LINK)),
+        ("dropped_links_count", Varint),
+        ("status", M(&STATUS)),
+        ("flags", Fixed32),
+    ]
+);
+message!(
+    EVENT,
+    "Event",
+    [
+        ("time_unix_nano", Fixed64),
+        ("name", Str),
+        ("attributes", M(&KEY_VALUE)),
+        ("dropped_attributes_count", Varint),
+    ]
+);
+message!(
+    LINK,
+    "Link",
+    [
+        ("trace_id", Bytes),
+        ("span_id", Bytes),
+        ("trace_state", Str),
+        ("attributes", M(&KEY_VALUE)),
+        ("dropped_attributes_count", Varint),
+        ("flags", Fixed32),
+    ]
+);
 message!(STATUS, "Status", [U, ("message", Str), ("code", Varint)]);
 
 // ---- logs ----
-message!(LOGS_REQUEST, "ExportLogsServiceRequest", [("resource_logs", M(&RESOURCE_LOGS))]);
-message!(RESOURCE_LOGS, "ResourceLogs", [
-    ("resource", M(&RESOURCE)), ("scope_logs", M(&SCOPE_LOGS)), ("schema_url", Str),
-]);
-message!(SCOPE_LOGS, "ScopeLogs", [
-    ("scope", M(&SCOPE)), ("log_records", M(&LOG_RECORD)), ("schema_url", Str),
-]);
-message!(LOG_RECORD, "LogRecord", [
-    ("time_unix_nano", Fixed64), ("severity_number", Varint), ("severity_text", Str), U,
-    ("body", M(&ANY_VALUE)), ("attributes", M(&KEY_VALUE)),
-    ("dropped_attributes_count", Varint), ("flags", Fixed32), ("trace_id", Bytes),
-    ("span_id", Bytes), ("observed_time_unix_nano", Fixed64), ("event_name", Str),
-]);
+message!(
+    LOGS_REQUEST,
+    "ExportLogsServiceRequest",
+    [("resource_logs", M(&RESOURCE_LOGS))]
+);
+message!(
+    RESOURCE_LOGS,
+    "ResourceLogs",
+    [
+        ("resource", M(&RESOURCE)),
+        ("scope_logs", M(&SCOPE_LOGS)),
+        ("schema_url", Str),
+    ]
+);
+message!(
+    SCOPE_LOGS,
+    "ScopeLogs",
+    [
+        ("scope", M(&SCOPE)),
+        ("log_records", M(&LOG_RECORD)),
+        ("schema_url", Str),
+    ]
+);
+message!(
+    LOG_RECORD,
+    "LogRecord",
+    [
+        ("time_unix_nano", Fixed64),
+        ("severity_number", Varint),
+        ("severity_text", Str),
+        U,
+        ("body", M(&ANY_VALUE)),
+        ("attributes", M(&KEY_VALUE)),
+        ("dropped_attributes_count", Varint),
+        ("flags", Fixed32),
+        ("trace_id", Bytes),
+        ("span_id", Bytes),
+        ("observed_time_unix_nano", Fixed64),
+        ("event_name", Str),
+    ]
+);
 
 // ---- metrics ----
-message!(METRICS_REQUEST, "ExportMetricsServiceRequest", [
-    ("resource_metrics", M(&RESOURCE_METRICS)),
-]);
-message!(RESOURCE_METRICS, "ResourceMetrics", [
-    ("resource", M(&RESOURCE)), ("scope_metrics", M(&SCOPE_METRICS)), ("schema_url", Str),
-]);
-message!(SCOPE_METRICS, "ScopeMetrics", [
-    ("scope", M(&SCOPE)), ("metrics", M(&METRIC)), ("schema_url", Str),
-]);
-message!(METRIC, "Metric", [
-    ("name", Str), ("description", Str), ("unit", Str), U, ("gauge", M(&GAUGE)), U,
-    ("sum", M(&SUM)), U, ("histogram", M(&HISTOGRAM)),
-    ("exponential_histogram", M(&EXPONENTIAL_HISTOGRAM)), ("summary", M(&SUMMARY)),
-    ("metadata", M(&KEY_VALUE)),
-]);
+message!(
+    METRICS_REQUEST,
+    "ExportMetricsServiceRequest",
+    [("resource_metrics", M(&RESOURCE_METRICS)),]
+);
+message!(
+    RESOURCE_METRICS,
+    "ResourceMetrics",
+    [
+        ("resource", M(&RESOURCE)),
+        ("scope_metrics", M(&SCOPE_METRICS)),
+        ("schema_url", Str),
+    ]
+);
+message!(
+    SCOPE_METRICS,
+    "ScopeMetrics",
+    [
+        ("scope", M(&SCOPE)),
+        ("metrics", M(&METRIC)),
+        ("schema_url", Str),
+    ]
+);
+message!(
+    METRIC,
+    "Metric",
+    [
+        ("name", Str),
+        ("description", Str),
+        ("unit", Str),
+        U,
+        ("gauge", M(&GAUGE)),
+        U,
+        ("sum", M(&SUM)),
+        U,
+        ("histogram", M(&HISTOGRAM)),
+        ("exponential_histogram", M(&EXPONENTIAL_HISTOGRAM)),
+        ("summary", M(&SUMMARY)),
+        ("metadata", M(&KEY_VALUE)),
+    ]
+);
 message!(GAUGE, "Gauge", [("data_points", M(&NUMBER_POINT))]);
-message!(SUM, "Sum", [
-    ("data_points", M(&NUMBER_POINT)), ("aggregation_temporality", Varint),
-    ("is_monotonic", Varint),
-]);
-message!(HISTOGRAM, "Histogram", [
-    ("data_points", M(&HISTOGRAM_POINT)), ("aggregation_temporality", Varint),
-]);
-message!(EXPONENTIAL_HISTOGRAM, "ExponentialHistogram", [
-    ("data_points", M(&EXPONENTIAL_POINT)), ("aggregation_temporality", Varint),
-]);
+message!(
+    SUM,
+    "Sum",
+    [
+        ("data_points", M(&NUMBER_POINT)),
+        ("aggregation_temporality", Varint),
+        ("is_monotonic", Varint),
+    ]
+);
+message!(
+    HISTOGRAM,
+    "Histogram",
+    [
+        ("data_points", M(&HISTOGRAM_POINT)),
+        ("aggregation_temporality", Varint),
+    ]
+);
+message!(
+    EXPONENTIAL_HISTOGRAM,
+    "ExponentialHistogram",
+    [
+        ("data_points", M(&EXPONENTIAL_POINT)),
+        ("aggregation_temporality", Varint),
+    ]
+);
 message!(SUMMARY, "Summary", [("data_points", M(&SUMMARY_POINT))]);
-message!(NUMBER_POINT, "NumberDataPoint", [
-    U, ("start_time_unix_nano", Fixed64), ("time_unix_nano", Fixed64), ("as_double", Fixed64),
-    ("exemplars", M(&EXEMPLAR)), ("as_int", Fixed64), ("attributes", M(&KEY_VALUE)),
-    ("flags", Varint),
-]);
-message!(HISTOGRAM_POINT, "HistogramDataPoint", [
-    U, ("start_time_unix_nano", Fixed64), ("time_unix_nano", Fixed64), ("count", Fixed64),
-    ("sum", Fixed64), ("bucket_counts", RepeatedFixed64), ("explicit_bounds", RepeatedFixed64),
-    ("exemplars", M(&EXEMPLAR)), ("attributes", M(&KEY_VALUE)), ("flags", Varint),
-    ("min", Fixed64), ("max", Fixed64),
-]);
-message!(EXPONENTIAL_POINT, "ExponentialHistogramDataPoint", [
-    ("attributes", M(&KEY_VALUE)), ("start_time_unix_nano", Fixed64),
-    ("time_unix_nano", Fixed64), ("count", Fixed64), ("sum", Fixed64), ("scale", Varint),
-    ("zero_count", Fixed64), ("positive", M(&BUCKETS)), ("negative", M(&BUCKETS)),
-    ("flags", Varint), ("exemplars", M(&EXEMPLAR)), ("min", Fixed64), ("max", Fixed64),
-    ("zero_threshold", Fixed64),
-]);
-message!(BUCKETS, "Buckets", [("offset", Varint), ("bucket_counts", RepeatedVarint)]);
-message!(SUMMARY_POINT, "SummaryDataPoint", [
-    U, ("start_time_unix_nano", Fixed64), ("time_unix_nano", Fixed64), ("count", Fixed64),
-    ("sum", Fixed64), ("quantile_values", M(&QUANTILE)), ("attributes", M(&KEY_VALUE)),
-    ("flags", Varint),
-]);
-message!(QUANTILE, "ValueAtQuantile", [("quantile", Fixed64), ("value", Fixed64)]);
-message!(EXEMPLAR, "Exemplar", [
-    U, ("time_unix_nano", Fixed64), ("as_double", Fixed64), ("span_id", Bytes),
-    ("trace_id", Bytes), ("as_int", Fixed64), ("filtered_attributes", M(&KEY_VALUE)),
-]);
+message!(
+    NUMBER_POINT,
+    "NumberDataPoint",
+    [
+        U,
+        ("start_time_unix_nano", Fixed64),
+        ("time_unix_nano", Fixed64),
+        ("as_double", Fixed64),
+        ("exemplars", M(&EXEMPLAR)),
+        ("as_int", Fixed64),
+        ("attributes", M(&KEY_VALUE)),
+        ("flags", Varint),
+    ]
+);
+message!(
+    HISTOGRAM_POINT,
+    "HistogramDataPoint",
+    [
+        U,
+        ("start_time_unix_nano", Fixed64),
+        ("time_unix_nano", Fixed64),
+        ("count", Fixed64),
+        ("sum", Fixed64),
+        ("bucket_counts", RepeatedFixed64),
+        ("explicit_bounds", RepeatedFixed64),
+        ("exemplars", M(&EXEMPLAR)),
+        ("attributes", M(&KEY_VALUE)),
+        ("flags", Varint),
+        ("min", Fixed64),
+        ("max", Fixed64),
+    ]
+);
+message!(
+    EXPONENTIAL_POINT,
+    "ExponentialHistogramDataPoint",
+    [
+        ("attributes", M(&KEY_VALUE)),
+        ("start_time_unix_nano", Fixed64),
+        ("time_unix_nano", Fixed64),
+        ("count", Fixed64),
+        ("sum", Fixed64),
+        ("scale", Varint),
+        ("zero_count", Fixed64),
+        ("positive", M(&BUCKETS)),
+        ("negative", M(&BUCKETS)),
+        ("flags", Varint),
+        ("exemplars", M(&EXEMPLAR)),
+        ("min", Fixed64),
+        ("max", Fixed64),
+        ("zero_threshold", Fixed64),
+    ]
+);
+message!(
+    BUCKETS,
+    "Buckets",
+    [("offset", Varint), ("bucket_counts", RepeatedVarint)]
+);
+message!(
+    SUMMARY_POINT,
+    "SummaryDataPoint",
+    [
+        U,
+        ("start_time_unix_nano", Fixed64),
+        ("time_unix_nano", Fixed64),
+        ("count", Fixed64),
+        ("sum", Fixed64),
+        ("quantile_values", M(&QUANTILE)),
+        ("attributes", M(&KEY_VALUE)),
+        ("flags", Varint),
+    ]
+);
+message!(
+    QUANTILE,
+    "ValueAtQuantile",
+    [("quantile", Fixed64), ("value", Fixed64)]
+);
+message!(
+    EXEMPLAR,
+    "Exemplar",
+    [
+        U,
+        ("time_unix_nano", Fixed64),
+        ("as_double", Fixed64),
+        ("span_id", Bytes),
+        ("trace_id", Bytes),
+        ("as_int", Fixed64),
+        ("filtered_attributes", M(&KEY_VALUE)),
+    ]
+);
 
 /// prost's recursion limit (`RECURSION_LIMIT`).
 const RECURSION_LIMIT: u32 = 100;

@@ -288,7 +288,10 @@ impl<'b> Text<'b> {
         let offset = (part.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
         // Inside the checked stretch (ASCII: every offset is a character boundary).
         if offset <= self.text.len() && part.len() <= self.text.len() - offset {
-            return self.text.get(offset..offset + part.len()).unwrap_or_default();
+            return self
+                .text
+                .get(offset..offset + part.len())
+                .unwrap_or_default();
         }
         self.restart(part)
     }
@@ -297,7 +300,11 @@ impl<'b> Text<'b> {
     #[inline(never)]
     fn restart(&mut self, part: &'b [u8]) -> &'b str {
         let offset = (part.as_ptr() as usize).wrapping_sub(self.run.as_ptr() as usize);
-        let Some(rest) = self.run.get(offset..).filter(|rest| part.len() <= rest.len()) else {
+        let Some(rest) = self
+            .run
+            .get(offset..)
+            .filter(|rest| part.len() <= rest.len())
+        else {
             return std::str::from_utf8(part).unwrap_or_default();
         };
         let ascii = ascii_prefix(rest);
@@ -381,10 +388,7 @@ fn any_value_in<'b>(bytes: &'b [u8], text: &mut Text<'b>) -> ValueView<'b> {
 /// The last member of an `AnyValue`'s oneof that is set, if any (string-table indexes,
 /// meaningful only in profiles, read as no value).
 #[inline]
-pub(crate) fn any_value_member<'b>(
-    bytes: &'b [u8],
-    text: &mut Text<'b>,
-) -> Option<ValueView<'b>> {
+pub(crate) fn any_value_member<'b>(bytes: &'b [u8], text: &mut Text<'b>) -> Option<ValueView<'b>> {
     // A string alone, the common case.
     if let Some((string, rest)) = short_field(bytes, 0x0a)
         && rest.is_empty()
@@ -576,9 +580,13 @@ mod tests {
     #[test]
     fn fields_skip_groups_and_read_every_wire_type() {
         // 1: varint 150; 2: "hi"; 3: group { 1: varint 1 }; 4: fixed32; 5: fixed64.
-        let mut msg = vec![0x08, 0x96, 0x01, 0x12, 2, b'h', b'i', 0x1b, 0x08, 0x01, 0x1c];
+        let mut msg = vec![
+            0x08, 0x96, 0x01, 0x12, 2, b'h', b'i', 0x1b, 0x08, 0x01, 0x1c,
+        ];
         msg.extend([0x25, 1, 0, 0, 0, 0x29, 2, 0, 0, 0, 0, 0, 0, 0]);
-        let fields: Vec<_> = Fields::new(&msg).map(|(n, v)| (n, format!("{v:?}"))).collect();
+        let fields: Vec<_> = Fields::new(&msg)
+            .map(|(n, v)| (n, format!("{v:?}")))
+            .collect();
         assert_eq!(
             fields,
             [
