@@ -44,7 +44,7 @@ struct Cli {
 enum Command {
     Convert(convert::ConvertArgs),
     Traces(traces::TracesArgs),
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     Generate(generate::GenerateArgs),
 }
 
@@ -52,7 +52,7 @@ fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Convert(args) => convert::run(args),
         Command::Traces(args) => traces::run(args),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => serve::run(*args),
         Command::Generate(args) => generate::run(args),
     }
 }

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
-use datalayers_client::Client;
 use datalayers_client::config::Setting;
+use datalayers_client::{Client, ClientConfig};
 use durable_queue::{FsyncPolicy, FullPolicy};
 use lineproto::Dialect;
 use otlp_receiver::config::{OTLP_GRPC_ADDR_DEFAULT, OTLP_HTTP_ADDR_DEFAULT};
@@ -20,12 +20,21 @@ use otlp_receiver::{
     ServeConfig, TlsFiles, WRITE_CONCURRENCY_DEFAULT,
 };
 
+use trace_query::{AnyTraceStore, TraceSchema};
+use trace_server::{Access, Cors, TraceServerConfig};
+
 use crate::args::{DestinationArgs, EXIT_FAILURE, MappingArgs, usage_error};
 
 /// Environment variable: the bearer token clients must send (`--auth-token`).
 pub(crate) const OTEL_LP_SERVE_AUTH_TOKEN: &str = "OTEL_LP_SERVE_AUTH_TOKEN";
 /// Environment variable: `USER:PASSWORD` clients must send with basic auth (`--auth-basic`).
 pub(crate) const OTEL_LP_SERVE_AUTH_BASIC: &str = "OTEL_LP_SERVE_AUTH_BASIC";
+/// Environment variable: the bearer token readers of the query server must send
+/// (`--query-auth-token`).
+pub(crate) const OTEL_LP_QUERY_AUTH_TOKEN: &str = "OTEL_LP_QUERY_AUTH_TOKEN";
+/// Environment variable: `USER:PASSWORD` readers of the query server must send
+/// (`--query-auth-basic`).
+pub(crate) const OTEL_LP_QUERY_AUTH_BASIC: &str = "OTEL_LP_QUERY_AUTH_BASIC";
 
 const EXAMPLES: &str = "\
 Examples:
@@ -39,6 +48,9 @@ Examples:
   # No database: see the lines the gateway would write
   otel-lp serve --output -
 
+Traces: the query server on --query-http (127.0.0.1:16686) serves the web trace viewer at /
+and Jaeger's query API (/api/..., /api/v3/...) for Grafana's Jaeger data source, reading the
+same database the gateway writes (off with --output or without an endpoint).
 Health: GET /health on the OTLP/HTTP listener (200, or 503 with the reason).
 Metrics: GET /metrics (Prometheus text). Logs: RUST_LOG (e.g. RUST_LOG=otlp_receiver=debug).
 SIGINT/SIGTERM: stop accepting, finish requests in flight, flush, exit.";
@@ -116,6 +128,22 @@ pub(crate) struct ServeArgs {
     /// loses at most that)
     #[arg(long, value_name = "POLICY", default_value = "group-commit", value_parser = fsync_policy, help_heading = "Durable queue")]
     wal_fsync: FsyncPolicy,
+
+    /// Trace query server (web viewer at /, Jaeger API for Grafana) address, or `off`
+    #[arg(long, value_name = "ADDR|off", default_value = trace_server::DEFAULT_LISTEN_ADDR, value_parser = listen_address)]
+    query_http: Listen,
+
+    /// The query server asks for `Authorization: Bearer TOKEN`
+    #[arg(long, value_name = "TOKEN", env = OTEL_LP_QUERY_AUTH_TOKEN, hide_env_values = true)]
+    query_auth_token: Option<String>,
+
+    /// The query server asks for basic auth with USER:PASSWORD (a browser prompts for it)
+    #[arg(long, value_name = "USER:PASSWORD", env = OTEL_LP_QUERY_AUTH_BASIC, hide_env_values = true)]
+    query_auth_basic: Option<String>,
+
+    /// Let web pages at ORIGIN call the query API (CORS; repeat it, or `*`). Off by default
+    #[arg(long = "query-cors-origin", value_name = "ORIGIN", action = clap::ArgAction::Append)]
+    query_cors_origins: Vec<String>,
 
     #[command(flatten)]
     mapping: MappingArgs,
@@ -195,6 +223,9 @@ struct Destination {
     store: Arc<dyn LineStore>,
     dialect: Dialect,
     note: Option<&'static str>,
+    /// The database the lines go to, for the query server to read (`None` with `--output` or
+    /// stdout).
+    database: Option<ClientConfig>,
 }
 
 /// Runs `otel-lp serve`.
@@ -205,16 +236,19 @@ pub(crate) fn run(args: ServeArgs) -> ExitCode {
         return usage("--otlp-grpc and --otlp-http are both off: nothing to serve".into());
     }
     let auth = match (&args.auth_token, &args.auth_basic) {
-        (Some(token), _) if token.is_empty() => return usage("--auth-token is empty".into()),
-        (Some(token), _) => Some(IncomingAuth::Bearer(token.clone())),
-        (None, Some(pair)) => match pair.split_once(':') {
-            Some((username, password)) if !username.is_empty() => Some(IncomingAuth::Basic {
-                username: username.into(),
-                password: password.into(),
-            }),
-            _ => return usage("--auth-basic must be USER:PASSWORD".into()),
+        (Some(token), _) => match bearer_token(token, "--auth-token") {
+            Ok(token) => Some(IncomingAuth::Bearer(token)),
+            Err(message) => return usage(message),
+        },
+        (None, Some(pair)) => match user_password(pair, "--auth-basic") {
+            Ok((username, password)) => Some(IncomingAuth::Basic { username, password }),
+            Err(message) => return usage(message),
         },
         (None, None) => None,
+    };
+    let query_config = match query_server_config(&args) {
+        Ok(config) => config,
+        Err(message) => return usage(message),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -256,12 +290,32 @@ pub(crate) fn run(args: ServeArgs) -> ExitCode {
             ),
             shutdown_timeout: args.shutdown_timeout,
         };
-        let server = match otlp_receiver::bind(receiver, &serve).await {
+        let mut server = match otlp_receiver::bind(receiver, &serve).await {
             Ok(server) => server,
             Err(err) => {
                 eprintln!("otel-lp serve: {err}");
                 return ExitCode::from(EXIT_FAILURE);
             }
+        };
+        let query = match (args.query_http.0, destination.database) {
+            (None, _) => None,
+            (Some(_), None) => {
+                eprintln!("otel-lp serve: no trace query server: there is no database to read");
+                None
+            }
+            (Some(addr), Some(database)) => match query_router(database, query_config) {
+                Ok(router) => match server.mount("query server", addr, router).await {
+                    Ok(bound) => Some(bound),
+                    Err(err) => {
+                        eprintln!("otel-lp serve: {err} (--query-http off turns it off)");
+                        return ExitCode::from(EXIT_FAILURE);
+                    }
+                },
+                Err(message) => {
+                    eprintln!("otel-lp serve: no trace query server: {message}");
+                    None
+                }
+            },
         };
         let scheme = if server.is_tls() { " (TLS)" } else { "" };
         let listeners: Vec<String> = [
@@ -269,6 +323,7 @@ pub(crate) fn run(args: ServeArgs) -> ExitCode {
             server
                 .http_addr()
                 .map(|a| format!("OTLP/HTTP on {a}{scheme} (/v1/traces, /v1/logs, /v1/metrics, /health, /metrics)")),
+            query.map(|a| format!("trace query server on {a}{scheme} (viewer at /, Jaeger API at /api)")),
         ]
         .into_iter()
         .flatten()
@@ -325,6 +380,7 @@ async fn destination(args: &ServeArgs) -> Result<Destination, ExitCode> {
             dialect: config.dialect(),
             note: endpoint_configured
                 .then_some("--output given: the configured endpoint is not used"),
+            database: None,
         });
     }
     if !endpoint_configured {
@@ -335,10 +391,12 @@ async fn destination(args: &ServeArgs) -> Result<Destination, ExitCode> {
                 "no endpoint configured (--endpoint or OTEL_EXPORTER_DATALAYERS_ENDPOINT): \
                  writing line protocol to stdout",
             ),
+            database: None,
         });
     }
     config.validate().map_err(|err| usage(err.to_string()))?;
     let dialect = config.dialect();
+    let database = Some(config.clone());
     let client = Client::new(config).map_err(|err| {
         eprintln!("otel-lp serve: {err}");
         ExitCode::from(EXIT_FAILURE)
@@ -366,7 +424,56 @@ async fn destination(args: &ServeArgs) -> Result<Destination, ExitCode> {
         store,
         dialect,
         note: None,
+        database,
     })
+}
+
+/// A bearer token from a flag: not empty.
+fn bearer_token(token: &str, flag: &str) -> Result<String, String> {
+    if token.is_empty() {
+        return Err(format!("{flag} is empty"));
+    }
+    Ok(token.to_owned())
+}
+
+/// `USER:PASSWORD` from a flag: the user not empty (the password may hold colons).
+fn user_password(pair: &str, flag: &str) -> Result<(String, String), String> {
+    match pair.split_once(':') {
+        Some((user, password)) if !user.is_empty() => Ok((user.into(), password.into())),
+        _ => Err(format!("{flag} must be USER:PASSWORD")),
+    }
+}
+
+/// The query server's access and CORS from `--query-*`.
+fn query_server_config(args: &ServeArgs) -> Result<TraceServerConfig, String> {
+    let mut access = Access::Open;
+    if let Some(pair) = &args.query_auth_basic {
+        let (user, password) = user_password(pair, "--query-auth-basic")?;
+        access = Access::basic(user, password);
+    }
+    if let Some(token) = &args.query_auth_token {
+        access = access.or_bearer(bearer_token(token, "--query-auth-token")?);
+    }
+    let cors = if args.query_cors_origins.is_empty() {
+        Cors::Off
+    } else if args.query_cors_origins.iter().any(|origin| origin == "*") {
+        Cors::Any
+    } else {
+        Cors::origins(args.query_cors_origins.iter().cloned())
+    };
+    Ok(TraceServerConfig {
+        access,
+        cors,
+        ..TraceServerConfig::default()
+    })
+}
+
+/// The query server's routes over the database the gateway writes to.
+fn query_router(database: ClientConfig, config: TraceServerConfig) -> Result<axum::Router, String> {
+    let client = Client::new(database).map_err(|err| err.to_string())?;
+    let store = AnyTraceStore::for_client(Arc::new(client), TraceSchema::default())
+        .map_err(|err| err.to_string())?;
+    Ok(trace_server::router(store, config))
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -22,6 +22,8 @@ use test_support::InfluxServer;
 struct Gateway {
     child: Child,
     http: SocketAddr,
+    /// The trace query server, when one runs.
+    query: Option<SocketAddr>,
     stderr: mpsc::Receiver<String>,
     seen: Vec<String>,
 }
@@ -37,6 +39,8 @@ impl Gateway {
                 "--otlp-grpc",
                 "127.0.0.1:0",
                 "--otlp-http",
+                "127.0.0.1:0",
+                "--query-http",
                 "127.0.0.1:0",
             ])
             .args(args)
@@ -61,16 +65,18 @@ impl Gateway {
         let mut gateway = Self {
             child,
             http: "0.0.0.0:0".parse().unwrap(),
+            query: None,
             stderr,
             seen: Vec::new(),
         };
         let line = gateway.wait_for("OTLP/HTTP on ");
-        let addr = line
-            .split("OTLP/HTTP on ")
-            .nth(1)
-            .and_then(|rest| rest.split_whitespace().next())
-            .expect("an address");
-        gateway.http = addr.parse().expect("a socket address");
+        let address_after = |marker: &str| -> Option<SocketAddr> {
+            let rest = line.split(marker).nth(1)?;
+            let addr = rest.split_whitespace().next()?.trim_end_matches(',');
+            Some(addr.parse().expect("a socket address"))
+        };
+        gateway.http = address_after("OTLP/HTTP on ").expect("an address");
+        gateway.query = address_after("trace query server on ");
         gateway.wait_for("otel-lp serve: writing ");
         gateway
     }
@@ -164,6 +170,23 @@ fn request(seed: u8) -> ExportTraceServiceRequest {
     }
 }
 
+/// GET `url` (with basic credentials when given): the status and the body.
+fn get(url: &str, basic: Option<(&str, &str)>) -> (u16, String) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut request = reqwest::Client::new().get(url);
+        if let Some((user, password)) = basic {
+            request = request.basic_auth(user, Some(password));
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("a body"))
+    })
+}
+
 fn post(url: &str, body: Vec<u8>) -> u16 {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -215,6 +238,58 @@ fn lines_reach_influxd_and_sigterm_exits_cleanly() {
 }
 
 #[test]
+fn the_query_server_reads_what_the_gateway_wrote() {
+    let Some(influx) = InfluxServer::try_start() else {
+        return;
+    };
+    let base_url = influx.base_url();
+    let gateway = Gateway::start(&[
+        "--endpoint",
+        &base_url,
+        "--database",
+        influx.database(),
+        "--protocol",
+        "influxdb-v1",
+        "--query-auth-basic",
+        "grafana:s3cret:with-colon",
+    ]);
+    let query = gateway.query.expect("a query server beside a database");
+    assert_eq!(
+        post(&gateway.url("/v1/traces"), request(7).encode_to_vec()),
+        200
+    );
+    let credentials = Some(("grafana", "s3cret:with-colon"));
+    let url = |path: &str| format!("http://{query}{path}");
+
+    let (status, _) = get(&url("/api/services"), None);
+    assert_eq!(status, 401, "the query server asks for its own credentials");
+    let (status, body) = get(&url("/api/services"), credentials);
+    assert_eq!(status, 200, "{body}");
+    let services: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(services["data"], serde_json::json!(["edge"]));
+
+    let trace_id = "07".repeat(16);
+    let (status, body) = get(&url(&format!("/api/traces/{trace_id}")), credentials);
+    assert_eq!(status, 200, "{body}");
+    let trace: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(trace["data"][0]["traceID"], trace_id.as_str());
+    let mut names: Vec<&str> = trace["data"][0]["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|span| span["operationName"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["op 1", "op 2", "op 3"]);
+
+    let (status, page) = get(&url("/"), credentials);
+    assert_eq!(status, 200);
+    assert!(page.contains("<html"), "the viewer's page: {page:.200}");
+    let (code, _) = gateway.terminate();
+    assert_eq!(code, 0);
+}
+
+#[test]
 fn without_an_endpoint_lines_go_to_stdout_as_convert_writes_them() {
     let gateway = Gateway::start(&["--dialect", "influxdb-v1"]);
     assert!(
@@ -222,6 +297,15 @@ fn without_an_endpoint_lines_go_to_stdout_as_convert_writes_them() {
             .seen
             .iter()
             .any(|l| l.contains("no endpoint configured")),
+        "{:?}",
+        gateway.seen
+    );
+    assert_eq!(gateway.query, None, "no database to read: no query server");
+    assert!(
+        gateway
+            .seen
+            .iter()
+            .any(|l| l.contains("no trace query server: there is no database to read")),
         "{:?}",
         gateway.seen
     );

@@ -44,6 +44,8 @@ impl Gateway {
             "serve",
             "--otlp-grpc",
             "off",
+            "--query-http",
+            "off",
             "--otlp-http",
             &format!("127.0.0.1:{port}"),
             "--endpoint",

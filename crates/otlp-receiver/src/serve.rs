@@ -86,6 +86,8 @@ pub struct Server {
     http: Option<TcpListener>,
     tls: Option<TlsAcceptor>,
     shutdown_timeout: Duration,
+    /// More HTTP services on their own listeners ([`Server::mount`]).
+    mounted: Vec<(TcpListener, axum::Router)>,
 }
 
 /// Binds the listeners `config` asks for (port 0 picks a free port: see
@@ -109,6 +111,7 @@ pub async fn bind(receiver: Receiver, config: &ServeConfig) -> Result<Server, Se
         http,
         tls,
         shutdown_timeout: config.shutdown_timeout,
+        mounted: Vec::new(),
     })
 }
 
@@ -124,6 +127,7 @@ impl std::fmt::Debug for Server {
             .field("grpc", &self.grpc_addr())
             .field("http", &self.http_addr())
             .field("tls", &self.tls.is_some())
+            .field("mounted", &self.mounted.len())
             .finish_non_exhaustive()
     }
 }
@@ -142,6 +146,24 @@ impl Server {
     /// Whether the listeners speak TLS.
     pub fn is_tls(&self) -> bool {
         self.tls.is_some()
+    }
+
+    /// Serves `router` on one more listener at `addr` (`what` names it in errors), with the
+    /// same TLS, accept loop and graceful shutdown as the OTLP listeners: how `otel-lp serve`
+    /// adds its trace query server. Returns the bound address (port 0 picks a free port).
+    pub async fn mount(
+        &mut self,
+        what: &'static str,
+        addr: SocketAddr,
+        router: axum::Router,
+    ) -> Result<SocketAddr, ServeError> {
+        let listener = listen(addr, what).await?;
+        let bound =
+            listener
+                .local_addr()
+                .map_err(|source| ServeError::Bind { what, addr, source })?;
+        self.mounted.push((listener, router));
+        Ok(bound)
     }
 
     /// Serves until `shutdown` resolves, then shuts down gracefully: new requests are refused
@@ -167,6 +189,15 @@ impl Server {
                 listener,
                 self.tls.clone(),
                 service,
+                stopped.clone(),
+                Arc::clone(&graceful),
+            ));
+        }
+        for (listener, router) in self.mounted {
+            loops.spawn(accept_loop(
+                listener,
+                self.tls.clone(),
+                router,
                 stopped.clone(),
                 Arc::clone(&graceful),
             ));
