@@ -1,10 +1,12 @@
 //! Fuzzes the OTLP protobuf mapping of `otlp_influx`: `OtlpMapper::map_proto_traces`,
 //! `map_proto_logs` and `map_proto_metrics`, under every dialect and schema option.
 //!
-//! Requests are raw protobuf bytes decoded with prost (what an OTLP receiver hands over), or
-//! built field by field from the input (ids of odd lengths, dimension keys at several levels,
-//! values full of escapes, NaN, extreme times and bucket layouts) and sent through the wire
-//! format once. Nothing may panic, and:
+//! Requests are raw protobuf bytes (what an OTLP receiver gets), or built field by field from
+//! the input (ids of odd lengths, dimension keys at several levels, values full of escapes, NaN,
+//! extreme times and bucket layouts) and encoded. Each body is read two ways: decoded by prost
+//! then mapped (the oracle), and read in place (`map_request`): both must accept or refuse it
+//! alike, and where the body says each thing once (prost's re-encoding is as long), give the
+//! same lines and report. Nothing may panic, and:
 //! - the encoder's `line_ends` are strictly increasing, each line ends with `\n`, the last end is
 //!   the buffer length, and the report counts exactly the lines written;
 //! - for InfluxDB 3 and Datalayers (and the Go dialects when no backslash is written) the whole
@@ -36,7 +38,7 @@ use opentelemetry_proto::tonic::{
     resource::v1::Resource,
     trace::v1::{ResourceSpans, ScopeSpans, Span, Status, span},
 };
-use otlp_influx::{MappingConfig, MappingReport, MetricsSchema, OtlpMapper};
+use otlp_influx::{Encoding, MappingConfig, MappingReport, MetricsSchema, OtlpMapper, Signal};
 use prost::Message;
 
 const KEYS: &[&str] = &[
@@ -575,47 +577,67 @@ fn exponential_counts_overflow(request: &ExportMetricsServiceRequest) -> bool {
     })
 }
 
+/// `body` decoded by prost as a request of `signal`.
+fn decode(signal: u8, body: &[u8]) -> Option<Request> {
+    Some(match signal {
+        0 => Request::Traces(ExportTraceServiceRequest::decode(body).ok()?),
+        1 => Request::Logs(ExportLogsServiceRequest::decode(body).ok()?),
+        _ => Request::Metrics(ExportMetricsServiceRequest::decode(body).ok()?),
+    })
+}
+
+fn encoded_len(request: &Request) -> usize {
+    match request {
+        Request::Traces(r) => r.encoded_len(),
+        Request::Logs(r) => r.encoded_len(),
+        Request::Metrics(r) => r.encoded_len(),
+    }
+}
+
+/// `body` read in place (`map_request`), with a mapper of `config`.
+fn map_in_place(
+    config: &MappingConfig,
+    signal: u8,
+    body: &[u8],
+) -> std::result::Result<(lineproto::Encoder, MappingReport), otlp_influx::DecodeError> {
+    let mut mapper = OtlpMapper::new(config.clone()).expect("a valid config");
+    let mut out = mapper.new_encoder();
+    let mut report = MappingReport::new();
+    let signal = [Signal::Traces, Signal::Logs, Signal::Metrics][usize::from(signal.min(2))];
+    mapper.map_request(signal, Encoding::Protobuf, body, &mut out, &mut report)?;
+    Ok((out, report))
+}
+
 fn run(data: &[u8]) -> Result<()> {
     let mut u = Unstructured::new(data);
     let config = config(&mut u)?;
     let dialect = config.encoder.dialect;
-    let Ok(mut mapper) = OtlpMapper::new(config) else {
+    let Ok(mut mapper) = OtlpMapper::new(config.clone()) else {
         return Ok(());
     };
     let signal = u.int_in_range(0..=2)?;
-    let request = if u.ratio(1, 4)? {
+    let body = if u.ratio(1, 4)? {
         // Raw protobuf, as received.
-        let bytes = u.take_rest();
-        match signal {
-            0 => Request::Traces(
-                ExportTraceServiceRequest::decode(bytes)
-                    .map_err(|_| libfuzzer_sys::arbitrary::Error::IncorrectFormat)?,
-            ),
-            1 => Request::Logs(
-                ExportLogsServiceRequest::decode(bytes)
-                    .map_err(|_| libfuzzer_sys::arbitrary::Error::IncorrectFormat)?,
-            ),
-            _ => Request::Metrics(
-                ExportMetricsServiceRequest::decode(bytes)
-                    .map_err(|_| libfuzzer_sys::arbitrary::Error::IncorrectFormat)?,
-            ),
-        }
+        u.take_rest().to_vec()
     } else {
-        // Built, then through the wire format once (the receiver's view of it).
+        // Built, then encoded (the receiver's view of it).
         match signal {
-            0 => Request::Traces(
-                ExportTraceServiceRequest::decode(&*traces(&mut u)?.encode_to_vec())
-                    .expect("round trip"),
-            ),
-            1 => Request::Logs(
-                ExportLogsServiceRequest::decode(&*logs(&mut u)?.encode_to_vec())
-                    .expect("round trip"),
-            ),
-            _ => Request::Metrics(
-                ExportMetricsServiceRequest::decode(&*metrics(&mut u)?.encode_to_vec())
-                    .expect("round trip"),
-            ),
+            0 => traces(&mut u)?.encode_to_vec(),
+            1 => logs(&mut u)?.encode_to_vec(),
+            _ => metrics(&mut u)?.encode_to_vec(),
         }
+    };
+    // The in-place reader against prost, the oracle: the same acceptance for any bytes.
+    let request = decode(signal, &body);
+    let in_place = map_in_place(&config, signal, &body);
+    assert_eq!(
+        in_place.is_ok(),
+        request.is_some(),
+        "prost and the in-place reader disagree on {body:02x?}: {:?}",
+        in_place.as_ref().err()
+    );
+    let Some(request) = request else {
+        return Ok(());
     };
     if let Request::Metrics(r) = &request
         && SKIP_EXPONENTIAL_COUNT_OVERFLOW
@@ -633,6 +655,17 @@ fn run(data: &[u8]) -> Result<()> {
     );
     assert_eq!(report.lines, again.lines);
     assert_eq!(report.dropped(), again.dropped());
+    // And the same lines, where the body says each thing once (prost merges repeated
+    // messages; the reader keeps the last of two lists given as one attribute value).
+    if let Ok((out, in_place_report)) = in_place
+        && encoded_len(&request) == body.len()
+    {
+        assert_eq!(
+            String::from_utf8_lossy(out.as_bytes()),
+            String::from_utf8_lossy(first.as_bytes())
+        );
+        assert_eq!(in_place_report, report);
+    }
     Ok(())
 }
 

@@ -22,24 +22,30 @@ pub fn write_float(out: &mut Vec<u8>, value: f64, format: FloatFormat) {
     if !value.is_finite() {
         return;
     }
-    // Integral values (counts, bucket counts) are common in metrics and slow in ryu; below 2^53
-    // their shortest digits are exactly the integer's, and ryu would not use an exponent there.
-    const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
     let mut ryu = ryu::Buffer::new();
     let mut itoa = itoa::Buffer::new();
-    let text = if value != 0.0 && value.fract() == 0.0 && value.abs() < EXACT_INTEGERS {
-        itoa.format(value as i64).as_bytes()
-    } else {
-        ryu.format_finite(value).as_bytes()
-    };
+    let text = shortest_text(value, &mut itoa, &mut ryu);
     match format {
         FloatFormat::Shortest => out.extend_from_slice(text.strip_suffix(b".0").unwrap_or(text)),
         FloatFormat::GoStrconv => write_go_g(out, text),
     }
 }
 
-/// Shortest decimal digits of a float: value = 0.DIGITS x 10^point.
-struct Decimal {
+/// The shortest decimal digits that read back as a finite `f64` (ryu's, the same as Go's and
+/// the ES6 number text's), with the position of the decimal point: the value is
+/// `±0.d₁d₂…dₙ × 10^point`. Every text layout of a float (Go's `%g`, ES6, plain decimal) is
+/// these digits placed around a point; this is the one place that reads them out of ryu.
+///
+/// ```
+/// use lineproto::Digits;
+/// let d = Digits::of(-1234.5);
+/// assert_eq!((d.negative(), d.digits(), d.point()), (true, &b"12345"[..], 4));
+/// let d = Digits::of(1.5e-7);
+/// assert_eq!((d.digits(), d.point()), (&b"15"[..], -6));
+/// assert_eq!(Digits::of(0.0).digits(), b"");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digits {
     negative: bool,
     digits: [u8; 24],
     len: usize,
@@ -47,7 +53,32 @@ struct Decimal {
     point: i32,
 }
 
-impl Decimal {
+impl Digits {
+    /// The digits of a finite `value` (a non-finite one reads as zero: it has no digits).
+    pub fn of(value: f64) -> Self {
+        if !value.is_finite() {
+            return Self::from_ryu(b"0.0");
+        }
+        let mut itoa = itoa::Buffer::new();
+        let mut ryu = ryu::Buffer::new();
+        Self::from_ryu(shortest_text(value, &mut itoa, &mut ryu))
+    }
+
+    /// Whether the value is negative (`-0.0` included).
+    pub fn negative(&self) -> bool {
+        self.negative
+    }
+
+    /// The significant digits, ASCII, without leading or trailing zeros; empty for zero.
+    pub fn digits(&self) -> &[u8] {
+        &self.digits[..self.len]
+    }
+
+    /// Where the decimal point goes: `value = ±0.digits × 10^point`.
+    pub fn point(&self) -> i32 {
+        self.point
+    }
+
     /// Reads ryu's output (`123.45`, `0.000123`, `1.5e-7`, `1e16`, `-0.0`).
     fn from_ryu(text: &[u8]) -> Self {
         let (negative, text) = match text.split_first() {
@@ -85,12 +116,25 @@ impl Decimal {
         while decimal.len > 0 && decimal.digits[decimal.len - 1] == b'0' {
             decimal.len -= 1;
         }
-        decimal.point = integer_digits + exponent;
+        // Zero has no digits, and its point is 0 (as Go's decimal has it).
+        decimal.point = if decimal.len == 0 {
+            0
+        } else {
+            integer_digits + exponent
+        };
         decimal
     }
+}
 
-    fn digits(&self) -> &[u8] {
-        &self.digits[..self.len]
+/// The shortest round-trip text of a finite `value`: ryu's, or for integral values below 2^53
+/// (counts, bucket counts: common in metrics and slow in ryu) the integer's digits, which are
+/// the same digits (ryu would not use an exponent there).
+fn shortest_text<'b>(value: f64, itoa: &'b mut itoa::Buffer, ryu: &'b mut ryu::Buffer) -> &'b [u8] {
+    const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+    if value != 0.0 && value.fract() == 0.0 && value.abs() < EXACT_INTEGERS {
+        itoa.format(value as i64).as_bytes()
+    } else {
+        ryu.format_finite(value).as_bytes()
     }
 }
 
@@ -108,7 +152,7 @@ fn parse_exponent(text: &[u8]) -> i32 {
 /// Go's `%g` with shortest precision (`strconv/ftoa.go`): exponent form iff `exp < -4 || exp >= 6`
 /// (`eprec = 6` when shortest), where `exp = point - 1`.
 fn write_go_g(out: &mut Vec<u8>, ryu_text: &[u8]) {
-    let decimal = Decimal::from_ryu(ryu_text);
+    let decimal = Digits::from_ryu(ryu_text);
     if decimal.negative {
         out.push(b'-');
     }
@@ -234,6 +278,32 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn digits_read_every_layout_of_ryu() {
+        let cases: &[(f64, bool, &[u8], i32)] = &[
+            (0.0, false, b"", 0),
+            (-0.0, true, b"", 0),
+            (1.0, false, b"1", 1),
+            (100.0, false, b"1", 3),
+            (123.45, false, b"12345", 3),
+            (0.000123, false, b"123", -3),
+            (1.5e-7, false, b"15", -6),
+            (1e16, false, b"1", 17),
+            (-2.5e300, true, b"25", 301),
+            (5e-324, false, b"5", -323),
+            (1e15, false, b"1", 16),
+        ];
+        for &(value, negative, digits, point) in cases {
+            let d = Digits::of(value);
+            assert_eq!(
+                (d.negative(), d.digits(), d.point()),
+                (negative, digits, point),
+                "{value:e}"
+            );
+        }
+        assert_eq!(Digits::of(f64::NAN).digits(), b"");
     }
 
     #[test]

@@ -94,9 +94,9 @@ pub use encoder::{
     Encoder, EncoderStats, FieldValue, LineTemplate, StrFieldWriter, TemplateError, TemplatedLine,
 };
 pub use error::{LineError, NameError, NameKind};
-pub use float::write_float;
+pub use float::{Digits, write_float};
 pub use lines::{Lines, LinesIter};
-pub use name::{AsName, Key, Measurement};
+pub use name::{AsName, Key, Measurement, key_prefix};
 pub use nested::{EscapedText, NestedEscapes};
 pub use options::{
     Dialect, EncoderOptions, FloatFormat, NonFinite, ParseDialectError, Precision, TagOrder,

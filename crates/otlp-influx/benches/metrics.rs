@@ -1,6 +1,8 @@
 //! SDK `ResourceMetrics` to line protocol with this crate, side by side with what the OTLP
 //! exporter does with the same export (`opentelemetry-proto` conversion plus protobuf
-//! encoding), and the OTLP receiver path (decoded request to lines).
+//! encoding), and the OTLP receiver path: a decoded request to lines, and the request's
+//! protobuf bytes to lines, read in place (`map_request`) beside prost's decoding followed by the
+//! mapping.
 //!
 //! `cargo bench -p otlp-influx --bench metrics`
 //!
@@ -27,7 +29,7 @@ use opentelemetry_sdk::{
         exporter::PushMetricExporter,
     },
 };
-use otlp_influx::{MappingConfig, MappingReport, OtlpMapper};
+use otlp_influx::{Encoding, MappingConfig, MappingReport, OtlpMapper, Signal};
 use prost::Message as _;
 
 /// Counter points (4 routes x 3 status codes), as many histogram points, 4 gauge points.
@@ -95,6 +97,39 @@ fn bench(metrics: &ResourceMetrics) {
             black_box(out.len())
         })
     });
+
+    // A receiver's path: the request body's bytes to lines, read in place, against prost's
+    // decoding followed by the mapping of the decoded request.
+    let body = request.encode_to_vec();
+    group.bench_function(
+        "otlp-influx: OTLP protobuf bytes -> line protocol (in place)",
+        |b| {
+            b.iter(|| {
+                out.clear();
+                mapper
+                    .map_request(
+                        Signal::Metrics,
+                        Encoding::Protobuf,
+                        black_box(&body),
+                        &mut out,
+                        &mut report,
+                    )
+                    .unwrap();
+                black_box(out.len())
+            })
+        },
+    );
+    group.bench_function(
+        "prost decode + otlp-influx: OTLP protobuf bytes -> line protocol",
+        |b| {
+            b.iter(|| {
+                out.clear();
+                let decoded = ExportMetricsServiceRequest::decode(black_box(&body[..])).unwrap();
+                mapper.map_proto_metrics(&decoded, &mut out, &mut report);
+                black_box(out.len())
+            })
+        },
+    );
     group.finish();
     criterion.final_summary();
 }

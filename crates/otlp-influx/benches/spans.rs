@@ -1,6 +1,7 @@
 //! SDK `SpanData` to line protocol with this crate, side by side with what the OTLP exporter
 //! does with the same batch (`opentelemetry-proto` conversion plus protobuf encoding), and the
-//! OTLP receiver path (decoded request to lines).
+//! OTLP receiver path: a decoded request to lines, and the request's protobuf bytes to lines,
+//! read in place (`map_request`) beside prost's decoding followed by the mapping.
 //!
 //! `cargo bench -p otlp-influx --bench spans`
 
@@ -18,7 +19,7 @@ use opentelemetry_proto::{
         trace::tonic::group_spans_by_resource_and_scope,
     },
 };
-use otlp_influx::{MappingConfig, MappingReport, OtlpMapper};
+use otlp_influx::{Encoding, MappingConfig, MappingReport, OtlpMapper, Signal};
 use prost::Message as _;
 
 /// The SDK's default export batch size.
@@ -83,6 +84,39 @@ fn spans(c: &mut Criterion) {
             black_box(out.len())
         })
     });
+
+    // A receiver's path: the request body's bytes to lines. Read in place (`map_request`)
+    // against what it replaces: prost's decoding, then the mapping of the decoded request.
+    let body = request.encode_to_vec();
+    group.bench_function(
+        "otlp-influx: OTLP protobuf bytes -> line protocol (in place)",
+        |b| {
+            b.iter(|| {
+                out.clear();
+                mapper
+                    .map_request(
+                        Signal::Traces,
+                        Encoding::Protobuf,
+                        black_box(&body),
+                        &mut out,
+                        &mut report,
+                    )
+                    .unwrap();
+                black_box(out.len())
+            })
+        },
+    );
+    group.bench_function(
+        "prost decode + otlp-influx: OTLP protobuf bytes -> line protocol",
+        |b| {
+            b.iter(|| {
+                out.clear();
+                let decoded = ExportTraceServiceRequest::decode(black_box(&body[..])).unwrap();
+                mapper.map_proto_traces(&decoded, &mut out, &mut report);
+                black_box(out.len())
+            })
+        },
+    );
     group.finish();
 }
 

@@ -8,7 +8,9 @@
 //! ```
 //!
 //! Subtract a run with 0 iterations (the setup), divide by `iterations * 512`. Paths: `sdk`
-//! (SDK spans to lines), `proto` (an OTLP request to lines), `otlp` (what the OTLP exporter does:
+//! (SDK spans to lines), `proto` (a decoded OTLP request to lines), `prost` (OTLP protobuf bytes
+//! decoded by prost, then to lines), `prost-decode` (prost's decoding alone), `wire` (OTLP
+//! protobuf bytes to lines, read in place: `map_request`), `otlp` (what the OTLP exporter does:
 //! a clone of the batch, `opentelemetry-proto` conversion, protobuf encoding), `clone` (the
 //! clone and drop of the batch alone, to subtract from `otlp`), `sizes` (prints the bytes of
 //! both encodings once).
@@ -27,10 +29,11 @@ use opentelemetry_proto::{
         trace::tonic::group_spans_by_resource_and_scope,
     },
 };
-use otlp_influx::{MappingConfig, MappingReport, OtlpMapper};
+use otlp_influx::{Encoding, MappingConfig, MappingReport, OtlpMapper, Signal};
 use prost::Message as _;
 
-const USAGE: &str = "usage: callgrind_spans sdk|proto|otlp|clone|sizes ITERATIONS";
+const USAGE: &str =
+    "usage: callgrind_spans sdk|proto|prost|prost-decode|wire|otlp|clone|sizes ITERATIONS";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -64,6 +67,7 @@ fn main() {
         resource_spans: group_spans_by_resource_and_scope(batch.clone(), &otlp_resource),
     };
     let mut body = Vec::new();
+    let encoded = request.encode_to_vec();
     for _ in 0..iterations {
         match path {
             "sdk" => {
@@ -84,6 +88,31 @@ fn main() {
                 body.clear();
                 request.encode(&mut body).expect("a Vec grows");
                 black_box(body.len());
+            }
+            "prost" => {
+                out.clear();
+                let decoded = ExportTraceServiceRequest::decode(black_box(&encoded[..]))
+                    .expect("a valid request");
+                mapper.map_proto_traces(&decoded, &mut out, &mut report);
+                black_box(out.len());
+            }
+            "wire" => {
+                out.clear();
+                mapper
+                    .map_request(
+                        Signal::Traces,
+                        Encoding::Protobuf,
+                        black_box(&encoded),
+                        &mut out,
+                        &mut report,
+                    )
+                    .expect("a valid request");
+                black_box(out.len());
+            }
+            "prost-decode" => {
+                let decoded = ExportTraceServiceRequest::decode(black_box(&encoded[..]))
+                    .expect("a valid request");
+                black_box(&decoded);
             }
             "clone" => {
                 black_box(batch.clone());

@@ -11,12 +11,14 @@
 
 use lineproto::EscapedText;
 
-use crate::lines::{LinePlan, SlotState, TagSource};
-use crate::value::{
-    Entry, FieldJson, JsonKeyCache, ValueView, key_prefix, push_escaped_json_key, same_text,
-    sort_dedup_last_wins, write_json_str_inside, write_json_unchecked,
+use crate::lines::{LinePlan, SlotState, TagSource, Val};
+use crate::value::ValueView;
+use crate::value::json::{
+    FieldJson, JsonKeyCache, push_escaped_json_key, write_json_str_inside, write_json_unchecked,
 };
+use crate::value::keys::{Entry, same_text, sort_dedup_last_wins};
 use crate::view::Attr;
+use crate::{DropReason, MappingReport};
 
 /// How an item's attributes become tags and JSON entries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,7 +137,7 @@ impl AttrLayout {
         self.slot_entries.clear();
         self.slot_entries.extend(plan.slots.iter().map(|slot| {
             let dimension = slot.source == TagSource::Dimension && rule != KeyRule::Own;
-            let prefix = key_prefix(&slot.key);
+            let prefix = lineproto::key_prefix(slot.key.as_bytes());
             sorted
                 .iter()
                 .position(|e| dimension && e.prefix == prefix && e.key == slot.key)
@@ -298,20 +300,22 @@ impl<'l, 'a> JsonAttrs<'l, 'a> {
             })
     }
 
-    /// The entries that are written: [`Self::json_entries`] without those holding NaN or
-    /// infinity, which have no JSON text (each costs only itself, see [`Self::non_finite_keys`]).
-    fn written_entries<'s>(
-        &'s self,
-        slots: &'s [SlotState],
-    ) -> impl Iterator<Item = (&'l LayoutEntry, &'a str, ValueView<'a>)> + 's {
-        let check = self.attrs.maybe_non_finite;
-        self.json_entries(slots)
-            .filter(move |(_, _, value)| !(check && value.has_non_finite()))
+    /// Whether an entry's value has no JSON text (NaN or infinity in it): such an entry is left
+    /// out, costing only itself. Only looked at when the list may hold one, so that the common
+    /// case pays one flag test per item.
+    #[inline]
+    fn left_out(&self, value: &ValueView<'_>) -> bool {
+        self.attrs.maybe_non_finite && value.has_non_finite()
     }
 
     /// Whether there is anything to write.
     pub(crate) fn is_empty(&self, slots: &[SlotState]) -> bool {
-        self.written_entries(slots).next().is_none()
+        if self.attrs.maybe_non_finite {
+            self.json_entries(slots)
+                .all(|(_, _, value)| self.left_out(&value))
+        } else {
+            self.json_entries(slots).next().is_none()
+        }
     }
 
     /// The keys of the JSON's entries that hold NaN or infinity (left out of the JSON), in key
@@ -327,6 +331,12 @@ impl<'l, 'a> JsonAttrs<'l, 'a> {
             .map(|(_, key, _)| key)
     }
 
+    /// Whether an entry may be left out for NaN or infinity (then [`Self::non_finite_keys`]
+    /// says which).
+    pub(crate) fn may_leave_out(&self) -> bool {
+        self.attrs.maybe_non_finite
+    }
+
     /// Writes the JSON object into a string field (`keys`: the cache for nested map keys).
     pub(crate) fn write(
         &self,
@@ -336,7 +346,10 @@ impl<'l, 'a> JsonAttrs<'l, 'a> {
     ) {
         let mut out = FieldJson { field, keys };
         let mut opening = 0;
-        for (entry, _, value) in self.written_entries(slots) {
+        for (entry, _, value) in self.json_entries(slots) {
+            if self.left_out(&value) {
+                continue;
+            }
             match value {
                 // Strings, the common case, without the general writer's dispatch.
                 ValueView::Str(text) => {
@@ -357,13 +370,53 @@ impl<'l, 'a> JsonAttrs<'l, 'a> {
     /// The keys of the entries that are written into the JSON, in key order (for tests).
     #[cfg(test)]
     fn keys(&self, slots: &[SlotState]) -> Vec<&'a str> {
-        self.written_entries(slots).map(|(_, key, _)| key).collect()
+        self.json_entries(slots)
+            .filter(|(_, _, value)| !self.left_out(value))
+            .map(|(_, key, _)| key)
+            .collect()
     }
 
     /// The value of a layout entry (for tests).
     #[cfg(test)]
     fn value(&self, entry: &LayoutEntry) -> (&'a str, ValueView<'a>) {
         self.attrs.list[entry.input as usize]
+    }
+}
+
+/// The `attributes` field of the JSON entries (`slots`: the line's tag slots, whose invalid
+/// dimensions go into the JSON): `None` when there is nothing to write. An attribute holding
+/// NaN or infinity has no JSON text: it alone is left out, added to the item's dropped count
+/// and reported (the reference drops the whole field then).
+pub(crate) fn attributes_json(
+    json: &JsonAttrs<'_, '_>,
+    slots: &[SlotState],
+    dropped_attributes: &mut u64,
+    report: &mut MappingReport,
+    what: impl Fn() -> String,
+) -> Option<Val<'static>> {
+    if json.may_leave_out() {
+        count_left_out(json, slots, dropped_attributes, report, what);
+    }
+    (!json.is_empty(slots)).then_some(Val::Json)
+}
+
+/// Counts the attributes [`attributes_json`] leaves out (out of line: rare).
+#[cold]
+fn count_left_out(
+    json: &JsonAttrs<'_, '_>,
+    slots: &[SlotState],
+    dropped_attributes: &mut u64,
+    report: &mut MappingReport,
+    what: impl Fn() -> String,
+) {
+    for key in json.non_finite_keys(slots) {
+        *dropped_attributes += 1;
+        report.record_drop(DropReason::NonFiniteAttributes, || {
+            format!(
+                "{}: attribute {key:?} is NaN or infinite (left out of the attributes JSON)",
+                what()
+            )
+        });
     }
 }
 
@@ -552,7 +605,7 @@ mod tests {
                 same
             });
             let mut plain = String::new();
-            crate::value::write_json_object(&sorted, &mut plain).unwrap();
+            crate::value::json::write_json_object(&sorted, &mut plain).unwrap();
             let mut expected = lineproto::Encoder::new(options);
             expected.start_line("m").field_str("j", &plain);
             expected.end_line(None).unwrap();

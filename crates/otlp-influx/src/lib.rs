@@ -171,6 +171,14 @@
 //! non-empty W3C `tracestate` costs one allocation, because the SDK's `TraceState` only hands
 //! out its text as a new `String`. `benches/spans.rs` compares SDK spans to lines with what the
 //! OTLP exporter does with the same spans.
+//!
+//! An OTLP protobuf request body ([`OtlpMapper::map_request`]) is read in place: validated once
+//! with prost's acceptance rules, then its spans, records and points are read straight from the
+//! bytes through the same views (strings borrowed, attribute strings checked as UTF-8 a stretch
+//! at a time), with no decoded message tree and no allocation per span (`tests/zero_alloc.rs`).
+//! `benches/spans.rs` compares it with prost's decoding followed by the mapping of the decoded
+//! request; a proptest and the `otlp_proto` fuzz target hold both to the same lines and the same
+//! acceptance.
 
 pub mod config;
 pub mod decode;
@@ -239,6 +247,8 @@ pub struct OtlpMapper {
     layouts: layout::LayoutCache,
     /// Tag, field and bucket scratch of the metric mappers.
     metric_writer: metrics::MetricWriter,
+    /// Scratch of the in-place protobuf mapping.
+    wire: decode::protobuf::WireScratch<'static>,
 }
 
 /// The line plans of the trace and log measurements, fixed by the configuration.
@@ -296,10 +306,15 @@ impl Plans {
     }
 }
 
-/// Re-types an empty vector's allocation for another lifetime. `Vec`'s in-place `collect`
-/// reuses the buffer when the element layouts match (they do: only the lifetime differs), so
-/// the scratch survives across calls without `unsafe`; `tests/zero_alloc.rs` holds it to that.
-fn recycle<'a, 'b>(mut v: Vec<view::Attr<'a>>) -> Vec<view::Attr<'b>> {
+/// Re-types an empty vector's allocation for another lifetime (`A` and `B` are one type with
+/// different lifetimes). `Vec`'s in-place `collect` reuses the buffer when the element layouts
+/// match, so the scratch survives across calls without `unsafe`; `tests/zero_alloc.rs` holds it
+/// to that.
+pub(crate) fn recycle<A, B>(mut v: Vec<A>) -> Vec<B> {
+    debug_assert!(
+        std::mem::size_of::<A>() == std::mem::size_of::<B>()
+            && std::mem::align_of::<A>() == std::mem::align_of::<B>()
+    );
     v.clear();
     v.into_iter()
         .map(|_| unreachable!("the vector is empty"))
@@ -316,6 +331,7 @@ impl OtlpMapper {
             attrs: Vec::new(),
             layouts: layout::LayoutCache::default(),
             metric_writer: metrics::MetricWriter::new(config.metrics_schema),
+            wire: decode::protobuf::WireScratch::default(),
             config,
         })
     }

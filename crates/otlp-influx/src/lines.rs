@@ -8,7 +8,7 @@ use crate::{
     DropReason, MappingReport, PLACEHOLDER,
     layout::JsonAttrs,
     schema::{self, FieldType},
-    value::{JsonKeyCache, ValueView},
+    value::{ValueView, json::JsonKeyCache},
 };
 
 /// Where a tag slot's value comes from.

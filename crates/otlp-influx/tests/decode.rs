@@ -111,7 +111,9 @@ fn the_random_requests_hold_nan_escapes_and_every_spelling() {
             .lines;
     }
     assert!(seen_nan && seen_snake && seen_name);
-    assert!(lines > 500, "{lines} lines");
+    // (About a third of the random requests are empty; the generator's draws shift with its
+    // value kinds, so the bound leaves room: 452 lines with the string-table index kind.)
+    assert!(lines > 400, "{lines} lines");
 }
 
 const SPAN: &str = r#"{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7","name":"op","kind":2,"startTimeUnixNano":"10","endTimeUnixNano":"15"}"#;

@@ -181,3 +181,127 @@ fn sdk_metrics_map_without_allocating_in_steady_state() {
     assert!(text.contains("latency,host.name=node-1,"), "{text}");
     assert!(text.contains(",count=1,"), "{text}");
 }
+
+/// OTLP protobuf bytes to lines (`map_request`, read in place): no allocation per span, per log
+/// record or per data point once the mapper's scratch and the encoder's buffer have grown.
+#[test]
+fn protobuf_requests_map_without_allocating_in_steady_state() {
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+    use opentelemetry_proto::tonic::metrics::v1::{
+        Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics,
+        ScopeMetrics, metric::Data, number_data_point,
+    };
+    use opentelemetry_proto::transform::{
+        common::tonic::ResourceAttributesWithSchema,
+        trace::tonic::group_spans_by_resource_and_scope,
+    };
+    use otlp_influx::{Encoding, Signal};
+    use prost::Message as _;
+
+    let resource = opentelemetry_sdk::Resource::builder_empty()
+        .with_attributes([opentelemetry::KeyValue::new("service.name", "orders")])
+        .build();
+    let spans: Vec<_> = (0..64).map(common::realistic_sdk_span).collect();
+    let traces = opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest {
+        resource_spans: group_spans_by_resource_and_scope(
+            spans,
+            &ResourceAttributesWithSchema::from(&resource),
+        ),
+    }
+    .encode_to_vec();
+    let logs = common::fodder_proto_logs().encode_to_vec();
+    let attribute = |key: &str, value: &str| KeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(Value::StringValue(value.into())),
+        }),
+        ..Default::default()
+    };
+    let metrics = ExportMetricsServiceRequest {
+        resource_metrics: vec![ResourceMetrics {
+            resource: Some(opentelemetry_proto::tonic::resource::v1::Resource {
+                attributes: vec![attribute("service.name", "orders")],
+                ..Default::default()
+            }),
+            scope_metrics: vec![ScopeMetrics {
+                metrics: vec![
+                    Metric {
+                        name: "temperature".into(),
+                        data: Some(Data::Gauge(Gauge {
+                            data_points: vec![NumberDataPoint {
+                                attributes: vec![attribute("room", "a")],
+                                time_unix_nano: 5,
+                                value: Some(number_data_point::Value::AsDouble(21.5)),
+                                ..Default::default()
+                            }],
+                        })),
+                        ..Default::default()
+                    },
+                    Metric {
+                        name: "latency".into(),
+                        data: Some(Data::Histogram(Histogram {
+                            data_points: vec![HistogramDataPoint {
+                                attributes: vec![attribute("route", "/r")],
+                                time_unix_nano: 5,
+                                count: 3,
+                                sum: Some(2.5),
+                                bucket_counts: vec![1, 2, 0],
+                                explicit_bounds: vec![0.5, 1.0],
+                                ..Default::default()
+                            }],
+                            aggregation_temporality: 2,
+                        })),
+                        ..Default::default()
+                    },
+                ],
+                ..Default::default()
+            }],
+            ..Default::default()
+        }],
+    }
+    .encode_to_vec();
+
+    let mut mapper = OtlpMapper::new(MappingConfig::default()).unwrap();
+    let mut out = mapper.new_encoder();
+    let mut report = MappingReport::new();
+    let mut round = |out: &mut lineproto::Encoder, report: &mut MappingReport| {
+        out.clear();
+        report.clear();
+        for (signal, body) in [
+            (Signal::Traces, &traces),
+            (Signal::Logs, &logs),
+            (Signal::Metrics, &metrics),
+        ] {
+            mapper
+                .map_request(signal, Encoding::Protobuf, body, out, report)
+                .unwrap();
+        }
+    };
+    for _ in 0..3 {
+        round(&mut out, &mut report);
+    }
+    let allocated = count_on_this_thread(|| {
+        for _ in 0..20 {
+            round(&mut out, &mut report);
+        }
+    });
+    assert_eq!(report.spans.received, 64);
+    assert_eq!(report.spans.rejected, 0, "{report}");
+    assert_eq!(report.data_points.received, 2, "{report}");
+    assert_eq!(
+        allocated, 0,
+        "{allocated} allocations for 20 rounds of 64 spans, the log fodder and 2 points"
+    );
+    // The lines really were written (a test that cannot fail is worse than none).
+    let text = std::str::from_utf8(out.as_bytes()).unwrap();
+    assert!(
+        text.contains(r#"attributes="{\"client.address\":\"10.1.2.3\""#),
+        "{text}"
+    );
+    assert!(
+        text.contains("latency,route=/r,service.name=orders "),
+        "{text}"
+    );
+    assert!(text.contains("temperature,room=a"), "{text}");
+}

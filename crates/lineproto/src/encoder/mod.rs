@@ -9,7 +9,7 @@ use crate::escape::{BackslashRule, NameContext, ScanError, escape_name, escape_s
 use crate::float::write_float;
 use crate::hex::push_hex;
 use crate::lines::Lines;
-use crate::name::AsName;
+use crate::name::{AsName, key_prefix};
 use crate::nested::{EscapedText, NestedEscapes, escape_char, escape_nested};
 use crate::options::{Dialect, EncoderOptions, NonFinite, TagOrder};
 
@@ -105,14 +105,6 @@ struct TagSlot {
     key: Range<usize>,
     /// The escaped `,key=value` to write (its start also records call order).
     segment: Range<usize>,
-}
-
-/// A key's first 8 bytes, big-endian, zero-padded (see [`TagSlot::prefix`]).
-fn key_prefix(key: &[u8]) -> u64 {
-    let mut padded = [0u8; 8];
-    let len = key.len().min(8);
-    padded[..len].copy_from_slice(&key[..len]);
-    u64::from_be_bytes(padded)
 }
 
 /// Reused scratch space for sorting tags; it only grows, so steady state never allocates.

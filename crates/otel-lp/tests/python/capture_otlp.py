@@ -2,8 +2,9 @@
 
 Usage: python capture_otlp.py OUT_DIR
 
-Needs (pinned, one consistent set): opentelemetry-sdk==1.45.2,
-opentelemetry-exporter-otlp-proto-http==1.45.1, opentelemetry-exporter-otlp-json-http==0.66b1.
+Needs the pinned set scripts/install-test-peers.sh installs (opentelemetry-sdk==1.45.2,
+opentelemetry-exporter-otlp-proto-http==1.45.1, opentelemetry-exporter-otlp-json-http==0.66b1);
+crates/otel-lp/tests/python_sdk.rs runs it with that virtualenv.
 
 The same telemetry goes through both exporters (`opentelemetry-exporter-otlp-json-http` and
 `-proto-http`) to a small HTTP server in this process, which saves each request body as sent:

@@ -1,8 +1,10 @@
 //! The decode stage: an OTLP export request body, as an OTLP receiver gets it (protobuf or
 //! OTLP/JSON), decoded and mapped in one call ([`OtlpMapper::map_request`]).
 //!
-//! - **Protobuf** (`application/x-protobuf`, gRPC): the request message; malformed protobuf
-//!   fails the whole request with a [`DecodeError`].
+//! - **Protobuf** (`application/x-protobuf`, gRPC): the request message, read in place from
+//!   the body (no decoded message tree: strings and bytes are borrowed, nothing is allocated
+//!   per span); it accepts exactly what prost accepts, and malformed protobuf fails the whole
+//!   request with a [`DecodeError`] (what, the byte offset, the fields it was in).
 //! - **OTLP/JSON** (`application/json`, feature `json`): the proto3 JSON mapping as the OTLP
 //!   specification amends it. Ids are hex; enums are numbers (their names are accepted too);
 //!   64-bit integers are strings or numbers; doubles are numbers or `"NaN"`, `"Infinity"`,
@@ -56,14 +58,11 @@
 
 #[cfg(feature = "json")]
 pub(crate) mod json;
+pub(crate) mod protobuf;
 
 use std::fmt;
 
-use opentelemetry_proto::tonic::collector::{
-    logs::v1::ExportLogsServiceRequest, metrics::v1::ExportMetricsServiceRequest,
-    trace::v1::ExportTraceServiceRequest,
-};
-use prost::Message;
+pub use protobuf::protobuf_signal;
 
 use crate::{MappingReport, OtlpMapper};
 
@@ -280,7 +279,7 @@ impl OtlpMapper {
         report: &mut MappingReport,
     ) -> Result<(), DecodeError> {
         match encoding {
-            Encoding::Protobuf => self.map_protobuf(signal, body, out, report),
+            Encoding::Protobuf => protobuf::map_request(self, signal, body, out, report),
             #[cfg(feature = "json")]
             Encoding::Json => json::map_request(self, signal, body, out, report),
             #[cfg(not(feature = "json"))]
@@ -291,79 +290,6 @@ impl OtlpMapper {
             )),
         }
     }
-
-    fn map_protobuf(
-        &mut self,
-        signal: Signal,
-        body: &[u8],
-        out: &mut lineproto::Encoder,
-        report: &mut MappingReport,
-    ) -> Result<(), DecodeError> {
-        let error = |e: prost::DecodeError| protobuf_error(signal, &e);
-        match signal {
-            Signal::Traces => {
-                let request = ExportTraceServiceRequest::decode(body).map_err(error)?;
-                self.map_proto_traces(&request, out, report);
-            }
-            Signal::Logs => {
-                let request = ExportLogsServiceRequest::decode(body).map_err(error)?;
-                self.map_proto_logs(&request, out, report);
-            }
-            Signal::Metrics => {
-                let request = ExportMetricsServiceRequest::decode(body).map_err(error)?;
-                self.map_proto_metrics(&request, out, report);
-            }
-        }
-        Ok(())
-    }
-}
-
-/// prost's error (`failed to decode Protobuf message: Span.name: ScopeSpans.spans: ...:
-/// invalid string value: ...`, innermost field first) as a [`DecodeError`]: the fields,
-/// outermost first, as the path; the description as the message.
-fn protobuf_error(signal: Signal, error: &prost::DecodeError) -> DecodeError {
-    let text = error.to_string();
-    let mut rest = text
-        .strip_prefix("failed to decode Protobuf message: ")
-        .unwrap_or(&text);
-    let mut fields = Vec::new();
-    while let Some((field, after)) = rest.split_once(": ")
-        && field
-            .split_once('.')
-            .is_some_and(|(m, f)| is_identifier(m) && is_identifier(f))
-    {
-        fields.push(field);
-        rest = after;
-    }
-    let mut decode_error = DecodeError::new(signal, Encoding::Protobuf, rest);
-    if !fields.is_empty() {
-        fields.reverse();
-        decode_error.path = Some(fields.join(" > "));
-    }
-    decode_error
-}
-
-fn is_identifier(text: &str) -> bool {
-    !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-/// The signal of a protobuf body: the one request type it decodes as with every field known
-/// (decoding another type skips the fields it does not know, so only that type re-encodes to
-/// the same length). `None` when no type or more than one fits (an empty body fits all).
-pub fn protobuf_signal(body: &[u8]) -> Option<Signal> {
-    let fits = |signal: Signal| {
-        let len = match signal {
-            Signal::Traces => ExportTraceServiceRequest::decode(body).map(|r| r.encoded_len()),
-            Signal::Logs => ExportLogsServiceRequest::decode(body).map(|r| r.encoded_len()),
-            Signal::Metrics => ExportMetricsServiceRequest::decode(body).map(|r| r.encoded_len()),
-        };
-        len.is_ok_and(|len| len == body.len())
-    };
-    let mut found = Signal::ALL.into_iter().filter(|s| fits(*s));
-    match (found.next(), found.next()) {
-        (Some(signal), None) => Some(signal),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -372,6 +298,8 @@ mod tests {
 
     #[test]
     fn sniffing_tells_json_from_protobuf() {
+        use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+        use prost::Message as _;
         let request = ExportTraceServiceRequest {
             resource_spans: vec![Default::default(); 3],
         }
@@ -387,67 +315,5 @@ mod tests {
         );
         assert_eq!(Encoding::sniff(b"[1]"), None);
         assert_eq!(Encoding::sniff(&[0xff, 0xff]), None);
-    }
-
-    #[test]
-    fn prost_errors_keep_their_field_path() {
-        let error = ExportLogsServiceRequest::decode(&[0x0f][..]).unwrap_err();
-        let decode_error = protobuf_error(Signal::Logs, &error);
-        assert_eq!(decode_error.path(), None);
-        assert_eq!(
-            decode_error.to_string(),
-            "invalid protobuf logs request: invalid wire type value: 7"
-        );
-        // One with a stack of fields.
-        let mut body = ExportTraceServiceRequest {
-            resource_spans: vec![opentelemetry_proto::tonic::trace::v1::ResourceSpans {
-                scope_spans: vec![opentelemetry_proto::tonic::trace::v1::ScopeSpans {
-                    spans: vec![opentelemetry_proto::tonic::trace::v1::Span {
-                        name: "ab".into(),
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-        }
-        .encode_to_vec();
-        let at = body.windows(2).position(|w| w == b"ab").unwrap();
-        body[at] = 0xff;
-        let error = ExportTraceServiceRequest::decode(&body[..]).unwrap_err();
-        let decode_error = protobuf_error(Signal::Traces, &error);
-        assert_eq!(
-            decode_error.path(),
-            Some(
-                "ExportTraceServiceRequest.resource_spans > ResourceSpans.scope_spans > \
-                 ScopeSpans.spans > Span.name"
-            ),
-            "{decode_error}"
-        );
-        assert_eq!(
-            decode_error.message(),
-            "invalid string value: data is not UTF-8 encoded"
-        );
-    }
-
-    #[test]
-    fn the_signal_of_a_protobuf_body_is_the_type_that_reads_it_whole() {
-        use opentelemetry_proto::tonic::logs::v1::{LogRecord, ResourceLogs, ScopeLogs};
-        let logs = ExportLogsServiceRequest {
-            resource_logs: vec![ResourceLogs {
-                scope_logs: vec![ScopeLogs {
-                    log_records: vec![LogRecord {
-                        time_unix_nano: 5,
-                        ..Default::default()
-                    }],
-                    ..Default::default()
-                }],
-                ..Default::default()
-            }],
-        }
-        .encode_to_vec();
-        assert_eq!(protobuf_signal(&logs), Some(Signal::Logs));
-        assert_eq!(protobuf_signal(b""), None);
-        assert_eq!(protobuf_signal(&[0xff]), None);
     }
 }

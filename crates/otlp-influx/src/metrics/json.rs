@@ -17,8 +17,20 @@ use crate::decode::json::model::{
 };
 use crate::value::AttributeValue;
 
+impl crate::OtlpMapper {
+    /// Maps a decoded OTLP/JSON metrics request (see [`crate::metrics`]).
+    pub(crate) fn map_json_metrics(
+        &mut self,
+        request: &Request<'_, ScopeMetrics<'_>>,
+        out: &mut lineproto::Encoder,
+        report: &mut MappingReport,
+    ) {
+        write(&mut self.metric_writer, request, out, report);
+    }
+}
+
 /// Writes every point of `request`.
-pub(crate) fn write(
+fn write(
     writer: &mut MetricWriter,
     request: &Request<'_, ScopeMetrics<'_>>,
     encoder: &mut lineproto::Encoder,

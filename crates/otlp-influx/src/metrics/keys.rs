@@ -20,7 +20,8 @@ pub(crate) fn push_go_decimal(out: &mut String, value: f64) {
         out.push_str("+Inf");
     } else if value == f64::NEG_INFINITY {
         out.push_str("-Inf");
-    } else if let Some(text) = crate::value::plain_shortest_decimal(value, &mut ryu::Buffer::new())
+    } else if let Some(text) =
+        crate::value::es6::plain_shortest_decimal(value, &mut ryu::Buffer::new())
     {
         // The common bounds and quantiles: ryu, much cheaper than `Display`, same digits.
         out.push_str(text);

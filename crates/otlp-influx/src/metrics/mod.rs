@@ -152,6 +152,7 @@ mod schema;
 mod scratch;
 mod sdk;
 mod view;
+mod wire;
 
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;

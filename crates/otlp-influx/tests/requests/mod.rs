@@ -153,8 +153,10 @@ fn time(rng: &mut Rng) -> u64 {
 
 pub fn value(rng: &mut Rng, depth: u32) -> AnyValue {
     use any_value::Value as V;
-    let value = match rng.below(if depth < 3 { 10 } else { 7 }) {
+    let value = match rng.below(if depth < 3 { 11 } else { 8 }) {
         0 => None,
+        // A string-table index: only meaningful in profiles, no value elsewhere.
+        7 if rng.one_in(3) => Some(V::StringValueStrindex(rng.below(5) as i32)),
         1 => Some(V::BoolValue(rng.one_in(2))),
         2 => Some(V::IntValue(int(rng))),
         3 => Some(V::DoubleValue(double(rng))),
@@ -661,8 +663,14 @@ impl<'s> JsonWriter<'s> {
         }
     }
 
+    /// A plain `double` field. Zero is its default, and prost does not encode it, `-0.0`
+    /// included (it compares with `0.0`): then only `0` or nothing may be written.
     fn f64_field(&mut self, camel: &str, snake: &str, value: f64) {
-        if value == 0.0 && value.is_sign_positive() && !self.style.maybe(4) {
+        if value == 0.0 {
+            if self.style.maybe(4) {
+                self.key(camel, snake);
+                self.f64(0.0);
+            }
             return;
         }
         self.key(camel, snake);

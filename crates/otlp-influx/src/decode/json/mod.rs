@@ -1,6 +1,7 @@
 //! OTLP/JSON requests (feature `json`): the body is parsed once with serde_json into the
 //! borrowed structs of [`model`] (strings point into the body), then mapped through the same
-//! view traits and schema code as SDK and protobuf input ([`views`]).
+//! view traits and schema code as SDK and protobuf input (`traces/json.rs`, `logs/json.rs`,
+//! `metrics/json.rs`).
 //!
 //! Why this design: serde's error model ends the parse at the first error, so per-item error
 //! isolation needs a visitor that never returns a semantic error. Every value is read with
@@ -11,7 +12,6 @@
 
 mod de;
 pub(crate) mod model;
-mod views;
 
 use serde::de::DeserializeSeed;
 

@@ -1,61 +1,16 @@
-//! Spans to `spans`, their events to `logs`, their links to `span-links` (written in that
-//! order per span: events, links, span), over [`SpanView`] so that SDK and OTLP input share it.
+//! The trace schema, written once over the view traits: per span its events (`logs`), links
+//! (`span-links`), then the span (`spans`).
 
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use opentelemetry_sdk::trace::SpanData;
-
+use super::view::{EventView, LinkView, SpanView};
 use crate::{
-    DropReason, MappingReport, OtlpMapper, PreparedResource,
-    layout::{AttrList, JsonAttrs, KeyRule},
-    lines::{LineIds, LineParts, LineWriter, SlotState, Val, hex_text},
-    schema,
-    view::{AttrSource, EventView, LinkView, SpanView, proto_resource_attrs, proto_scope_attrs},
+    DropReason, MappingReport, OtlpMapper,
+    layout::{AttrList, JsonAttrs, KeyRule, attributes_json},
+    lines::{LineIds, LineParts, LineWriter, Val, hex_text},
+    schema::{LOG_FIELDS, SPAN_FIELDS, SPAN_LINK_FIELDS, log, span, span_link as link_field},
+    view::AttrSource,
 };
 
 impl OtlpMapper {
-    /// Maps SDK spans: for each span its events (`logs`), links (`span-links`), then the span
-    /// (`spans`). Allocation-free per span once the scratch has grown (see the crate docs).
-    pub fn map_sdk_spans(
-        &mut self,
-        resource: &PreparedResource,
-        spans: &[SpanData],
-        out: &mut lineproto::Encoder,
-        report: &mut MappingReport,
-    ) {
-        let mut attrs = AttrList::new(self.take_attrs());
-        for span in spans {
-            self.map_span(
-                resource,
-                &span.instrumentation_scope,
-                span,
-                &mut attrs,
-                out,
-                report,
-            );
-        }
-        self.return_attrs(attrs.list);
-    }
-
-    /// Maps an OTLP trace export request, resource by resource, scope by scope, in input order.
-    pub fn map_proto_traces(
-        &mut self,
-        request: &ExportTraceServiceRequest,
-        out: &mut lineproto::Encoder,
-        report: &mut MappingReport,
-    ) {
-        let mut attrs = AttrList::new(self.take_attrs());
-        for resource_spans in &request.resource_spans {
-            let resource = proto_resource_attrs(resource_spans.resource.as_ref());
-            for scope_spans in &resource_spans.scope_spans {
-                let scope = proto_scope_attrs(scope_spans.scope.as_ref());
-                for span in &scope_spans.spans {
-                    self.map_span(resource, scope, span, &mut attrs, out, report);
-                }
-            }
-        }
-        self.return_attrs(attrs.list);
-    }
-
     /// One span with its events and links; counts it in `report.spans` (rejected when its
     /// `spans` line is not written).
     pub(crate) fn map_span<'a, S: SpanView>(
@@ -117,20 +72,20 @@ impl OtlpMapper {
         let (status, description) = span.status();
         let start = span.start_ns();
         let end = span.end_ns();
-        let mut vals: [Option<Val<'_>>; schema::SPAN_FIELDS.len()] = [
-            None, // attributes: below, after the tags (an invalid tag value moves into the JSON)
-            None, // dropped_attributes_count: below
-            (dropped_events > 0).then_some(Val::U64(dropped_events)),
-            (dropped_links > 0).then_some(Val::U64(dropped_links)),
-            Some(Val::I64(end.saturating_sub(start))),
-            Some(Val::I64(end)),
-            status.as_field().map(Val::Str),
-            (!description.is_empty()).then_some(Val::Str(description)),
-            (parent != [0; 8]).then_some(Val::Hex(&parent)),
-            (!span.kind().is_empty()).then_some(Val::Str(span.kind())),
-            (!span.name().is_empty()).then_some(Val::Str(span.name())),
-            (!trace_state.is_empty()).then_some(Val::Str(&trace_state)),
-        ];
+        // Attributes and dropped_attributes_count come after the tags (an invalid tag value
+        // moves into the JSON).
+        let mut vals: [Option<Val<'_>>; SPAN_FIELDS.len()] = [None; SPAN_FIELDS.len()];
+        vals[span::DROPPED_EVENTS_COUNT] = (dropped_events > 0).then_some(Val::U64(dropped_events));
+        vals[span::DROPPED_LINKS_COUNT] = (dropped_links > 0).then_some(Val::U64(dropped_links));
+        vals[span::DURATION_NANO] = Some(Val::I64(end.saturating_sub(start)));
+        vals[span::END_TIME_UNIX_NANO] = Some(Val::I64(end));
+        vals[span::OTEL_STATUS_CODE] = status.as_field().map(Val::Str);
+        vals[span::OTEL_STATUS_DESCRIPTION] =
+            (!description.is_empty()).then_some(Val::Str(description));
+        vals[span::PARENT_SPAN_ID] = (parent != [0; 8]).then_some(Val::Hex(&parent));
+        vals[span::SPAN_KIND] = (!span.kind().is_empty()).then_some(Val::Str(span.kind()));
+        vals[span::SPAN_NAME] = (!span.name().is_empty()).then_some(Val::Str(span.name()));
+        vals[span::TRACE_STATE] = (!trace_state.is_empty()).then_some(Val::Str(&trace_state));
 
         let parts = LineParts {
             out,
@@ -146,14 +101,15 @@ impl OtlpMapper {
             &vals,
         );
         let mut dropped_attributes = u64::from(span.dropped_attributes_count());
-        vals[0] = attributes_json(
+        vals[span::ATTRIBUTES] = attributes_json(
             &json,
             &writer.scratch.slots,
             &mut dropped_attributes,
             writer.report,
             || format!("span {}", hex_text(Some(&span_id))),
         );
-        vals[1] = (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
+        vals[span::DROPPED_ATTRIBUTES_COUNT] =
+            (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
         let written = writer.finish(&mut vals, &json, start, || {
             format!(
                 "span {} of trace {}",
@@ -187,10 +143,11 @@ impl OtlpMapper {
         let attributes = attributes_json(&json, &[], &mut dropped_attributes, report, || {
             format!("event {:?} of span {}", event.name(), hex_text(ids.span_id))
         });
-        let mut vals = [None; schema::LOG_FIELDS.len()];
-        vals[0] = attributes;
-        vals[2] = (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
-        vals[3] = (!event.name().is_empty()).then_some(Val::Str(event.name()));
+        let mut vals = [None; LOG_FIELDS.len()];
+        vals[log::ATTRIBUTES] = attributes;
+        vals[log::DROPPED_ATTRIBUTES_COUNT] =
+            (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
+        vals[log::EVENT_NAME] = (!event.name().is_empty()).then_some(Val::Str(event.name()));
         if vals.iter().all(Option::is_none) {
             report.record_drop(DropReason::EmptyEvent, || {
                 format!(
@@ -265,11 +222,11 @@ impl OtlpMapper {
             format!("link of span {}", hex_text(span_ids.span_id))
         });
         let trace_state = link.trace_state();
-        let mut vals = [
-            attributes,
-            (dropped_attributes > 0).then_some(Val::U64(dropped_attributes)),
-            (!trace_state.is_empty()).then_some(Val::Str(&trace_state)),
-        ];
+        let mut vals = [None; SPAN_LINK_FIELDS.len()];
+        vals[link_field::ATTRIBUTES] = attributes;
+        vals[link_field::DROPPED_ATTRIBUTES_COUNT] =
+            (dropped_attributes > 0).then_some(Val::U64(dropped_attributes));
+        vals[link_field::TRACE_STATE] = (!trace_state.is_empty()).then_some(Val::Str(&trace_state));
         if vals.iter().all(Option::is_none) {
             report.record_drop(DropReason::EmptyLink, || {
                 format!(
@@ -290,27 +247,4 @@ impl OtlpMapper {
             format!("link of span {}", hex_text(span_ids.span_id))
         })
     }
-}
-
-/// The `attributes` field of the JSON entries (`slots`: the line's tag slots, whose invalid
-/// dimensions go into the JSON): `None` when there is nothing to write. An attribute holding
-/// NaN or infinity has no JSON text: it alone is left out, added to the item's dropped count
-/// and reported (the reference drops the whole field then).
-pub(crate) fn attributes_json(
-    json: &JsonAttrs<'_, '_>,
-    slots: &[SlotState],
-    dropped_attributes: &mut u64,
-    report: &mut MappingReport,
-    what: impl Fn() -> String,
-) -> Option<Val<'static>> {
-    for key in json.non_finite_keys(slots) {
-        *dropped_attributes += 1;
-        report.record_drop(DropReason::NonFiniteAttributes, || {
-            format!(
-                "{}: attribute {key:?} is NaN or infinite (left out of the attributes JSON)",
-                what()
-            )
-        });
-    }
-    (!json.is_empty(slots)).then_some(Val::Json)
 }
