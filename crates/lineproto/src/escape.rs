@@ -374,8 +374,30 @@ fn escape_word(dst: &mut [u8], at: usize, window: &Window, len: usize) -> usize 
     end + len
 }
 
+/// Values at least this long are searched with `memchr2` (SIMD, 16 or 32 bytes a step); shorter
+/// ones a word at a time (a `memchr2` call costs more than a few words).
+const MEMCHR_MIN: usize = 64;
+
 /// Appends `value` escaped for a string field (without the surrounding quotes).
+#[inline]
 pub(crate) fn escape_string_value(out: &mut Vec<u8>, value: &[u8]) {
+    if value.len() < MEMCHR_MIN {
+        escape_string_words(out, value);
+        return;
+    }
+    out.reserve(value.len() + 2 * WORD);
+    let mut run_start = 0;
+    for at in memchr::memchr2_iter(b'"', b'\\', value) {
+        append(out, &value[run_start..at]);
+        out.push(b'\\');
+        // The escaped byte starts the next run.
+        run_start = at;
+    }
+    append(out, &value[run_start..]);
+}
+
+/// [`escape_string_value`] a word at a time.
+fn escape_string_words(out: &mut Vec<u8>, value: &[u8]) {
     // Clean words are copied in one go; escaping starts at the first word that needs it.
     let (words, tail) = value.as_chunks::<WORD>();
     let clean_words = words
