@@ -160,6 +160,38 @@ pub(crate) const fn is_plain_name(bytes: &[u8]) -> bool {
     !word_needs_attention(word)
 }
 
+/// [`is_plain_name`] for run time, 16 bytes a step (SIMD compares, where `is_plain_name` must
+/// stay a `const fn`); the same answer for every name (tested).
+#[inline(always)]
+pub(crate) fn is_plain_name_now(bytes: &[u8]) -> bool {
+    let len = bytes.len();
+    if let Some(last) = bytes.last_chunk::<LANES>() {
+        let (blocks, _) = bytes.as_chunks::<LANES>();
+        return !blocks.iter().any(block_needs_attention) && !block_needs_attention(last);
+    }
+    // Shorter names as one block of overlapping pieces that cover every byte, padded with a
+    // plain byte.
+    let mut block = [b'a'; LANES];
+    if let (Some(first), Some(last)) = (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+        block[..8].copy_from_slice(first);
+        block[8..].copy_from_slice(last);
+    } else if let (Some(first), Some(last)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        block[..4].copy_from_slice(first);
+        block[4..8].copy_from_slice(last);
+    } else if len > 0 {
+        block[..3].copy_from_slice(&[bytes[0], bytes[len / 2], bytes[len - 1]]);
+    } else {
+        return false;
+    }
+    !block_needs_attention(&block)
+}
+
+/// Whether any byte of `block` needs attention in a name.
+#[inline(always)]
+fn block_needs_attention(block: &Block) -> bool {
+    name_flags(block) != 0
+}
+
 /// Why a name could not be written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ScanError {
@@ -218,8 +250,8 @@ pub(crate) fn escape_name<S: Sink>(
     if first == b'#' && context == NameContext::Measurement {
         return Err(ScanError::Invalid(NameError::LeadingHash));
     }
-    if is_plain_name(bytes) {
-        // The common case, decided a word at a time (more instructions than the table loop
+    if is_plain_name_now(bytes) {
+        // The common case, decided a block at a time (more instructions than the table loop
         // below, but no branch per byte: measurably faster).
         sink.copy(bytes);
         return Ok(());
@@ -500,7 +532,7 @@ mod tests {
     fn plain_names_are_exactly_those_without_a_byte_needing_attention() {
         // Every byte value at every position of names of every length the word code handles
         // differently (padded, two halves, whole words plus an overlapping last one).
-        for len in 1..=25 {
+        for len in 1..=50 {
             for pos in 0..len {
                 for byte in 0..=255u8 {
                     let mut name = vec![b'k'; len];
@@ -510,10 +542,16 @@ mod tests {
                         !needs_attention_in_name(byte),
                         "len {len} pos {pos} byte {byte:#x}"
                     );
+                    assert_eq!(
+                        is_plain_name_now(&name),
+                        !needs_attention_in_name(byte),
+                        "now: len {len} pos {pos} byte {byte:#x}"
+                    );
                 }
             }
         }
         assert!(!is_plain_name(b""));
+        assert!(!is_plain_name_now(b""));
         const { assert!(is_plain_name(b"service.name")) };
     }
 

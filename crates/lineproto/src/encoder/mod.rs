@@ -5,9 +5,12 @@ use std::ops::Range;
 
 use crate::copy::append;
 use crate::error::{LineError, NameError, NameKind};
-use crate::escape::{BackslashRule, NameContext, ScanError, escape_name, escape_string_value};
+use crate::escape::{
+    BackslashRule, NameContext, ScanError, escape_name, escape_string_value, is_plain_name_now,
+};
 use crate::float::write_float;
 use crate::hex::push_hex;
+use crate::int::append_i64;
 use crate::lines::Lines;
 use crate::name::{AsName, key_prefix};
 use crate::nested::{EscapedText, NestedEscapes, escape_char, escape_nested};
@@ -275,9 +278,32 @@ impl Encoder {
     }
 
     /// Writes a name escaped; maps a scan error to the line error for `what`. A name known to be
-    /// plain ([`AsName::is_plain`]) is copied as is.
-    #[inline]
+    /// plain ([`AsName::is_plain`]) or found plain at once is copied as is.
+    #[inline(always)]
     fn write_name(&mut self, name: &str, plain: bool, what: NameKind) -> bool {
+        let bytes = name.as_bytes();
+        let plain = plain
+            || (is_plain_name_now(bytes) && (what != NameKind::Measurement || bytes[0] != b'#'));
+        // `time` is a reserved key for InfluxDB 1.x.
+        let reserved = what != NameKind::Measurement
+            && self.options.dialect == Dialect::InfluxDbV1
+            && name == "time";
+        if plain && !reserved {
+            let out = match (what, self.options.tag_order) {
+                (NameKind::TagKey, TagOrder::Sorted) if !self.sorted_tags.in_order => {
+                    &mut self.sorted_tags.text
+                }
+                _ => &mut self.buf,
+            };
+            append(out, bytes);
+            return true;
+        }
+        self.write_name_escaped(name, reserved, what)
+    }
+
+    /// [`write_name`](Self::write_name) for names to escape or check further (or refuse).
+    #[inline(never)]
+    fn write_name_escaped(&mut self, name: &str, reserved: bool, what: NameKind) -> bool {
         let context = match what {
             NameKind::Measurement => NameContext::Measurement,
             NameKind::TagKey => NameContext::TagKeyOrValue,
@@ -289,14 +315,8 @@ impl Encoder {
             }
             _ => &mut self.buf,
         };
-        let reserved = what != NameKind::Measurement
-            && self.options.dialect == Dialect::InfluxDbV1
-            && name == "time";
         let result = if reserved {
             Err(ScanError::Invalid(NameError::Reserved))
-        } else if plain {
-            append(out, name.as_bytes());
-            return true;
         } else {
             escape_name(out, name, context, self.backslash)
         };
@@ -635,7 +655,7 @@ impl Encoder {
         let buf = &mut self.buf;
         match value {
             FieldValue::I64(int) => {
-                append(buf, itoa::Buffer::new().format(int).as_bytes());
+                append_i64(buf, int);
                 buf.push(b'i');
             }
             FieldValue::U64(unsigned) => {
@@ -776,21 +796,27 @@ impl Encoder {
             Section::Fields if self.fields_on_line == 0 => self.fail(LineError::NoFields),
             Section::Fields | Section::Failed => {}
         }
-        if let Some(error) = self.error.take() {
-            self.rollback();
-            self.stats.rejected_lines += 1;
-            return Err(error);
+        if self.section == Section::Failed {
+            return Err(self.reject());
         }
         if let Some(timestamp) = timestamp_ns {
             self.buf.push(b' ');
-            let scaled = self.options.precision.scale(timestamp);
-            append(&mut self.buf, itoa::Buffer::new().format(scaled).as_bytes());
+            append_i64(&mut self.buf, self.options.precision.scale(timestamp));
         }
         self.buf.push(b'\n');
         self.line_ends.push(self.buf.len());
         self.section = Section::Idle;
         self.stats.lines += 1;
         Ok(())
+    }
+
+    /// Rolls back a failed line, counts it, hands out its error.
+    #[cold]
+    fn reject(&mut self) -> LineError {
+        let error = self.error.take().unwrap_or(LineError::OutOfOrder { call: "end_line" });
+        self.rollback();
+        self.stats.rejected_lines += 1;
+        error
     }
 
     /// Rolls the open line back without counting an error (no-op without an open line).
