@@ -406,43 +406,36 @@ fn escape_word(dst: &mut [u8], at: usize, window: &Window, len: usize) -> usize 
     end + len
 }
 
-/// Values at least this long are searched with `memchr2` (SIMD, 16 or 32 bytes a step); shorter
-/// ones a word at a time (a `memchr2` call costs more than a few words).
-const MEMCHR_MIN: usize = 64;
-
 /// Appends `value` escaped for a string field (without the surrounding quotes).
-#[inline]
+///
+/// Dense text (JSON: a quote every few bytes) is escaped a word at a time; a clean stretch of
+/// two words or more is skipped with `memchr2` (SIMD, 16 or 32 bytes a step) and copied in one
+/// go, so long plain runs cost a search and a copy, not a loop.
 pub(crate) fn escape_string_value(out: &mut Vec<u8>, value: &[u8]) {
-    if value.len() < MEMCHR_MIN {
-        escape_string_words(out, value);
-        return;
-    }
-    out.reserve(value.len() + 2 * WORD);
-    let mut run_start = 0;
-    for at in memchr::memchr2_iter(b'"', b'\\', value) {
-        append(out, &value[run_start..at]);
-        out.push(b'\\');
-        // The escaped byte starts the next run.
-        run_start = at;
-    }
-    append(out, &value[run_start..]);
-}
-
-/// [`escape_string_value`] a word at a time.
-fn escape_string_words(out: &mut Vec<u8>, value: &[u8]) {
     // Clean words are copied in one go; escaping starts at the first word that needs it.
-    let (words, tail) = value.as_chunks::<WORD>();
-    let clean_words = words
-        .iter()
-        .take_while(|word| string_escape_bits(u64::from_le_bytes(**word)) == 0)
-        .count();
-    let clean = clean_words * WORD;
-    if clean_words == words.len() && !tail.iter().any(|&byte| is_string_escaped(byte)) {
-        append(out, value);
+    let clean = match value.first_chunk::<{ 2 * WORD }>() {
+        Some(first) if string_escape_bits(u64::from_le_bytes(*word_of(first, 0))) == 0 => {
+            memchr::memchr2(b'"', b'\\', value).unwrap_or(value.len())
+        }
+        Some(_) => 0,
+        None => {
+            let (words, tail) = value.as_chunks::<WORD>();
+            let clean_words = words
+                .iter()
+                .take_while(|word| string_escape_bits(u64::from_le_bytes(**word)) == 0)
+                .count();
+            if clean_words == words.len() && !tail.iter().any(|&byte| is_string_escaped(byte)) {
+                value.len()
+            } else {
+                clean_words * WORD
+            }
+        }
+    };
+    append(out, &value[..clean]);
+    let rest = &value[clean..];
+    if rest.is_empty() {
         return;
     }
-    out.extend_from_slice(&value[..clean]);
-    let rest = &value[clean..];
     let start = out.len();
     // Worst case every byte is escaped, plus slack for the fixed-size stores; trimmed below.
     out.resize(start + 2 * rest.len() + 2 * WORD, 0);
@@ -454,6 +447,17 @@ fn escape_string_words(out: &mut Vec<u8>, value: &[u8]) {
         .get(offset..)
         .and_then(|r| r.first_chunk::<{ 2 * WORD }>())
     {
+        if string_escape_bits(u64::from_le_bytes(*word_of(window, 0))) == 0
+            && string_escape_bits(u64::from_le_bytes(*word_of(window, WORD))) == 0
+        {
+            // A clean stretch: up to the next byte to escape (or the end) in one copy.
+            let run = memchr::memchr2(b'"', b'\\', &rest[offset + 2 * WORD..])
+                .map_or(rest.len() - offset, |next| next + 2 * WORD);
+            dst[at..at + run].copy_from_slice(&rest[offset..offset + run]);
+            at += run;
+            offset += run;
+            continue;
+        }
         at = escape_word(dst, at, window, WORD);
         offset += WORD;
     }
@@ -468,6 +472,14 @@ fn escape_string_words(out: &mut Vec<u8>, value: &[u8]) {
         at = escape_word(dst, at, window, chunk.len());
     }
     out.truncate(start + at);
+}
+
+/// The word at `at` of a window.
+#[inline(always)]
+fn word_of(window: &Window, at: usize) -> &[u8; WORD] {
+    window[at..]
+        .first_chunk::<WORD>()
+        .expect("a window holds two words")
 }
 
 #[cfg(test)]
