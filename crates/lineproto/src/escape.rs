@@ -256,21 +256,24 @@ pub(crate) fn escape_name<S: Sink>(
         sink.copy(bytes);
         return Ok(());
     }
+    escape_name_slowly(sink, bytes, context, rule)
+}
+
+/// [`escape_name`] past its checks of the ends, for names with a byte that needs attention
+/// (out of line: it keeps the common case small).
+#[inline(never)]
+fn escape_name_slowly<S: Sink>(
+    sink: &mut S,
+    bytes: &[u8],
+    context: NameContext,
+    rule: BackslashRule,
+) -> Result<(), ScanError> {
     let table = context.table();
-    if !any_flagged(bytes, |byte| table[usize::from(byte)] != PLAIN, name_flags) {
-        // The common case: nothing to escape, nothing to check.
-        sink.copy(bytes);
-        return Ok(());
-    }
+    // One pass, one table lookup per byte; plain runs are copied whole.
     let mut run_start = 0;
-    let mut from = 0;
-    while let Some(offset) = bytes[from..]
-        .iter()
-        .position(|&b| table[usize::from(b)] != PLAIN)
-    {
-        let at = from + offset;
-        let byte = bytes[at];
+    for (at, &byte) in bytes.iter().enumerate() {
         match table[usize::from(byte)] {
+            PLAIN => {}
             ESCAPED => {
                 sink.copy(&bytes[run_start..at]);
                 sink.escape(byte);
@@ -283,7 +286,7 @@ pub(crate) fn escape_name<S: Sink>(
                 }));
             }
             _ => {
-                // A backslash; never the last byte (checked above).
+                // A backslash; never the last byte (checked before).
                 if rule == BackslashRule::Escape {
                     sink.copy(&bytes[run_start..at]);
                     sink.escape(b'\\');
@@ -296,7 +299,6 @@ pub(crate) fn escape_name<S: Sink>(
                 }
             }
         }
-        from = at + 1;
     }
     sink.copy(&bytes[run_start..]);
     Ok(())
@@ -332,19 +334,6 @@ macro_rules! block_flags_fn {
 }
 
 block_flags_fn!(name_flags, needs_attention_in_name);
-
-/// Whether any byte of `bytes` is flagged by `special`: whole blocks, then one last block that
-/// overlaps them (no padding), or a plain loop when there is less than one block.
-#[inline(always)]
-fn any_flagged(bytes: &[u8], special: impl Fn(u8) -> bool, flags: fn(&Block) -> u128) -> bool {
-    match bytes.last_chunk::<LANES>() {
-        None => bytes.iter().any(|&byte| special(byte)),
-        Some(last) => {
-            let (blocks, _) = bytes.as_chunks::<LANES>();
-            blocks.iter().any(|block| flags(block) != 0) || flags(last) != 0
-        }
-    }
-}
 
 /// A superset of the bytes the name table does not class as plain, in every context (the table
 /// decides what they mean).

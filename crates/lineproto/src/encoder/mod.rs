@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 use std::ops::Range;
 
-use crate::copy::append;
+use crate::copy::{append, append_framed};
 use crate::error::{LineError, NameError, NameKind};
 use crate::escape::{
     BackslashRule, NameContext, ScanError, escape_name, escape_string_value, is_plain_name_now,
@@ -301,6 +301,37 @@ impl Encoder {
         self.write_name_escaped(name, reserved, what)
     }
 
+    /// Writes `before`, a tag or field key and `=` ([`write_name`](Self::write_name) with its
+    /// frame: one capacity check for all three when the key is plain).
+    #[inline(always)]
+    fn write_key(&mut self, key: &str, plain: bool, what: NameKind, before: u8) -> bool {
+        let bytes = key.as_bytes();
+        let plain = plain || is_plain_name_now(bytes);
+        // `time` is a reserved key for InfluxDB 1.x.
+        let reserved = self.options.dialect == Dialect::InfluxDbV1 && key == "time";
+        let to_text = what == NameKind::TagKey
+            && self.options.tag_order == TagOrder::Sorted
+            && !self.sorted_tags.in_order;
+        let out = if to_text {
+            &mut self.sorted_tags.text
+        } else {
+            &mut self.buf
+        };
+        if plain && !reserved {
+            append_framed(out, before, bytes, b'=');
+            return true;
+        }
+        out.push(before);
+        let ok = self.write_name_escaped(key, reserved, what);
+        let out = if to_text {
+            &mut self.sorted_tags.text
+        } else {
+            &mut self.buf
+        };
+        out.push(b'=');
+        ok
+    }
+
     /// [`write_name`](Self::write_name) for names to escape or check further (or refuse).
     #[inline(never)]
     fn write_name_escaped(&mut self, name: &str, reserved: bool, what: NameKind) -> bool {
@@ -423,8 +454,7 @@ impl Encoder {
             &mut self.buf
         };
         let segment_start = out.len();
-        out.push(b',');
-        if !self.write_name(key, plain, NameKind::TagKey) {
+        if !self.write_key(key, plain, NameKind::TagKey, b',') {
             return self;
         }
         let out = if sorted {
@@ -432,8 +462,7 @@ impl Encoder {
         } else {
             &mut self.buf
         };
-        let key_end = out.len();
-        out.push(b'=');
+        let key_end = out.len() - 1;
         if !self.write_tag_value(key, value) {
             return self;
         }
@@ -487,15 +516,13 @@ impl Encoder {
             }
         }
         let segment_start = self.buf.len();
-        self.buf.push(b',');
-        if !self.write_name(key, plain, NameKind::TagKey) {
+        if !self.write_key(key, plain, NameKind::TagKey, b',') {
             return true;
         }
-        if self.buf.len() - (segment_start + 1) != key.len() {
+        if self.buf.len() - segment_start != key.len() + 2 {
             self.buf.truncate(segment_start);
             return false;
         }
-        self.buf.push(b'=');
         if !self.write_tag_value(key, value) {
             return true;
         }
@@ -596,12 +623,9 @@ impl Encoder {
     /// Writes the separator, the escaped key and `=`. False if the key is invalid.
     #[inline]
     fn write_field_key(&mut self, key: &str, plain: bool) -> bool {
-        self.buf
-            .push(if self.fields_on_line == 0 { b' ' } else { b',' });
+        let separator = if self.fields_on_line == 0 { b' ' } else { b',' };
         self.fields_on_line += 1;
-        let ok = self.write_name(key, plain, NameKind::FieldKey);
-        self.buf.push(b'=');
-        ok
+        self.write_key(key, plain, NameKind::FieldKey, separator)
     }
 
     /// Adds a field of any type (the typed `field_*` methods call this).
