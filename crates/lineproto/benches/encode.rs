@@ -330,7 +330,11 @@ fn compare(c: &mut Criterion, name: &str, size: usize, escapes: usize, variants:
     assert_eq!(String::from_utf8_lossy(&naive.buf), shown, "{name}: naive");
     let mut templated = Encoder::new(options);
     (variants.templated)(&mut templated);
-    assert_eq!(String::from_utf8_lossy(templated.as_bytes()), shown, "{name}: template");
+    assert_eq!(
+        String::from_utf8_lossy(templated.as_bytes()),
+        shown,
+        "{name}: template"
+    );
     let built = (variants.builder)(Vec::new());
     assert_eq!(String::from_utf8_lossy(&built), shown, "{name}: builder");
 

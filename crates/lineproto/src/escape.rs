@@ -395,6 +395,10 @@ fn escape_word(dst: &mut [u8], at: usize, window: &Window, len: usize) -> usize 
     end + len
 }
 
+/// From this length on, a value that starts clean is searched with `memchr2` (a call costs about
+/// as much as scanning a few words).
+const MEMCHR_MIN: usize = 64;
+
 /// Appends `value` escaped for a string field (without the surrounding quotes).
 ///
 /// Dense text (JSON: a quote every few bytes) is escaped a word at a time; a clean stretch of
@@ -403,11 +407,15 @@ fn escape_word(dst: &mut [u8], at: usize, window: &Window, len: usize) -> usize 
 pub(crate) fn escape_string_value(out: &mut Vec<u8>, value: &[u8]) {
     // Clean words are copied in one go; escaping starts at the first word that needs it.
     let clean = match value.first_chunk::<{ 2 * WORD }>() {
-        Some(first) if string_escape_bits(u64::from_le_bytes(*word_of(first, 0))) == 0 => {
+        // Long values that start clean: up to the first byte to escape in one search.
+        Some(first)
+            if value.len() >= MEMCHR_MIN
+                && string_escape_bits(u64::from_le_bytes(*word_of(first, 0))) == 0 =>
+        {
             memchr::memchr2(b'"', b'\\', value).unwrap_or(value.len())
         }
-        Some(_) => 0,
-        None => {
+        Some(_) if value.len() >= MEMCHR_MIN => 0,
+        _ => {
             let (words, tail) = value.as_chunks::<WORD>();
             let clean_words = words
                 .iter()

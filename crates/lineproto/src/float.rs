@@ -351,7 +351,16 @@ mod tests {
                 assert_eq!(text(value, FloatFormat::Shortest), ryu_shortest(value));
             }
         }
-        for value in [1e15, 1e16, 9.999999999999998e15, 1e21, 1e-5, 1e-4, 5e-324, f64::MAX] {
+        for value in [
+            1e15,
+            1e16,
+            9.999999999999998e15,
+            1e21,
+            1e-5,
+            1e-4,
+            5e-324,
+            f64::MAX,
+        ] {
             assert_eq!(text(value, FloatFormat::Shortest), ryu_shortest(value));
             assert_eq!(text(-value, FloatFormat::Shortest), ryu_shortest(-value));
         }

@@ -72,7 +72,10 @@ mod tests {
 
     #[test]
     fn eight_digits_of_every_pattern() {
-        for value in (0..100_000_000u64).step_by(9_973).chain([0, 1, 9, 10, 99_999_999]) {
+        for value in (0..100_000_000u64)
+            .step_by(9_973)
+            .chain([0, 1, 9, 10, 99_999_999])
+        {
             assert_eq!(eight_digits(value), *format!("{value:08}").as_bytes());
         }
     }

@@ -837,7 +837,10 @@ impl Encoder {
     /// Rolls back a failed line, counts it, hands out its error.
     #[cold]
     fn reject(&mut self) -> LineError {
-        let error = self.error.take().unwrap_or(LineError::OutOfOrder { call: "end_line" });
+        let error = self
+            .error
+            .take()
+            .unwrap_or(LineError::OutOfOrder { call: "end_line" });
         self.rollback();
         self.stats.rejected_lines += 1;
         error
