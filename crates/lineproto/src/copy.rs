@@ -14,7 +14,14 @@ pub(crate) fn append(out: &mut Vec<u8>, bytes: &[u8]) {
     let start = out.len();
     // One fixed-size store makes room (and reserves); the words below overwrite it.
     out.extend_from_slice(&[0; MAX]);
-    let dst = &mut out[start..start + MAX];
+    copy_short(&mut out[start..start + MAX], bytes);
+    out.truncate(start + n);
+}
+
+/// Copies `bytes` (at most 32) to the start of `dst` as a few overlapping fixed-size words.
+#[inline(always)]
+fn copy_short(dst: &mut [u8], bytes: &[u8]) {
+    let n = bytes.len();
     match n {
         16.. => {
             copy_word::<8>(dst, bytes, 0);
@@ -37,7 +44,6 @@ pub(crate) fn append(out: &mut Vec<u8>, bytes: &[u8]) {
         }
         0 => {}
     }
-    out.truncate(start + n);
 }
 
 /// Appends `before`, `bytes` and `after` (`,key=`, ` key=`) with one capacity check: up to 30
@@ -56,29 +62,7 @@ pub(crate) fn append_framed(out: &mut Vec<u8>, before: u8, bytes: &[u8], after: 
     out.extend_from_slice(&[0; MAX]);
     let dst = &mut out[start..start + MAX];
     dst[0] = before;
-    let body = &mut dst[1..MAX - 1];
-    match n {
-        16.. => {
-            copy_word::<8>(body, bytes, 0);
-            copy_word::<8>(body, bytes, 8);
-            copy_word::<8>(body, bytes, n - 16);
-            copy_word::<8>(body, bytes, n - 8);
-        }
-        8.. => {
-            copy_word::<8>(body, bytes, 0);
-            copy_word::<8>(body, bytes, n - 8);
-        }
-        4.. => {
-            copy_word::<4>(body, bytes, 0);
-            copy_word::<4>(body, bytes, n - 4);
-        }
-        1.. => {
-            body[0] = bytes[0];
-            body[n / 2] = bytes[n / 2];
-            body[n - 1] = bytes[n - 1];
-        }
-        0 => {}
-    }
+    copy_short(&mut dst[1..MAX - 1], bytes);
     dst[n + 1] = after;
     out.truncate(start + n + 2);
 }
