@@ -11,7 +11,9 @@
 //! - `plain_copy`: a copy of the very same output bytes into a reused `Vec` (the floor).
 //!
 //! Every variant is checked to write the same bytes before anything is timed. Compare ratios
-//! within one run (the machine is shared).
+//! within one run (the machine is shared); on a loaded machine, instruction counts under
+//! `valgrind --tool=callgrind` (per call of a variant, over a fixed number of calls) are the
+//! steadier measure.
 //!
 //! Run: `cargo bench -p lineproto --bench encode`.
 
