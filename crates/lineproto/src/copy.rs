@@ -14,7 +14,14 @@ pub(crate) fn append(out: &mut Vec<u8>, bytes: &[u8]) {
     let start = out.len();
     // One fixed-size store makes room (and reserves); the words below overwrite it.
     out.extend_from_slice(&[0; MAX]);
-    let dst = &mut out[start..start + MAX];
+    copy_short(&mut out[start..start + MAX], bytes);
+    out.truncate(start + n);
+}
+
+/// Copies `bytes` (at most 32) to the start of `dst` as a few overlapping fixed-size words.
+#[inline(always)]
+fn copy_short(dst: &mut [u8], bytes: &[u8]) {
+    let n = bytes.len();
     match n {
         16.. => {
             copy_word::<8>(dst, bytes, 0);
@@ -37,7 +44,27 @@ pub(crate) fn append(out: &mut Vec<u8>, bytes: &[u8]) {
         }
         0 => {}
     }
-    out.truncate(start + n);
+}
+
+/// Appends `before`, `bytes` and `after` (`,key=`, ` key=`) with one capacity check: up to 30
+/// bytes as fixed-size stores, longer ones through [`append`].
+#[inline(always)]
+pub(crate) fn append_framed(out: &mut Vec<u8>, before: u8, bytes: &[u8], after: u8) {
+    const MAX: usize = 32;
+    let n = bytes.len();
+    if n > MAX - 2 {
+        out.push(before);
+        append(out, bytes);
+        out.push(after);
+        return;
+    }
+    let start = out.len();
+    out.extend_from_slice(&[0; MAX]);
+    let dst = &mut out[start..start + MAX];
+    dst[0] = before;
+    copy_short(&mut dst[1..MAX - 1], bytes);
+    dst[n + 1] = after;
+    out.truncate(start + n + 2);
 }
 
 /// Up to `N` bytes kept in a zero-padded block of `N`, for text appended over and over (template
@@ -88,6 +115,19 @@ mod tests {
                 assert_eq!(out[..3], [0xaa; 3]);
                 assert_eq!(out[3..], source[..len], "length {len}");
             }
+        }
+    }
+
+    #[test]
+    fn frames_every_length_exactly() {
+        let source: Vec<u8> = (0..100u8).map(|b| b.wrapping_mul(37) | 1).collect();
+        for len in 0..=100 {
+            let mut out = vec![0xaa; 5];
+            super::append_framed(&mut out, b',', &source[..len], b'=');
+            assert_eq!(out.len(), 5 + len + 2);
+            assert_eq!(out[..6], [0xaa, 0xaa, 0xaa, 0xaa, 0xaa, b',']);
+            assert_eq!(&out[6..6 + len], &source[..len], "length {len}");
+            assert_eq!(out[6 + len], b'=');
         }
     }
 

@@ -85,6 +85,7 @@ mod error;
 mod escape;
 mod float;
 mod hex;
+mod int;
 mod lines;
 mod name;
 mod nested;

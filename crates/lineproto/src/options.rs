@@ -164,7 +164,11 @@ impl Precision {
 
     /// Converts a nanosecond timestamp to this precision (floor division).
     pub const fn scale(self, timestamp_ns: i64) -> i64 {
-        timestamp_ns.div_euclid(self.nanos_per_unit())
+        match self {
+            // Most lines are in nanoseconds: no division.
+            Self::Nanoseconds => timestamp_ns,
+            _ => timestamp_ns.div_euclid(self.nanos_per_unit()),
+        }
     }
 }
 

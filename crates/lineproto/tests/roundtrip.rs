@@ -346,3 +346,56 @@ proptest! {
         prop_assert_eq!(templated.stats(), plain.stats());
     }
 }
+
+/// Text of plain runs of any length (long ones take the `memchr2` jumps of the string escaper)
+/// between quotes, backslashes and other bytes: long and sparse as well as dense.
+fn runs_and_escapes() -> impl Strategy<Value = String> {
+    let run = "[a-z0-9 ,=ü\n]{0,80}";
+    let escapes = prop::sample::select(vec!["\"", "\\", "", "\\\"", "\"\""]);
+    prop::collection::vec((run, escapes), 0..30).prop_map(|parts| {
+        parts
+            .into_iter()
+            .map(|(run, escape)| run + escape)
+            .collect()
+    })
+}
+
+/// The string field escaping of the line protocol reference, a character at a time.
+fn reference_string_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+
+    /// String fields (whole, and streamed in two pieces) are escaped exactly as the reference
+    /// escaper does it.
+    #[test]
+    fn string_fields_escape_like_the_reference(text in runs_and_escapes(), split in any::<usize>()) {
+        let expected = format!("m f=\"{}\"\n", reference_string_escape(&text));
+        let mut encoder = Encoder::new(EncoderOptions::new(Dialect::InfluxDbV3));
+        encoder.start_line("m").field_str("f", &text);
+        encoder.end_line(None).unwrap();
+        prop_assert_eq!(String::from_utf8_lossy(encoder.as_bytes()), expected.as_str());
+
+        let split = (0..=split % (text.len() + 1))
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        let (head, tail) = text.split_at(split);
+        encoder.clear();
+        encoder.start_line("m").field_str_with("f", |w| {
+            w.push_str(head);
+            w.push_str(tail);
+        });
+        encoder.end_line(None).unwrap();
+        prop_assert_eq!(String::from_utf8_lossy(encoder.as_bytes()), expected.as_str());
+    }
+}

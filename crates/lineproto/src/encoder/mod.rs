@@ -3,11 +3,14 @@
 use std::cmp::Ordering;
 use std::ops::Range;
 
-use crate::copy::append;
+use crate::copy::{append, append_framed};
 use crate::error::{LineError, NameError, NameKind};
-use crate::escape::{BackslashRule, NameContext, ScanError, escape_name, escape_string_value};
+use crate::escape::{
+    BackslashRule, NameContext, ScanError, escape_name, escape_string_value, is_plain_name_now,
+};
 use crate::float::write_float;
 use crate::hex::push_hex;
+use crate::int::append_i64;
 use crate::lines::Lines;
 use crate::name::{AsName, key_prefix};
 use crate::nested::{EscapedText, NestedEscapes, escape_char, escape_nested};
@@ -275,9 +278,63 @@ impl Encoder {
     }
 
     /// Writes a name escaped; maps a scan error to the line error for `what`. A name known to be
-    /// plain ([`AsName::is_plain`]) is copied as is.
-    #[inline]
+    /// plain ([`AsName::is_plain`]) or found plain at once is copied as is.
+    #[inline(always)]
     fn write_name(&mut self, name: &str, plain: bool, what: NameKind) -> bool {
+        let bytes = name.as_bytes();
+        let plain = plain
+            || (is_plain_name_now(bytes) && (what != NameKind::Measurement || bytes[0] != b'#'));
+        // `time` is a reserved key for InfluxDB 1.x.
+        let reserved = what != NameKind::Measurement
+            && self.options.dialect == Dialect::InfluxDbV1
+            && name == "time";
+        if plain && !reserved {
+            let out = match (what, self.options.tag_order) {
+                (NameKind::TagKey, TagOrder::Sorted) if !self.sorted_tags.in_order => {
+                    &mut self.sorted_tags.text
+                }
+                _ => &mut self.buf,
+            };
+            append(out, bytes);
+            return true;
+        }
+        self.write_name_escaped(name, reserved, what)
+    }
+
+    /// Writes `before`, a tag or field key and `=` ([`write_name`](Self::write_name) with its
+    /// frame: one capacity check for all three when the key is plain).
+    #[inline(always)]
+    fn write_key(&mut self, key: &str, plain: bool, what: NameKind, before: u8) -> bool {
+        let bytes = key.as_bytes();
+        let plain = plain || is_plain_name_now(bytes);
+        // `time` is a reserved key for InfluxDB 1.x.
+        let reserved = self.options.dialect == Dialect::InfluxDbV1 && key == "time";
+        let to_text = what == NameKind::TagKey
+            && self.options.tag_order == TagOrder::Sorted
+            && !self.sorted_tags.in_order;
+        let out = if to_text {
+            &mut self.sorted_tags.text
+        } else {
+            &mut self.buf
+        };
+        if plain && !reserved {
+            append_framed(out, before, bytes, b'=');
+            return true;
+        }
+        out.push(before);
+        let ok = self.write_name_escaped(key, reserved, what);
+        let out = if to_text {
+            &mut self.sorted_tags.text
+        } else {
+            &mut self.buf
+        };
+        out.push(b'=');
+        ok
+    }
+
+    /// [`write_name`](Self::write_name) for names to escape or check further (or refuse).
+    #[inline(never)]
+    fn write_name_escaped(&mut self, name: &str, reserved: bool, what: NameKind) -> bool {
         let context = match what {
             NameKind::Measurement => NameContext::Measurement,
             NameKind::TagKey => NameContext::TagKeyOrValue,
@@ -289,14 +346,8 @@ impl Encoder {
             }
             _ => &mut self.buf,
         };
-        let reserved = what != NameKind::Measurement
-            && self.options.dialect == Dialect::InfluxDbV1
-            && name == "time";
         let result = if reserved {
             Err(ScanError::Invalid(NameError::Reserved))
-        } else if plain {
-            append(out, name.as_bytes());
-            return true;
         } else {
             escape_name(out, name, context, self.backslash)
         };
@@ -403,8 +454,7 @@ impl Encoder {
             &mut self.buf
         };
         let segment_start = out.len();
-        out.push(b',');
-        if !self.write_name(key, plain, NameKind::TagKey) {
+        if !self.write_key(key, plain, NameKind::TagKey, b',') {
             return self;
         }
         let out = if sorted {
@@ -412,8 +462,7 @@ impl Encoder {
         } else {
             &mut self.buf
         };
-        let key_end = out.len();
-        out.push(b'=');
+        let key_end = out.len() - 1;
         if !self.write_tag_value(key, value) {
             return self;
         }
@@ -467,15 +516,13 @@ impl Encoder {
             }
         }
         let segment_start = self.buf.len();
-        self.buf.push(b',');
-        if !self.write_name(key, plain, NameKind::TagKey) {
+        if !self.write_key(key, plain, NameKind::TagKey, b',') {
             return true;
         }
-        if self.buf.len() - (segment_start + 1) != key.len() {
+        if self.buf.len() - segment_start != key.len() + 2 {
             self.buf.truncate(segment_start);
             return false;
         }
-        self.buf.push(b'=');
         if !self.write_tag_value(key, value) {
             return true;
         }
@@ -576,12 +623,9 @@ impl Encoder {
     /// Writes the separator, the escaped key and `=`. False if the key is invalid.
     #[inline]
     fn write_field_key(&mut self, key: &str, plain: bool) -> bool {
-        self.buf
-            .push(if self.fields_on_line == 0 { b' ' } else { b',' });
+        let separator = if self.fields_on_line == 0 { b' ' } else { b',' };
         self.fields_on_line += 1;
-        let ok = self.write_name(key, plain, NameKind::FieldKey);
-        self.buf.push(b'=');
-        ok
+        self.write_key(key, plain, NameKind::FieldKey, separator)
     }
 
     /// Adds a field of any type (the typed `field_*` methods call this).
@@ -635,7 +679,7 @@ impl Encoder {
         let buf = &mut self.buf;
         match value {
             FieldValue::I64(int) => {
-                append(buf, itoa::Buffer::new().format(int).as_bytes());
+                append_i64(buf, int);
                 buf.push(b'i');
             }
             FieldValue::U64(unsigned) => {
@@ -776,21 +820,30 @@ impl Encoder {
             Section::Fields if self.fields_on_line == 0 => self.fail(LineError::NoFields),
             Section::Fields | Section::Failed => {}
         }
-        if let Some(error) = self.error.take() {
-            self.rollback();
-            self.stats.rejected_lines += 1;
-            return Err(error);
+        if self.section == Section::Failed {
+            return Err(self.reject());
         }
         if let Some(timestamp) = timestamp_ns {
             self.buf.push(b' ');
-            let scaled = self.options.precision.scale(timestamp);
-            append(&mut self.buf, itoa::Buffer::new().format(scaled).as_bytes());
+            append_i64(&mut self.buf, self.options.precision.scale(timestamp));
         }
         self.buf.push(b'\n');
         self.line_ends.push(self.buf.len());
         self.section = Section::Idle;
         self.stats.lines += 1;
         Ok(())
+    }
+
+    /// Rolls back a failed line, counts it, hands out its error.
+    #[cold]
+    fn reject(&mut self) -> LineError {
+        let error = self
+            .error
+            .take()
+            .unwrap_or(LineError::OutOfOrder { call: "end_line" });
+        self.rollback();
+        self.stats.rejected_lines += 1;
+        error
     }
 
     /// Rolls the open line back without counting an error (no-op without an open line).
