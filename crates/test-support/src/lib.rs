@@ -53,6 +53,7 @@
 //! `scripted-http`, which adds tokio).
 
 pub mod alloc;
+pub mod flight_sql;
 pub mod http;
 pub mod peers;
 #[cfg(feature = "scripted-http")]
