@@ -1,9 +1,11 @@
-//! Reading 100 000 span rows into typed rows: Datalayers' REST SQL JSON against Arrow Flight SQL.
+//! Reading 10 000 and 100 000 span rows into typed rows: Datalayers' REST SQL JSON against Arrow
+//! Flight SQL.
 //!
 //! `cargo bench -p datalayers-client --features flight-sql --bench query_decode` (needs the test
-//! peers: `bash scripts/install-test-peers.sh python`). `QUERY_BENCH_ROWS` changes the row count,
-//! `QUERY_BENCH_RUNS` the measured runs per transport (default 5; the median is reported). Under
-//! `cargo test` it runs once on 2 000 rows, as a smoke test.
+//! peers: `bash scripts/install-test-peers.sh python`). It measures 10 000 and then 100 000 rows;
+//! `QUERY_BENCH_ROWS` changes the row counts (comma-separated), `QUERY_BENCH_RUNS` the measured
+//! runs per transport (default 5; the median is reported). Under `cargo test` it runs once on
+//! 2 000 rows, as a smoke test.
 //!
 //! The same rows, span-shaped as the otel2influx schema writes them (time, four tags, six
 //! fields with a ~150-byte attributes JSON), are encoded as line protocol once and then served
@@ -185,23 +187,38 @@ fn measure<F: Future<Output = QueryResult>>(
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
-    let env = |name: &str, default: usize| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let count = if full {
-        env("QUERY_BENCH_ROWS", 100_000)
+    let counts: Vec<usize> = if full {
+        std::env::var("QUERY_BENCH_ROWS")
+            .unwrap_or_else(|_| "10000,100000".into())
+            .split(',')
+            .map(|n| {
+                n.trim()
+                    .parse()
+                    .expect("QUERY_BENCH_ROWS: row counts, comma-separated")
+            })
+            .collect()
     } else {
-        2_000
+        vec![2_000]
     };
     let runs = if full {
-        env("QUERY_BENCH_RUNS", 5).max(1)
+        std::env::var("QUERY_BENCH_RUNS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(5_usize)
+            .max(1)
     } else {
         1
     };
+    for count in counts {
+        if !compare(count, runs) {
+            return;
+        }
+    }
+}
 
+/// Measures `count` rows over both transports and prints the table; `false` when roapi is not
+/// installed (a SKIPPED line was printed).
+fn compare(count: usize, runs: usize) -> bool {
     let rows = rows(count);
     let lines = line_protocol(&rows);
     let Some(roapi) = Roapi::builder()
@@ -209,7 +226,7 @@ fn main() {
         .basic_auth("admin", "public")
         .try_start()
     else {
-        return;
+        return false;
     };
     let body = rest_body(&rows);
     let (rest_server, rest_runtime) = background_server(
@@ -253,8 +270,8 @@ fn main() {
 
     let per_row = |d: Duration| d.as_nanos() as f64 / count as f64;
     println!(
-        "{count} span rows, {} MB of REST JSON, median of {runs} runs, client thread CPU",
-        body.len() / 1_000_000
+        "\n{count} span rows, {:.1} MB of REST JSON, median of {runs} runs, client thread CPU",
+        body.len() as f64 / 1e6
     );
     println!("path                              wall ms   wall ns/row   CPU ms   CPU ns/row");
     for (name, wall, cpu) in [
@@ -271,9 +288,12 @@ fn main() {
         );
     }
     println!(
-        "Flight SQL vs REST, typed rows: {:.1}x less client CPU per row, {:.1}x less wall time",
+        "Flight SQL vs REST, typed rows: {:.1}x less client CPU per row, {:.1}x less wall time; \
+         RecordBatches: {:.1}x less client CPU",
         rest_cpu.as_secs_f64() / flight_cpu.as_secs_f64(),
-        rest_wall.as_secs_f64() / flight_wall.as_secs_f64()
+        rest_wall.as_secs_f64() / flight_wall.as_secs_f64(),
+        rest_cpu.as_secs_f64() / arrow_cpu.as_secs_f64(),
     );
     rest_runtime.shutdown_background();
+    true
 }

@@ -22,8 +22,10 @@
 //! ```
 //!
 //! "run this, give me typed rows". [`Client`] implements both over
-//! HTTP (Datalayers' REST SQL API, InfluxDB's `/query`), as do `&Client` and `Arc<Client>`; an
-//! Arrow Flight SQL client returning the same rows plugs in the same way.
+//! HTTP (Datalayers' REST SQL API, InfluxDB's `/query`), as do `&Client` and `Arc<Client>`;
+//! `datalayers_client::flight::FlightSqlClient` (feature `flight-sql` of `datalayers-client`)
+//! implements [`SqlTransport`] over Arrow Flight SQL with the same rows, so
+//! `DatalayersSql::new(flight_client)` reads the same traces over Datalayers' gRPC port.
 //! [`AnyTraceStore::for_client`] picks the language from a client's configured protocol.
 //!
 //! Listing the last hour's slow traces of one service and opening the newest:
@@ -120,8 +122,8 @@ mod tree;
 use std::borrow::Borrow;
 use std::future::Future;
 
-use datalayers_client::query::{InfluxQlTransport, SqlTransport};
-use datalayers_client::{Client, Protocol};
+use datalayers_client::query::{InfluxQlTransport, QueryError, SqlTransport};
+use datalayers_client::{Client, ClientConfig, Protocol};
 
 pub use error::TraceError;
 pub use influxql::{InfluxQl, InfluxQlQueries, summaries_from_influxql};
@@ -171,15 +173,78 @@ pub trait TraceStore {
     ) -> impl Future<Output = Result<Vec<String>, TraceError>> + Send;
 }
 
-/// The backend that fits a client's protocol: SQL for Datalayers, InfluxQL for InfluxDB 1.x.
+/// The backend that fits a client's protocol: SQL for Datalayers, InfluxQL for InfluxDB 1.x;
+/// with feature `flight-sql`, Datalayers' SQL over Arrow Flight SQL too.
 ///
-/// `C` is how the client is held: `&Client`, `Client` or `Arc<Client>`.
+/// `C` is how the HTTP client is held: `&Client`, `Client` or `Arc<Client>`.
+/// [`AnyTraceStore::connect`] builds the one the settings choose.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum AnyTraceStore<C> {
-    /// Datalayers in SQL.
+    /// Datalayers in SQL, over its REST SQL API.
     Datalayers(DatalayersSql<C>),
     /// InfluxDB 1.x in InfluxQL.
     InfluxQl(InfluxQl<C>),
+    /// Datalayers in SQL, over Arrow Flight SQL (its gRPC port, 8360).
+    #[cfg(feature = "flight-sql")]
+    FlightSql(DatalayersSql<datalayers_client::flight::FlightSqlClient>),
+}
+
+impl AnyTraceStore<Client> {
+    /// The store `config` describes, with `schema`: over Arrow Flight SQL when
+    /// [`ClientConfig::flight_sql_endpoint`] is set (`--flight-sql`,
+    /// `OTEL_EXPORTER_DATALAYERS_FLIGHT_SQL_ENDPOINT`), with the same database and credentials;
+    /// otherwise over HTTP in the protocol's language ([`AnyTraceStore::for_client`]).
+    ///
+    /// Over Flight SQL this connects and does the handshake now, so an unreachable server or
+    /// refused credentials fail here ([`QueryError::Transport`], [`QueryError::Unauthorized`],
+    /// [`QueryError::Tls`]); over HTTP nothing is sent until the first query.
+    ///
+    /// # Errors
+    /// [`TraceError::Unsupported`] for a Flight SQL endpoint with a protocol other than
+    /// `datalayers`, or when this crate was built without its `flight-sql` feature;
+    /// [`TraceError::Query`] when the client cannot be built or the handshake fails.
+    ///
+    /// ```no_run
+    /// use datalayers_client::ClientConfig;
+    /// use trace_query::{AnyTraceStore, TraceFilter, TraceSchema, TraceStore};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// // OTEL_EXPORTER_DATALAYERS_* (with _FLIGHT_SQL_ENDPOINT: reads over Flight SQL)
+    /// let config = ClientConfig::from_env()?;
+    /// let store = AnyTraceStore::connect(config, TraceSchema::default()).await?;
+    /// let traces = store.list_traces(&TraceFilter::default()).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// [`QueryError::Transport`]: datalayers_client::query::QueryError::Transport
+    /// [`QueryError::Unauthorized`]: datalayers_client::query::QueryError::Unauthorized
+    /// [`QueryError::Tls`]: datalayers_client::query::QueryError::Tls
+    pub async fn connect(config: ClientConfig, schema: TraceSchema) -> Result<Self, TraceError> {
+        if config.flight_sql_endpoint.is_some() {
+            if config.protocol != Protocol::Datalayers {
+                return Err(TraceError::Unsupported(format!(
+                    "Flight SQL reads Datalayers in SQL; the protocol is {}",
+                    config.protocol.name()
+                )));
+            }
+            #[cfg(feature = "flight-sql")]
+            {
+                let client = datalayers_client::flight::FlightSqlClient::connect(&config).await?;
+                return Ok(Self::FlightSql(DatalayersSql::with_schema(client, schema)));
+            }
+            #[cfg(not(feature = "flight-sql"))]
+            return Err(TraceError::Unsupported(
+                "a Flight SQL endpoint is set, but trace-query was built without its \
+                 `flight-sql` feature"
+                    .into(),
+            ));
+        }
+        let client =
+            Client::new(config).map_err(|err| QueryError::InvalidInput(err.to_string()))?;
+        Self::for_client(client, schema)
+    }
 }
 
 impl<C> AnyTraceStore<C>
@@ -207,6 +272,8 @@ impl<C: SqlTransport + InfluxQlTransport> TraceStore for AnyTraceStore<C> {
         match self {
             Self::Datalayers(store) => store.list_traces(filter).await,
             Self::InfluxQl(store) => store.list_traces(filter).await,
+            #[cfg(feature = "flight-sql")]
+            Self::FlightSql(store) => store.list_traces(filter).await,
         }
     }
 
@@ -214,6 +281,8 @@ impl<C: SqlTransport + InfluxQlTransport> TraceStore for AnyTraceStore<C> {
         match self {
             Self::Datalayers(store) => store.get_trace(trace_id, hint).await,
             Self::InfluxQl(store) => store.get_trace(trace_id, hint).await,
+            #[cfg(feature = "flight-sql")]
+            Self::FlightSql(store) => store.get_trace(trace_id, hint).await,
         }
     }
 
@@ -221,6 +290,8 @@ impl<C: SqlTransport + InfluxQlTransport> TraceStore for AnyTraceStore<C> {
         match self {
             Self::Datalayers(store) => store.services().await,
             Self::InfluxQl(store) => store.services().await,
+            #[cfg(feature = "flight-sql")]
+            Self::FlightSql(store) => store.services().await,
         }
     }
 
@@ -228,6 +299,8 @@ impl<C: SqlTransport + InfluxQlTransport> TraceStore for AnyTraceStore<C> {
         match self {
             Self::Datalayers(store) => store.operations(service).await,
             Self::InfluxQl(store) => store.operations(service).await,
+            #[cfg(feature = "flight-sql")]
+            Self::FlightSql(store) => store.operations(service).await,
         }
     }
 }

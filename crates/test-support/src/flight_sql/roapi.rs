@@ -20,11 +20,13 @@
 //! assert_eq!((status, rows[0]["n"].as_i64()), (200, Some(1)));
 //! ```
 
+use std::collections::HashMap;
 use std::fs;
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -269,6 +271,8 @@ impl RoapiBuilder {
             .spawn()
             .expect("test-support: run sh");
         let mut roapi = Roapi {
+            tables: tables.iter().map(|(name, _)| name.clone()).collect(),
+            column_types: OnceLock::new(),
             child: Some(child),
             dir,
             log_path,
@@ -293,6 +297,9 @@ wait "$pid" 2>/dev/null
 /// A running roapi, killed (and its files deleted) on drop. See the [module docs](self).
 #[derive(Debug)]
 pub struct Roapi {
+    tables: Vec<String>,
+    /// Column name -> Arrow type name over every table, when all tables agree on it.
+    column_types: OnceLock<HashMap<String, String>>,
     child: Option<Child>,
     dir: PathBuf,
     log_path: PathBuf,
@@ -339,10 +346,15 @@ impl Roapi {
         (response.status, body)
     }
 
-    /// Runs `sql` on the HTTP API and answers as Datalayers' REST SQL API would:
-    /// `{"result":{"columns":[..],"values":[[..],..]}}` (columns in the order roapi gives them,
-    /// absent cells as null, no `types`: cells keep their JSON type), or `{"error": message}` with
+    /// Runs `sql` on the HTTP API and answers as Datalayers' REST SQL API does:
+    /// `{"result":{"columns":[..],"types":[..],"values":[[..],..]}}`, or `{"error": message}` with
     /// roapi's status. For replaying roapi's data through a REST client.
+    ///
+    /// Columns come in roapi's order, absent cells as null. `types` are in the Arrow spelling
+    /// Datalayers used in 2024 (`Timestamp(Nanosecond, None)`, `UInt64`, `Utf8`): a result column
+    /// named like a table column has that column's type; a computed one (`count(*) AS n`) gets an
+    /// empty type, so its cells keep their JSON type. Times are roapi's RFC3339 text without an
+    /// offset (UTC).
     pub fn sql_as_datalayers_rest(&self, sql: &str) -> (u16, String) {
         let (status, body) = self.http_sql(sql);
         if status != 200 {
@@ -364,8 +376,53 @@ impl Roapi {
             .iter()
             .map(|row| Json::Array(columns.iter().map(|c| row[c].clone()).collect()))
             .collect();
-        let answer = json!({ "result": { "columns": columns, "values": values } });
+        let known = self.column_types();
+        let types: Vec<&str> = columns
+            .iter()
+            .map(|c| known.get(c).map_or("", String::as_str))
+            .collect();
+        let answer = json!({ "result": { "columns": columns, "types": types, "values": values } });
         (200, answer.to_string())
+    }
+
+    /// The type of each column name over all tables (`GET /api/schema/<table>`), in Arrow's
+    /// spelling; names whose type differs between tables are left out.
+    fn column_types(&self) -> &HashMap<String, String> {
+        self.column_types.get_or_init(|| {
+            let mut types: HashMap<String, Option<String>> = HashMap::new();
+            for table in &self.tables {
+                let target = format!("/api/schema/{}", http::encode_component(table));
+                let response = http::send(
+                    self.http.expect("started"),
+                    "GET",
+                    &target,
+                    &[],
+                    b"",
+                    http::TIMEOUT_DEFAULT,
+                )
+                .unwrap_or_else(|e| panic!("test-support: roapi's schema of {table}: {e}"));
+                let schema: Json = serde_json::from_slice(&response.body).unwrap_or(Json::Null);
+                for field in schema["fields"].as_array().into_iter().flatten() {
+                    let (Some(name), Some(spelled)) =
+                        (field["name"].as_str(), arrow_spelling(&field["data_type"]))
+                    else {
+                        continue;
+                    };
+                    types
+                        .entry(name.to_owned())
+                        .and_modify(|known| {
+                            if known.as_deref() != Some(spelled.as_str()) {
+                                *known = None;
+                            }
+                        })
+                        .or_insert(Some(spelled));
+                }
+            }
+            types
+                .into_iter()
+                .filter_map(|(name, ty)| Some((name, ty?)))
+                .collect()
+        })
     }
 
     /// roapi's log so far.
@@ -398,6 +455,21 @@ impl Roapi {
             thread::sleep(Duration::from_millis(50));
         }
     }
+}
+
+/// An Arrow type of roapi's JSON schema (`"Utf8"`, `{"Timestamp":["Nanosecond",null]}`) as
+/// Datalayers' REST API spelled types in 2024 (`Utf8`, `Timestamp(Nanosecond, None)`).
+fn arrow_spelling(data_type: &Json) -> Option<String> {
+    if let Some(name) = data_type.as_str() {
+        return Some(name.to_owned());
+    }
+    let unit_and_zone = data_type.get("Timestamp")?.as_array()?;
+    let unit = unit_and_zone.first()?.as_str()?;
+    let zone = unit_and_zone
+        .get(1)
+        .and_then(Json::as_str)
+        .unwrap_or("None");
+    Some(format!("Timestamp({unit}, {zone})"))
 }
 
 /// The address of roapi's "Listening on 127.0.0.1:PORT for KIND traffic" line.
@@ -455,5 +527,15 @@ mod tests {
         assert_eq!(listening(log, "FlightSQL"), "127.0.0.1:46647".parse().ok());
         assert_eq!(listening(log, "HTTP"), "127.0.0.1:36115".parse().ok());
         assert_eq!(listening("", "HTTP"), None);
+    }
+
+    #[test]
+    fn spells_types_as_datalayers_did() {
+        assert_eq!(arrow_spelling(&json!("UInt64")).as_deref(), Some("UInt64"));
+        assert_eq!(
+            arrow_spelling(&json!({"Timestamp": ["Nanosecond", null]})).as_deref(),
+            Some("Timestamp(Nanosecond, None)")
+        );
+        assert_eq!(arrow_spelling(&json!({"List": {}})), None);
     }
 }
