@@ -503,6 +503,55 @@ fn every_call_has_a_deadline() {
 }
 
 #[test]
+fn a_lazy_client_connects_and_handshakes_on_its_first_statement() {
+    runtime().block_on(async {
+        let server = mock().await;
+        let client = FlightSqlClient::connect_lazy(&config(server.url())).unwrap();
+        assert!(server.calls().is_empty(), "nothing sent before a statement");
+        let result = client.sql("SELECT 1 AS n").await.unwrap();
+        assert_eq!(result.rows, [[Value::Int(1)]]);
+        client.sql("SELECT 1 AS n").await.unwrap();
+        assert_eq!(
+            methods(&server.calls()),
+            [
+                "Handshake",
+                "GetFlightInfo",
+                "DoGet",
+                "GetFlightInfo",
+                "DoGet"
+            ]
+        );
+
+        // Its errors are the eager client's, from the first statement.
+        let wrong = config(server.url()).with_basic_auth(USER, "not-the-password-xyz");
+        let lazy = FlightSqlClient::connect_lazy(&wrong).unwrap();
+        let err = lazy.sql("SELECT 1 AS n").await.unwrap_err();
+        assert!(
+            matches!(err, QueryError::Unauthorized { status: 401, .. }),
+            "{err:?}"
+        );
+        assert!(!err.to_string().contains("not-the-password"), "{err}");
+
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}");
+        let lazy = FlightSqlClient::connect_lazy(&config(&url)).unwrap();
+        let err = lazy.sql("SELECT 1 AS n").await.unwrap_err();
+        assert!(matches!(err, QueryError::Transport { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains(&format!("127.0.0.1:{port}")),
+            "{err}"
+        );
+        // Settings are still checked at once.
+        let err = FlightSqlClient::connect_lazy(&ClientConfig::new("http://h")).unwrap_err();
+        assert!(matches!(err, QueryError::InvalidInput(_)), "{err:?}");
+    });
+}
+
+#[test]
 fn an_unreachable_server_is_a_transport_error_naming_the_endpoint() {
     runtime().block_on(async {
         let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -305,7 +305,8 @@ enum What {
 impl Request {
     /// Over Flight SQL when an endpoint is set, else over the protocol's HTTP API.
     async fn execute(&self) -> Result<String, TraceError> {
-        let store = AnyTraceStore::connect(self.config.clone(), self.schema.clone()).await?;
+        let store: AnyTraceStore<datalayers_client::Client> =
+            AnyTraceStore::from_config(self.config.clone(), self.schema.clone())?;
         self.answer(&store).await
     }
 

@@ -177,7 +177,7 @@ pub trait TraceStore {
 /// with feature `flight-sql`, Datalayers' SQL over Arrow Flight SQL too.
 ///
 /// `C` is how the HTTP client is held: `&Client`, `Client` or `Arc<Client>`.
-/// [`AnyTraceStore::connect`] builds the one the settings choose.
+/// [`AnyTraceStore::from_config`] builds the one the settings choose.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum AnyTraceStore<C> {
@@ -188,63 +188,6 @@ pub enum AnyTraceStore<C> {
     /// Datalayers in SQL, over Arrow Flight SQL (its gRPC port, 8360).
     #[cfg(feature = "flight-sql")]
     FlightSql(DatalayersSql<datalayers_client::flight::FlightSqlClient>),
-}
-
-impl AnyTraceStore<Client> {
-    /// The store `config` describes, with `schema`: over Arrow Flight SQL when
-    /// [`ClientConfig::flight_sql_endpoint`] is set (`--flight-sql`,
-    /// `OTEL_EXPORTER_DATALAYERS_FLIGHT_SQL_ENDPOINT`), with the same database and credentials;
-    /// otherwise over HTTP in the protocol's language ([`AnyTraceStore::for_client`]).
-    ///
-    /// Over Flight SQL this connects and does the handshake now, so an unreachable server or
-    /// refused credentials fail here ([`QueryError::Transport`], [`QueryError::Unauthorized`],
-    /// [`QueryError::Tls`]); over HTTP nothing is sent until the first query.
-    ///
-    /// # Errors
-    /// [`TraceError::Unsupported`] for a Flight SQL endpoint with a protocol other than
-    /// `datalayers`, or when this crate was built without its `flight-sql` feature;
-    /// [`TraceError::Query`] when the client cannot be built or the handshake fails.
-    ///
-    /// ```no_run
-    /// use datalayers_client::ClientConfig;
-    /// use trace_query::{AnyTraceStore, TraceFilter, TraceSchema, TraceStore};
-    ///
-    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-    /// // OTEL_EXPORTER_DATALAYERS_* (with _FLIGHT_SQL_ENDPOINT: reads over Flight SQL)
-    /// let config = ClientConfig::from_env()?;
-    /// let store = AnyTraceStore::connect(config, TraceSchema::default()).await?;
-    /// let traces = store.list_traces(&TraceFilter::default()).await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    ///
-    /// [`QueryError::Transport`]: datalayers_client::query::QueryError::Transport
-    /// [`QueryError::Unauthorized`]: datalayers_client::query::QueryError::Unauthorized
-    /// [`QueryError::Tls`]: datalayers_client::query::QueryError::Tls
-    pub async fn connect(config: ClientConfig, schema: TraceSchema) -> Result<Self, TraceError> {
-        if config.flight_sql_endpoint.is_some() {
-            if config.protocol != Protocol::Datalayers {
-                return Err(TraceError::Unsupported(format!(
-                    "Flight SQL reads Datalayers in SQL; the protocol is {}",
-                    config.protocol.name()
-                )));
-            }
-            #[cfg(feature = "flight-sql")]
-            {
-                let client = datalayers_client::flight::FlightSqlClient::connect(&config).await?;
-                return Ok(Self::FlightSql(DatalayersSql::with_schema(client, schema)));
-            }
-            #[cfg(not(feature = "flight-sql"))]
-            return Err(TraceError::Unsupported(
-                "a Flight SQL endpoint is set, but trace-query was built without its \
-                 `flight-sql` feature"
-                    .into(),
-            ));
-        }
-        let client =
-            Client::new(config).map_err(|err| QueryError::InvalidInput(err.to_string()))?;
-        Self::for_client(client, schema)
-    }
 }
 
 impl<C> AnyTraceStore<C>
@@ -264,6 +207,69 @@ where
                 other.name()
             ))),
         }
+    }
+
+    /// The store `config` describes, with `schema`: over Arrow Flight SQL when
+    /// [`ClientConfig::flight_sql_endpoint`] is set (`--flight-sql`,
+    /// `OTEL_EXPORTER_DATALAYERS_FLIGHT_SQL_ENDPOINT`), with the same database and credentials;
+    /// otherwise over HTTP in the protocol's language ([`AnyTraceStore::for_client`]), the
+    /// client held as `C` (`Client` or `Arc<Client>`).
+    ///
+    /// Nothing is sent yet over either transport: the first query connects (and over Flight SQL
+    /// does the handshake), so a server can start while the database is away. An unreachable
+    /// server or refused credentials are that query's error ([`QueryError::Transport`],
+    /// [`QueryError::Unauthorized`], [`QueryError::Tls`]).
+    ///
+    /// # Errors
+    /// [`TraceError::Unsupported`] for a Flight SQL endpoint with a protocol other than
+    /// `datalayers`, or when this crate was built without its `flight-sql` feature;
+    /// [`TraceError::Query`] for settings no client can be built from (a malformed endpoint).
+    ///
+    /// # Panics
+    /// With a Flight SQL endpoint, outside a tokio runtime (the connection's task runs there).
+    ///
+    /// ```no_run
+    /// use datalayers_client::{Client, ClientConfig};
+    /// use trace_query::{AnyTraceStore, TraceFilter, TraceSchema, TraceStore};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// // OTEL_EXPORTER_DATALAYERS_* (with _FLIGHT_SQL_ENDPOINT: reads over Flight SQL)
+    /// let config = ClientConfig::from_env()?;
+    /// let store: AnyTraceStore<Client> = AnyTraceStore::from_config(config, TraceSchema::default())?;
+    /// let traces = store.list_traces(&TraceFilter::default()).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// [`QueryError::Transport`]: datalayers_client::query::QueryError::Transport
+    /// [`QueryError::Unauthorized`]: datalayers_client::query::QueryError::Unauthorized
+    /// [`QueryError::Tls`]: datalayers_client::query::QueryError::Tls
+    pub fn from_config(config: ClientConfig, schema: TraceSchema) -> Result<Self, TraceError>
+    where
+        C: From<Client>,
+    {
+        if config.flight_sql_endpoint.is_some() {
+            if config.protocol != Protocol::Datalayers {
+                return Err(TraceError::Unsupported(format!(
+                    "Flight SQL reads Datalayers in SQL; the protocol is {}",
+                    config.protocol.name()
+                )));
+            }
+            #[cfg(feature = "flight-sql")]
+            {
+                let client = datalayers_client::flight::FlightSqlClient::connect_lazy(&config)?;
+                return Ok(Self::FlightSql(DatalayersSql::with_schema(client, schema)));
+            }
+            #[cfg(not(feature = "flight-sql"))]
+            return Err(TraceError::Unsupported(
+                "a Flight SQL endpoint is set, but trace-query was built without its \
+                 `flight-sql` feature"
+                    .into(),
+            ));
+        }
+        let client =
+            Client::new(config).map_err(|err| QueryError::InvalidInput(err.to_string()))?;
+        Self::for_client(C::from(client), schema)
     }
 }
 

@@ -322,3 +322,50 @@ async fn protocol_the_backend_follows_the_configured_protocol() {
     let err = AnyTraceStore::for_client(&v2, TraceSchema::default()).unwrap_err();
     assert!(matches!(err, TraceError::Unsupported(_)), "{err:?}");
 }
+
+#[tokio::test]
+async fn protocol_from_config_reads_over_rest_or_flight_sql_as_the_settings_say() {
+    let server = Replay::start(vec![(
+        200,
+        r#"{"result":{"columns":["service"],"types":["STRING"],"values":[["a"]]}}"#,
+    )])
+    .await;
+    let rest = ClientConfig::new(&server.base_url).with_database("demo");
+    let store: AnyTraceStore<std::sync::Arc<Client>> =
+        AnyTraceStore::from_config(rest.clone(), TraceSchema::default()).unwrap();
+    assert!(matches!(store, AnyTraceStore::Datalayers(_)));
+    assert_eq!(store.services().await.unwrap(), ["a"]);
+
+    // Flight SQL reads Datalayers SQL only.
+    let influx = rest
+        .clone()
+        .with_protocol(Protocol::InfluxDbV1)
+        .with_flight_sql_endpoint("http://127.0.0.1:8360");
+    let err = AnyTraceStore::<Client>::from_config(influx, TraceSchema::default()).unwrap_err();
+    assert!(matches!(err, TraceError::Unsupported(_)), "{err:?}");
+
+    // Nothing is sent on construction: a store over a closed port fails on its first query.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let flight = rest.with_flight_sql_endpoint(format!("http://127.0.0.1:{port}"));
+    let store = AnyTraceStore::<Client>::from_config(flight, TraceSchema::default());
+    #[cfg(feature = "flight-sql")]
+    {
+        let store = store.unwrap();
+        assert!(matches!(store, AnyTraceStore::FlightSql(_)), "{store:?}");
+        let err = store.services().await.unwrap_err();
+        assert!(
+            matches!(err, TraceError::Query(QueryError::Transport { .. })),
+            "{err:?}"
+        );
+    }
+    #[cfg(not(feature = "flight-sql"))]
+    assert!(
+        matches!(store, Err(TraceError::Unsupported(_))),
+        "never silently over REST: {store:?}"
+    );
+    assert_eq!(server.requests().len(), 1);
+}

@@ -85,18 +85,39 @@ pub(super) struct Peer {
 }
 
 /// What the channel needs from the client configuration.
-pub(super) struct ChannelOptions<'a> {
+pub(super) struct ChannelOptions {
     pub(super) connect_timeout: Duration,
-    pub(super) user_agent: &'a str,
-    pub(super) ca_certificates_pem: Option<&'a [u8]>,
+    pub(super) user_agent: String,
+    pub(super) ca_certificates_pem: Option<Vec<u8>>,
 }
 
 /// Connects (TCP, then TLS when asked), so unreachable servers and TLS problems show here, each
 /// as its own error.
 pub(super) async fn connect(
     target: &Target,
-    options: &ChannelOptions<'_>,
+    options: &ChannelOptions,
 ) -> Result<Channel, QueryError> {
+    endpoint(target, options)?.connect().await.map_err(|e| {
+        let peer = Peer {
+            shown: target.shown.clone(),
+            tls: target.tls,
+            timeout: options.connect_timeout,
+        };
+        transport_failure(&peer, "connecting", &e)
+    })
+}
+
+/// A channel that connects on its first call (and reconnects after a failure). Needs a tokio
+/// runtime.
+pub(super) fn connect_lazy(
+    target: &Target,
+    options: &ChannelOptions,
+) -> Result<Channel, QueryError> {
+    Ok(endpoint(target, options)?.connect_lazy())
+}
+
+/// The tonic endpoint of `target`, with the options and TLS.
+fn endpoint(target: &Target, options: &ChannelOptions) -> Result<Endpoint, QueryError> {
     let invalid = |e: &dyn std::fmt::Display| {
         QueryError::InvalidInput(format!("invalid Flight SQL endpoint {}: {e}", target.shown))
     };
@@ -106,19 +127,16 @@ pub(super) async fn connect(
         .tcp_nodelay(true)
         .http2_keep_alive_interval(KEEP_ALIVE_INTERVAL)
         .keep_alive_while_idle(true)
-        .user_agent(options.user_agent.to_owned())
+        .user_agent(options.user_agent.clone())
         .map_err(|e| invalid(&e))?;
     if target.tls {
-        endpoint = with_tls(endpoint, options.ca_certificates_pem, &target.shown)?;
+        endpoint = with_tls(
+            endpoint,
+            options.ca_certificates_pem.as_deref(),
+            &target.shown,
+        )?;
     }
-    endpoint.connect().await.map_err(|e| {
-        let peer = Peer {
-            shown: target.shown.clone(),
-            tls: target.tls,
-            timeout: options.connect_timeout,
-        };
-        transport_failure(&peer, "connecting", &e)
-    })
+    Ok(endpoint)
 }
 
 /// The platform's roots plus the configured CA file (the same trust as the REST client). A host

@@ -142,6 +142,44 @@ impl FlightSqlClientBuilder {
     /// [`QueryError::Transport`] when the server cannot be reached, [`QueryError::Tls`] when TLS
     /// fails, [`QueryError::Unauthorized`] when the handshake refuses the credentials.
     pub async fn connect(self) -> Result<FlightSqlClient, QueryError> {
+        let (target, options, finish) = self.prepare()?;
+        let inner = finish(connect::connect(&target, &options).await?);
+        inner.authenticate(0).await?;
+        Ok(FlightSqlClient {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The client without any I/O yet: the connection is made and the handshake done by the
+    /// first statement (and made again after the server was away), so a long-running program
+    /// can start while the database is down. Connection and credential errors come from that
+    /// first statement, classified as [`connect`](Self::connect)'s are.
+    ///
+    /// # Errors
+    /// [`QueryError::InvalidInput`] for a missing or malformed endpoint or a zero timeout.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime (the connection's task is spawned on it).
+    pub fn connect_lazy(self) -> Result<FlightSqlClient, QueryError> {
+        let (target, options, finish) = self.prepare()?;
+        let inner = finish(connect::connect_lazy(&target, &options)?);
+        Ok(FlightSqlClient {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The settings checked: where to connect, how, and what makes the client's state from
+    /// the channel.
+    fn prepare(
+        self,
+    ) -> Result<
+        (
+            connect::Target,
+            connect::ChannelOptions,
+            impl FnOnce(Channel) -> Inner,
+        ),
+        QueryError,
+    > {
         let config = self.config;
         let url = self
             .endpoint
@@ -180,16 +218,17 @@ impl FlightSqlClientBuilder {
         }
         let options = connect::ChannelOptions {
             connect_timeout: config.connect_timeout.min(config.timeout),
-            user_agent: &config.user_agent,
-            ca_certificates_pem: config.ca_certificates_pem.as_deref(),
+            user_agent: config.user_agent.clone(),
+            ca_certificates_pem: config.ca_certificates_pem.clone(),
         };
-        let channel = connect::connect(&target, &options).await?;
-        let inner = Inner {
-            peer: connect::Peer {
-                shown: target.shown,
-                tls: target.tls,
-                timeout: config.timeout,
-            },
+        let peer = connect::Peer {
+            shown: target.shown.clone(),
+            tls: target.tls,
+            timeout: config.timeout,
+        };
+        let max_message_bytes = self.max_message_bytes;
+        let finish = move |channel| Inner {
+            peer,
             database: config.database,
             channel,
             headers,
@@ -197,12 +236,9 @@ impl FlightSqlClientBuilder {
             handshake: tokio::sync::Mutex::new(()),
             credentials,
             timeout: config.timeout,
-            max_message_bytes: self.max_message_bytes,
+            max_message_bytes,
         };
-        inner.authenticate(0).await?;
-        Ok(FlightSqlClient {
-            inner: Arc::new(inner),
-        })
+        Ok((target, options, finish))
     }
 }
 
@@ -210,6 +246,18 @@ impl FlightSqlClient {
     /// Connects with `config` ([`FlightSqlClientBuilder::connect`] with the defaults).
     pub async fn connect(config: &ClientConfig) -> Result<Self, QueryError> {
         Self::builder(config).connect().await
+    }
+
+    /// A client that connects on its first statement
+    /// ([`FlightSqlClientBuilder::connect_lazy`] with the defaults).
+    ///
+    /// # Errors
+    /// [`QueryError::InvalidInput`] for a missing or malformed endpoint or a zero timeout.
+    ///
+    /// # Panics
+    /// Outside a tokio runtime.
+    pub fn connect_lazy(config: &ClientConfig) -> Result<Self, QueryError> {
+        Self::builder(config).connect_lazy()
     }
 
     /// A builder starting from `config`: its Flight SQL endpoint, database, credentials,
@@ -236,7 +284,12 @@ impl FlightSqlClient {
     pub async fn query_arrow(&self, statement: &str) -> Result<ArrowResult, QueryError> {
         let statement = single_statement(statement)?;
         let inner = &self.inner;
-        let generation = inner.token_generation();
+        let mut generation = inner.token_generation();
+        if generation == 0 && inner.credentials.can_handshake() {
+            // A lazy client's first statement: the handshake first.
+            inner.authenticate(0).await?;
+            generation = inner.token_generation();
+        }
         match inner.execute(statement).await {
             Err(Failure::Status { status, .. })
                 if status.code() == Code::Unauthenticated
