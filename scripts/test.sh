@@ -6,9 +6,11 @@
 # 1. Installs Debian's `influxdb` package when `influxd` is missing. The integration tests start
 #    their own throwaway influxd on free loopback ports (crates/test-support); they never use the
 #    packaged service or port 8086, so the package is installed without starting that service.
-#    Then installs the third-party clients the tests drive (the OpenTelemetry Python SDK and
-#    exporters into a virtualenv, the JS exporters into an npm folder), pinned, from the
-#    package registries: scripts/install-test-peers.sh.
+#    Installs Debian's `chromium-headless-shell` when it is missing: the trace viewer's page
+#    tests drive it (crates/trace-server/tests/viewer_browser.rs). Then installs the third-party
+#    clients the tests drive (the OpenTelemetry Python SDK and exporters into a virtualenv, the
+#    JS exporters into an npm folder), pinned, from the package registries:
+#    scripts/install-test-peers.sh.
 # 2. cargo fmt --check, clippy -D warnings, the whole test suite (unit, integration, doc tests),
 #    and cargo doc with warnings denied (the workspace's rustdoc lints).
 # 3. cargo-deny (licenses, bans, sources, and advisories if a local database exists) when
@@ -63,6 +65,14 @@ install_influxdb() {
     [ "$status" -eq 0 ] || die "apt-get failed (exit $status) while installing influxdb"
 }
 
+install_headless_browser() {
+    step "installing Debian's chromium-headless-shell (not found; about 130 packages)"
+    command -v apt-get >/dev/null 2>&1 || die "chromium-headless-shell is missing and apt-get is not available; install it by hand or set CHROMIUM_HEADLESS_SHELL"
+    as_root apt-get update -qq || die "apt-get update failed"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium-headless-shell >/dev/null \
+        || die "apt-get failed while installing chromium-headless-shell"
+}
+
 command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust (https://rustup.rs)"
 cargo fmt --version >/dev/null 2>&1 || die "rustfmt not found: rustup component add rustfmt"
 cargo clippy --version >/dev/null 2>&1 || die "clippy not found: rustup component add clippy"
@@ -70,6 +80,12 @@ cargo clippy --version >/dev/null 2>&1 || die "clippy not found: rustup componen
 command -v influxd >/dev/null 2>&1 || install_influxdb
 command -v influxd >/dev/null 2>&1 || die "influxd is still missing after the install"
 step "influxd: $(influxd version 2>/dev/null || echo 'version unknown')"
+
+if [ -z "${CHROMIUM_HEADLESS_SHELL:-}" ]; then
+    command -v chromium-headless-shell >/dev/null 2>&1 || install_headless_browser
+    command -v chromium-headless-shell >/dev/null 2>&1 || die "chromium-headless-shell is still missing after the install"
+fi
+step "browser: $("${CHROMIUM_HEADLESS_SHELL:-chromium-headless-shell}" --version 2>/dev/null || echo 'version unknown')"
 
 # The OpenTelemetry Python and JS SDKs' exporters, pinned, into target/test-peers (tests find
 # them through test_support::peers); skipped when the pins have not changed since the last run.

@@ -458,7 +458,7 @@ async fn write_by(
     line_ends: &[usize],
     deadline: Instant,
 ) -> WriteReport {
-    let write = client.write_shared(body, line_ends, Some(deadline));
+    let write = client.write_bytes(body, line_ends, Some(deadline));
     match tokio::time::timeout_at((deadline + DEADLINE_GRACE).into(), write).await {
         Ok(report) => report,
         Err(_) => failed_report(

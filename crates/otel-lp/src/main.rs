@@ -3,6 +3,8 @@
 //! ```text
 //! otel-lp convert [OPTIONS]           OTLP (JSON or protobuf) to line protocol on stdout
 //! otel-lp traces <COMMAND> [OPTIONS]  list stored traces, show one as a waterfall
+//! otel-lp serve [OPTIONS]             the OTLP gateway: gRPC and HTTP in, line protocol out
+//! otel-lp generate <SIGNAL> [OPTIONS] a load generator for OTLP receivers
 //! ```
 //!
 //! The command line is parsed by clap (derive). Each subcommand is one module holding its
@@ -14,7 +16,9 @@
 
 mod args;
 mod convert;
+mod generate;
 mod render;
+mod serve;
 mod traces;
 
 use std::process::ExitCode;
@@ -40,12 +44,16 @@ struct Cli {
 enum Command {
     Convert(convert::ConvertArgs),
     Traces(traces::TracesArgs),
+    Serve(Box<serve::ServeArgs>),
+    Generate(generate::GenerateArgs),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Convert(args) => convert::run(args),
         Command::Traces(args) => traces::run(args),
+        Command::Serve(args) => serve::run(*args),
+        Command::Generate(args) => generate::run(args),
     }
 }
 

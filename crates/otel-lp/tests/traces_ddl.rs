@@ -88,13 +88,18 @@ fn trace_queries_use_only_columns_of_the_stable_tables() {
         max_duration: Some(Duration::from_secs(1)),
         ..TraceFilter::default()
     };
+    // What `DESC TABLE spans` would answer.
+    let span_columns: Vec<String> = tables["spans"].iter().cloned().collect();
     for sql in [
-        queries.list_traces(&filter, &range),
+        queries.list_traces(&filter, &range, &span_columns),
+        queries.trace_services(&[id], &range),
         queries.trace_spans(&id, &range),
         queries.trace_events(&id, &range),
         queries.trace_links(&id, &range),
         queries.services(),
         queries.operations("checkout"),
+        queries.operations_with_kind("checkout", Some("server")),
+        queries.dependencies(&range),
     ] {
         let names = idents(&sql);
         let table = sql

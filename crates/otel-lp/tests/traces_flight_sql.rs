@@ -308,3 +308,88 @@ fn cli_traces_over_flight_sql_print_what_rest_prints() {
         text(&out.stderr)
     );
 }
+
+/// `otel-lp serve --query-http` with `--flight-sql`: the query server's reads go over Flight SQL
+/// (the REST API the gateway writes to gets no query), and answer what was stored.
+#[test]
+fn serve_query_server_reads_over_flight_sql() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let Some(fixture) = fixture() else {
+        return;
+    };
+    let mut command = Command::new(env!("CARGO_BIN_EXE_otel-lp"));
+    command
+        .args([
+            "serve",
+            "--otlp-grpc",
+            "127.0.0.1:0",
+            "--otlp-http",
+            "127.0.0.1:0",
+        ])
+        .args(["--query-http", "127.0.0.1:0", "--endpoint"])
+        .arg(&fixture.rest.base_url)
+        .args([
+            "--database",
+            "otel",
+            "--username",
+            USER,
+            "--password",
+            PASSWORD,
+        ])
+        .args(["--flight-sql", &fixture.roapi.flight_sql_url()])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (key, _) in std::env::vars() {
+        if key.starts_with("OTEL_EXPORTER_DATALAYERS_") || key.starts_with("OTEL_LP_") {
+            command.env_remove(key);
+        }
+    }
+    let mut child = command.spawn().unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stderr = child.stderr.take().unwrap();
+    let _child = Kill(child);
+    // "otel-lp serve: OTLP/gRPC on ..., trace query server on ADDR (viewer at /, ...)"
+    let query = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let rest = line.split("trace query server on ").nth(1)?;
+            rest.split_whitespace().next().map(str::to_owned)
+        })
+        .expect("a trace query server");
+
+    let get = |path: &str| -> (u16, serde_json::Value) {
+        fixture.runtime.block_on(async {
+            let response = reqwest::get(format!("http://{query}{path}")).await.unwrap();
+            let status = response.status().as_u16();
+            let body = response.text().await.unwrap();
+            (status, serde_json::from_str(&body).unwrap())
+        })
+    };
+    let (status, services) = get("/api/services");
+    assert_eq!(status, 200, "{services}");
+    assert_eq!(services["data"], serde_json::json!(["backend", "frontend"]));
+    let (status, trace) = get(&format!("/api/traces/{TRACE_A}"));
+    assert_eq!(status, 200, "{trace}");
+    let mut names: Vec<&str> = trace["data"][0]["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|span| span["operationName"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    assert_eq!(names, ["GET /cart", "SELECT cart", "cache.get", "render"]);
+    assert!(
+        fixture.rest.requests().is_empty(),
+        "no read went to the REST API"
+    );
+}

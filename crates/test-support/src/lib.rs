@@ -48,11 +48,13 @@
 //!
 //! The only dependency is `serde_json`: requests go through the tiny blocking [`http`] client.
 //! Zero-allocation tests share the counting global allocator in [`alloc`]; third-party clients
-//! (the OpenTelemetry Python and JS SDKs' exporters) are found through [`peers`]. Protocol tests
+//! (the OpenTelemetry Python and JS SDKs' exporters) are found through [`peers`], the headless
+//! browser of page tests through [`browser`]. Protocol tests
 //! of HTTP clients replay documented server answers with the `scripted` module (feature
 //! `scripted-http`, which adds tokio).
 
 pub mod alloc;
+pub mod browser;
 pub mod flight_sql;
 pub mod http;
 pub mod peers;

@@ -12,18 +12,18 @@ use datalayers_client::query::{
 use otel_schema as col;
 
 use crate::model::{
-    Span, TimeRange, Trace, TraceFilter, TraceId, TraceSchema, TraceSummary, now_ns,
+    Operation, SPAN_KINDS, ServiceDependency, Span, TimeRange, Trace, TraceFilter, TraceId,
+    TraceSchema, TraceSummary, now_ns, stored_span_kind,
 };
-use crate::sql::{build_trace, not_found};
+use crate::sql::{IDS_PER_QUERY, build_traces, not_found};
+use crate::tags::{self, Alternative};
 use crate::{TraceError, TraceStore, rows, where_clause};
-
-/// Trace ids per `OR` list: keeps each query short.
-const IDS_PER_QUERY: usize = 100;
 
 /// Builds the InfluxQL text of every trace query. Values are quoted with
 /// [`influxql_literal`](datalayers_client::query::influxql_literal), names with
 /// [`influxql_ident`](datalayers_client::query::influxql_ident); times are integer
-/// nanoseconds; no regular expressions are ever built from input.
+/// nanoseconds. The one regular expression, a tag filter's test on the `attributes` JSON, has
+/// every metacharacter of the input escaped.
 #[derive(Debug, Clone, Default)]
 pub struct InfluxQlQueries {
     schema: TraceSchema,
@@ -66,7 +66,7 @@ impl InfluxQlQueries {
             conditions.push(format!("{} = {}", ident(col::SPAN_NAME), lit(name)));
         }
         for (key, value) in &filter.tags {
-            conditions.push(format!("{} = {}", ident(key), lit(value)));
+            conditions.push(Self::tag_condition(key, value));
         }
         format!(
             "SELECT count({}) FROM {}{} GROUP BY {}",
@@ -75,6 +75,35 @@ impl InfluxQlQueries {
             where_clause(&conditions),
             ident(col::TRACE_ID)
         )
+    }
+
+    /// `key=value` as one condition: any of its [alternatives](crate::tags). The column is
+    /// always compared (a column that does not exist matches nothing in InfluxQL).
+    fn tag_condition(key: &str, value: &str) -> String {
+        let alternatives: Vec<String> = tags::alternatives(key, value, |_| true)
+            .into_iter()
+            .map(|alternative| match alternative {
+                Alternative::Column { column, value } => {
+                    format!("{} = {}", ident(&column), lit(&value))
+                }
+                Alternative::Attribute(needles) => {
+                    format!("{} =~ /{}/", ident(col::ATTRIBUTES), needles.regex())
+                }
+            })
+            .collect();
+        format!("({})", alternatives.join(" OR "))
+    }
+
+    /// `("trace_id" = '..' OR ...)`, or without parentheses for one id.
+    fn trace_id_condition(trace_ids: &[TraceId]) -> String {
+        let alternatives: Vec<String> = trace_ids
+            .iter()
+            .map(|id| format!("{} = {}", ident(col::TRACE_ID), lit(id.as_str())))
+            .collect();
+        match alternatives.as_slice() {
+            [one] => one.clone(),
+            _ => format!("({})", alternatives.join(" OR ")),
+        }
     }
 
     /// Step 2: the columns summaries need, of every span in the range (of the given traces, when
@@ -111,12 +140,13 @@ impl InfluxQlQueries {
     /// One statement per table (spans, then logs, then span-links) for one trace, `;`-separated:
     /// InfluxDB runs them in one request. Events only take the range's lower bound.
     pub fn trace(&self, trace_id: &TraceId, range: &TimeRange) -> String {
+        self.traces(std::slice::from_ref(trace_id), range)
+    }
+
+    /// [`InfluxQlQueries::trace`] for several traces at once (rows carry their `trace_id`).
+    pub fn traces(&self, trace_ids: &[TraceId], range: &TimeRange) -> String {
         let select = |table: &str, range: &TimeRange| {
-            let mut conditions = vec![format!(
-                "{} = {}",
-                ident(col::TRACE_ID),
-                lit(trace_id.as_str())
-            )];
+            let mut conditions = vec![Self::trace_id_condition(trace_ids)];
             Self::time_conditions(range, &mut conditions);
             format!(
                 "SELECT * FROM {}{}",
@@ -147,14 +177,96 @@ impl InfluxQlQueries {
 
     /// Span names of one service.
     pub fn operations(&self, service: &str) -> String {
-        format!(
-            "SELECT DISTINCT({}) FROM {} WHERE {} = {}",
-            ident(col::SPAN_NAME),
-            ident(&self.schema.spans_table),
+        self.operations_of(service, None)
+    }
+
+    /// Span names of one service whose spans have the stored kind `kind` (`Server`, ...).
+    pub fn operations_of_kind(&self, service: &str, kind: &str) -> String {
+        self.operations_of(service, Some(kind))
+    }
+
+    fn operations_of(&self, service: &str, kind: Option<&str>) -> String {
+        let mut conditions = vec![format!(
+            "{} = {}",
             ident(&self.schema.service_column),
             lit(service)
+        )];
+        if let Some(kind) = kind {
+            conditions.push(format!("{} = {}", ident(col::SPAN_KIND), lit(kind)));
+        }
+        format!(
+            "SELECT DISTINCT({}) FROM {}{}",
+            ident(col::SPAN_NAME),
+            ident(&self.schema.spans_table),
+            where_clause(&conditions)
         )
     }
+
+    /// The columns service dependencies need, of every span in `range`, one series per trace
+    /// (`duration_nano` keeps root spans, which have no `parent_span_id`, in the answer).
+    pub fn dependency_spans(&self, range: &TimeRange) -> String {
+        let mut conditions = Vec::new();
+        Self::time_conditions(range, &mut conditions);
+        let columns = [
+            col::SPAN_ID,
+            col::PARENT_SPAN_ID,
+            &self.schema.service_column,
+            col::DURATION_NANO,
+        ]
+        .map(ident)
+        .join(", ");
+        format!(
+            "SELECT {columns} FROM {}{} GROUP BY {}",
+            ident(&self.schema.spans_table),
+            where_clause(&conditions),
+            ident(col::TRACE_ID)
+        )
+    }
+}
+
+/// Service dependencies from [`InfluxQlQueries::dependency_spans`] series: each span whose
+/// parent is in the same trace and of another service counts one call, sorted by (parent,
+/// child).
+pub fn dependencies_from_influxql(
+    series: &[QueryResult],
+    schema: &TraceSchema,
+) -> Vec<ServiceDependency> {
+    let mut calls: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for one in series {
+        // Span id -> service, then each span's parent looked up in the same trace.
+        let mut service_of: std::collections::HashMap<&str, &str> =
+            std::collections::HashMap::new();
+        for record in one.records() {
+            if let (Some(span), Some(service)) =
+                (record.str(col::SPAN_ID), record.str(&schema.service_column))
+            {
+                service_of.insert(span, service);
+            }
+        }
+        for record in one.records() {
+            let (Some(parent), Some(child)) = (
+                record
+                    .str(col::PARENT_SPAN_ID)
+                    .and_then(|p| service_of.get(p)),
+                record.str(&schema.service_column),
+            ) else {
+                continue;
+            };
+            if *parent != child {
+                *calls
+                    .entry(((*parent).to_owned(), child.to_owned()))
+                    .or_default() += 1;
+            }
+        }
+    }
+    calls
+        .into_iter()
+        .map(|((parent, child), call_count)| ServiceDependency {
+            parent,
+            child,
+            call_count,
+        })
+        .collect()
 }
 
 /// Summaries from [`InfluxQlQueries::summary_spans`] series: computed per trace, filtered by
@@ -262,29 +374,40 @@ impl<T: InfluxQlTransport> TraceStore for InfluxQl<T> {
     }
 
     async fn get_trace(&self, trace_id: &TraceId, hint: TimeRange) -> Result<Trace, TraceError> {
+        self.get_traces(std::slice::from_ref(trace_id), hint)
+            .await?
+            .pop()
+            .ok_or_else(|| not_found(trace_id, &hint))
+    }
+
+    async fn get_traces(
+        &self,
+        trace_ids: &[TraceId],
+        hint: TimeRange,
+    ) -> Result<Vec<Trace>, TraceError> {
         let schema = self.queries.schema();
-        let series = self
-            .transport
-            .influxql(&self.queries.trace(trace_id, &hint))
-            .await?;
-        let of = |table: &str| -> Vec<QueryResult> {
-            series
-                .iter()
-                .filter(|s| s.name.as_deref() == Some(table))
-                .cloned()
-                .collect()
-        };
-        let spans = of(&schema.spans_table);
-        if spans.iter().all(QueryResult::is_empty) {
-            return Err(not_found(trace_id, &hint));
+        let mut traces = Vec::with_capacity(trace_ids.len());
+        for chunk in trace_ids.chunks(IDS_PER_QUERY) {
+            let series = self
+                .transport
+                .influxql(&self.queries.traces(chunk, &hint))
+                .await?;
+            let of = |table: &str| -> Vec<QueryResult> {
+                series
+                    .iter()
+                    .filter(|s| s.name.as_deref() == Some(table))
+                    .cloned()
+                    .collect()
+            };
+            traces.extend(build_traces(
+                chunk,
+                schema,
+                &of(&schema.spans_table),
+                &of(&schema.logs_table),
+                &of(&schema.links_table),
+            ));
         }
-        Ok(build_trace(
-            *trace_id,
-            schema,
-            &spans,
-            &of(&schema.logs_table),
-            &of(&schema.links_table),
-        ))
+        Ok(traces)
     }
 
     async fn services(&self) -> Result<Vec<String>, TraceError> {
@@ -300,6 +423,54 @@ impl<T: InfluxQlTransport> TraceStore for InfluxQl<T> {
             .await?;
         // Columns `time` and `distinct`.
         Ok(distinct_strings(&series, "distinct"))
+    }
+
+    /// InfluxQL has no distinct pairs: one `DISTINCT` per kind (five requests without a kind
+    /// filter, then the names with no kind at all).
+    async fn operations_with_kind(
+        &self,
+        service: &str,
+        kind: Option<&str>,
+    ) -> Result<Vec<Operation>, TraceError> {
+        let kinds: Vec<&str> = match kind {
+            Some(kind) => match stored_span_kind(kind) {
+                Some(stored) => vec![stored],
+                None => return Ok(Vec::new()),
+            },
+            None => SPAN_KINDS.to_vec(),
+        };
+        let mut operations = Vec::new();
+        let mut named = BTreeSet::new();
+        for kind in kinds {
+            let series = self
+                .transport
+                .influxql(&self.queries.operations_of_kind(service, kind))
+                .await?;
+            for name in distinct_strings(&series, "distinct") {
+                named.insert(name.clone());
+                operations.push(Operation {
+                    name,
+                    kind: Some(kind.to_owned()),
+                });
+            }
+        }
+        if kind.is_none() {
+            for name in self.operations(service).await? {
+                if !named.contains(&name) {
+                    operations.push(Operation { name, kind: None });
+                }
+            }
+        }
+        operations.sort();
+        Ok(operations)
+    }
+
+    async fn dependencies(&self, range: TimeRange) -> Result<Vec<ServiceDependency>, TraceError> {
+        let series = self
+            .transport
+            .influxql(&self.queries.dependency_spans(&range))
+            .await?;
+        Ok(dependencies_from_influxql(&series, self.queries.schema()))
     }
 }
 

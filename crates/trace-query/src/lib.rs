@@ -1,17 +1,23 @@
 //! Reading traces back out of Datalayers and InfluxDB: the read side of the otel2influx schema
 //! (`spans`, `logs`, `span-links`) that `otlp-influx` writes.
 //!
-//! A trace UI needs four things, and a [`TraceStore`] answers them:
+//! A trace UI needs these, and a [`TraceStore`] answers them:
 //! - [`TraceStore::list_traces`]: summaries (id, start, root service and span, duration, span
-//!   count, error mark) of the traces matching a [`TraceFilter`], newest first;
-//! - [`TraceStore::get_trace`]: one [`Trace`], its spans with their events and links, assembled
-//!   into a tree by parent id ([`Trace::tree`]); missing parents and loops are tolerated and
-//!   marked ([`Placement`]);
-//! - [`TraceStore::services`] and [`TraceStore::operations`].
+//!   and error counts, the services involved) of the traces matching a [`TraceFilter`], newest
+//!   first; the filter takes service, span name, Jaeger-style `key=value` tags (matched against
+//!   dimension columns, the `attributes` JSON and the tags the Jaeger conversion derives, such
+//!   as `error=true`), duration bounds and a time range, all in the query text;
+//! - [`TraceStore::get_trace`] (and [`TraceStore::get_traces`] for a page of them): one
+//!   [`Trace`], its spans with their events and links, assembled into a tree by parent id
+//!   ([`Trace::tree`]); missing parents and loops are tolerated and marked ([`Placement`]);
+//! - [`TraceStore::services`], [`TraceStore::operations`] (with their span kinds:
+//!   [`TraceStore::operations_with_kind`]) and the calls between services
+//!   ([`TraceStore::dependencies`]).
 //!
 //! # Two languages, any transport
 //!
-//! [`DatalayersSql`] asks in SQL (Datalayers; one grouped query per page of summaries),
+//! [`DatalayersSql`] asks in SQL (Datalayers; one grouped query per page of summaries and one
+//! for their services),
 //! [`InfluxQl`] in InfluxQL (InfluxDB 1.x; summaries computed here, as InfluxQL cannot group by a
 //! field). Neither knows how a statement travels: each is generic over a transport from
 //! `datalayers-client`,
@@ -64,22 +70,32 @@
 //! use datalayers_client::query::{QueryError, QueryResult, SqlTransport, parse_sql_response};
 //! use trace_query::{DatalayersSql, TraceError, TraceFilter, TraceStore};
 //!
-//! struct Canned(&'static str);
+//! /// The page of summaries, then (a statement naming `AS service`) their services.
+//! struct Canned { page: &'static str, services: &'static str }
 //!
 //! impl SqlTransport for Canned {
-//!     async fn sql(&self, _statement: &str) -> Result<QueryResult, QueryError> {
-//!         parse_sql_response(200, self.0.as_bytes())
+//!     async fn sql(&self, statement: &str) -> Result<QueryResult, QueryError> {
+//!         let body = if statement.contains(" AS service,") { self.services } else { self.page };
+//!         parse_sql_response(200, body.as_bytes())
 //!     }
 //! }
 //!
-//! let rows = Canned(r#"{"result":{
-//!     "columns":["trace_id","start_time","root_service","root_span","duration_ns","span_count","has_error"],
-//!     "types":["STRING","TIMESTAMP(9)","STRING","STRING","INT64","INT64","INT64"],
-//!     "values":[["4bf92f3577b34da6a3ce929d0e0e4736","2025-11-25T08:30:00Z","checkout","GET /cart",120500000,5,1]]}}"#);
+//! let rows = Canned {
+//!     page: r#"{"result":{
+//!         "columns":["trace_id","start_time","root_service","root_span","duration_ns","span_count","error_count"],
+//!         "types":["STRING","TIMESTAMP(9)","STRING","STRING","INT64","INT64","INT64"],
+//!         "values":[["4bf92f3577b34da6a3ce929d0e0e4736","2025-11-25T08:30:00Z","checkout","GET /cart",120500000,5,1]]}}"#,
+//!     services: r#"{"result":{
+//!         "columns":["trace_id","service","span_count","error_count"],
+//!         "types":["STRING","STRING","INT64","INT64"],
+//!         "values":[["4bf92f3577b34da6a3ce929d0e0e4736","checkout",3,1],
+//!                   ["4bf92f3577b34da6a3ce929d0e0e4736","payments",2,0]]}}"#,
+//! };
 //! let store = DatalayersSql::new(rows);
 //! let list = futures_executor::block_on(store.list_traces(&TraceFilter::default()))?;
 //! assert_eq!(list[0].root_span_name.as_deref(), Some("GET /cart"));
-//! assert!(list[0].has_error);
+//! assert_eq!((list[0].span_count, list[0].error_count), (5, 1));
+//! assert_eq!(list[0].services[1].name.as_deref(), Some("payments"));
 //! # Ok::<(), TraceError>(())
 //! ```
 //!
@@ -93,16 +109,17 @@
 //! use trace_query::{SqlQueries, TimeRange, TraceFilter};
 //!
 //! let filter = TraceFilter { service: Some("check'out".into()), ..TraceFilter::default() };
-//! let sql = SqlQueries::default().list_traces(&filter, &TimeRange::between(0, 1_000_000_000));
+//! let sql = SqlQueries::default().list_traces(&filter, &TimeRange::between(0, 1_000_000_000), &[]);
 //! assert!(sql.contains("`service.name` = 'check''out'"));
 //! ```
 //!
-//! # Jaeger's JSON
+//! # Jaeger's JSON and OTLP JSON
 //!
 //! [`jaeger`] has the types of Jaeger's query API (what Jaeger UI and Grafana's Jaeger data
 //! source read) and the conversion `jaeger::Trace::from(&trace)`, following the
 //! OpenTelemetry-to-Jaeger mapping: references from parents and links, span kind and error
-//! status as the tags those UIs read, events as logs.
+//! status as the tags those UIs read, events as logs. [`otlp`] writes stored traces as OTLP
+//! JSON (`TracesData`), the shape of Jaeger's API v3.
 //!
 //! # Names and errors
 //!
@@ -115,8 +132,10 @@ mod error;
 mod influxql;
 pub mod jaeger;
 mod model;
+pub mod otlp;
 mod rows;
 mod sql;
+mod tags;
 mod tree;
 
 use std::borrow::Borrow;
@@ -126,12 +145,17 @@ use datalayers_client::query::{InfluxQlTransport, QueryError, SqlTransport};
 use datalayers_client::{Client, ClientConfig, Protocol};
 
 pub use error::TraceError;
-pub use influxql::{InfluxQl, InfluxQlQueries, summaries_from_influxql};
-pub use model::{
-    DEFAULT_LIST_LIMIT, DEFAULT_LIST_WINDOW, Placement, Span, SpanEvent, SpanLink, TimeRange,
-    Trace, TraceFilter, TraceId, TraceSchema, TraceSummary, TreeEntry, now_ns,
+pub use influxql::{
+    InfluxQl, InfluxQlQueries, dependencies_from_influxql, summaries_from_influxql,
 };
-pub use sql::{DatalayersSql, SqlQueries, summaries_from_sql};
+pub use model::{
+    DEFAULT_LIST_LIMIT, DEFAULT_LIST_WINDOW, Operation, Placement, SPAN_KINDS, ServiceDependency,
+    ServiceSummary, Span, SpanEvent, SpanLink, TimeRange, Trace, TraceFilter, TraceId, TraceSchema,
+    TraceSummary, TreeEntry, now_ns, stored_span_kind,
+};
+pub use sql::{
+    DatalayersSql, SqlQueries, add_services_from_sql, columns_from_describe, summaries_from_sql,
+};
 pub use tree::assemble;
 
 /// ` WHERE a AND b ...`, or nothing without conditions (the same in SQL and InfluxQL).
@@ -163,6 +187,14 @@ pub trait TraceStore {
         hint: TimeRange,
     ) -> impl Future<Output = Result<Trace, TraceError>> + Send;
 
+    /// Several traces at once, in the order asked, searched in `hint`; those with no spans
+    /// there are left out (fewer queries than one [`TraceStore::get_trace`] each).
+    fn get_traces(
+        &self,
+        trace_ids: &[TraceId],
+        hint: TimeRange,
+    ) -> impl Future<Output = Result<Vec<Trace>, TraceError>> + Send;
+
     /// Every service name, sorted.
     fn services(&self) -> impl Future<Output = Result<Vec<String>, TraceError>> + Send;
 
@@ -171,6 +203,22 @@ pub trait TraceStore {
         &self,
         service: &str,
     ) -> impl Future<Output = Result<Vec<String>, TraceError>> + Send;
+
+    /// Every span name of `service` with the kind of its spans (a name used with two kinds is
+    /// listed twice), sorted; only those of `kind` (any case: `server`, `Server`) when given.
+    fn operations_with_kind(
+        &self,
+        service: &str,
+        kind: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<Operation>, TraceError>> + Send;
+
+    /// Calls between services: for spans starting in `range` whose parent span (also starting
+    /// there) belongs to another service, the number of such pairs per (parent, child) service,
+    /// sorted.
+    fn dependencies(
+        &self,
+        range: TimeRange,
+    ) -> impl Future<Output = Result<Vec<ServiceDependency>, TraceError>> + Send;
 }
 
 /// The backend that fits a client's protocol: SQL for Datalayers, InfluxQL for InfluxDB 1.x;
@@ -292,6 +340,19 @@ impl<C: SqlTransport + InfluxQlTransport> TraceStore for AnyTraceStore<C> {
         }
     }
 
+    async fn get_traces(
+        &self,
+        trace_ids: &[TraceId],
+        hint: TimeRange,
+    ) -> Result<Vec<Trace>, TraceError> {
+        match self {
+            Self::Datalayers(store) => store.get_traces(trace_ids, hint).await,
+            Self::InfluxQl(store) => store.get_traces(trace_ids, hint).await,
+            #[cfg(feature = "flight-sql")]
+            Self::FlightSql(store) => store.get_traces(trace_ids, hint).await,
+        }
+    }
+
     async fn services(&self) -> Result<Vec<String>, TraceError> {
         match self {
             Self::Datalayers(store) => store.services().await,
@@ -307,6 +368,28 @@ impl<C: SqlTransport + InfluxQlTransport> TraceStore for AnyTraceStore<C> {
             Self::InfluxQl(store) => store.operations(service).await,
             #[cfg(feature = "flight-sql")]
             Self::FlightSql(store) => store.operations(service).await,
+        }
+    }
+
+    async fn operations_with_kind(
+        &self,
+        service: &str,
+        kind: Option<&str>,
+    ) -> Result<Vec<Operation>, TraceError> {
+        match self {
+            Self::Datalayers(store) => store.operations_with_kind(service, kind).await,
+            Self::InfluxQl(store) => store.operations_with_kind(service, kind).await,
+            #[cfg(feature = "flight-sql")]
+            Self::FlightSql(store) => store.operations_with_kind(service, kind).await,
+        }
+    }
+
+    async fn dependencies(&self, range: TimeRange) -> Result<Vec<ServiceDependency>, TraceError> {
+        match self {
+            Self::Datalayers(store) => store.dependencies(range).await,
+            Self::InfluxQl(store) => store.dependencies(range).await,
+            #[cfg(feature = "flight-sql")]
+            Self::FlightSql(store) => store.dependencies(range).await,
         }
     }
 }

@@ -210,8 +210,63 @@ pub struct TraceSummary {
     pub duration_ns: i64,
     /// Number of spans found.
     pub span_count: u64,
-    /// Some span has status `Error`.
+    /// Some span has status `Error` (`error_count > 0`).
     pub has_error: bool,
+    /// Number of spans with status `Error`.
+    pub error_count: u64,
+    /// Every service with spans in the trace, by name, with its span and error counts.
+    pub services: Vec<ServiceSummary>,
+}
+
+/// One service's share of a trace, in [`TraceSummary::services`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceSummary {
+    /// `service.name`; `None` for spans stored without one.
+    pub name: Option<String>,
+    /// Spans of this service in the trace.
+    pub span_count: u64,
+    /// Of which with status `Error`.
+    pub error_count: u64,
+}
+
+/// A span name of a service and the kind of its spans, from
+/// [`TraceStore::operations_with_kind`](crate::TraceStore::operations_with_kind).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Operation {
+    /// The span name.
+    pub name: String,
+    /// The kind as stored (`Server`, `Client`, `Producer`, `Consumer`, `Internal`); `None` when
+    /// the spans have none.
+    pub kind: Option<String>,
+}
+
+/// Calls from one service to another: spans of `child` whose parent span belongs to `parent`,
+/// from [`TraceStore::dependencies`](crate::TraceStore::dependencies).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ServiceDependency {
+    /// The calling service.
+    pub parent: String,
+    /// The called service.
+    pub child: String,
+    /// How many parent/child span pairs were found.
+    pub call_count: u64,
+}
+
+/// The span kinds as stored (`otel.span.kind` names): the values a kind filter accepts, in any
+/// case, and what [`stored_span_kind`] returns.
+pub const SPAN_KINDS: [&str; 5] = ["Internal", "Server", "Client", "Producer", "Consumer"];
+
+/// The stored spelling of a span kind given in any case (`server` -> `Server`), or `None` when
+/// it is not one of [`SPAN_KINDS`].
+///
+/// ```
+/// assert_eq!(trace_query::stored_span_kind("SERVER"), Some("Server"));
+/// assert_eq!(trace_query::stored_span_kind("unspecified"), None);
+/// ```
+pub fn stored_span_kind(kind: &str) -> Option<&'static str> {
+    SPAN_KINDS
+        .into_iter()
+        .find(|k| k.eq_ignore_ascii_case(kind.trim()))
 }
 
 /// A span event (measurement `logs` with `event.name`) or a log record written inside the span

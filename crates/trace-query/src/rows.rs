@@ -1,11 +1,14 @@
 //! Rows of `spans`, `logs` and `span-links` (from either backend) into spans, events and links.
 
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+
 use serde_json::{Map, Value as Json};
 
 use datalayers_client::query::{QueryResult, Record, Value};
 use otel_schema as col;
 
-use crate::model::{Span, SpanEvent, SpanLink, TraceId, TraceSchema, TraceSummary};
+use crate::model::{ServiceSummary, Span, SpanEvent, SpanLink, TraceId, TraceSchema, TraceSummary};
 
 /// Decodes an `attributes` JSON text: the object, or the text itself when it is not one.
 fn decode_attributes(record: &Record<'_>) -> (Map<String, Json>, Option<String>) {
@@ -167,6 +170,22 @@ pub(crate) fn summarize(trace_id: TraceId, spans: &[Span]) -> TraceSummary {
         .filter(|s| s.parent_span_id.is_none())
         .min_by_key(key)
         .or_else(|| spans.iter().min_by_key(key));
+    let mut services: BTreeMap<Option<&str>, (u64, u64)> = BTreeMap::new();
+    for span in spans {
+        let counts = services.entry(span.service.as_deref()).or_default();
+        counts.0 += 1;
+        counts.1 += u64::from(span.is_error());
+    }
+    let mut services: Vec<ServiceSummary> = services
+        .into_iter()
+        .map(|(name, (span_count, error_count))| ServiceSummary {
+            name: name.map(str::to_owned),
+            span_count,
+            error_count,
+        })
+        .collect();
+    services.sort_by(|a, b| service_order(&a.name, &b.name));
+    let error_count = spans.iter().filter(|s| s.is_error()).count() as u64;
     TraceSummary {
         trace_id,
         start_ns,
@@ -174,6 +193,62 @@ pub(crate) fn summarize(trace_id: TraceId, spans: &[Span]) -> TraceSummary {
         root_span_name: root.map(|r| r.name.clone()),
         duration_ns: end_ns.saturating_sub(start_ns),
         span_count: spans.len() as u64,
-        has_error: spans.iter().any(Span::is_error),
+        has_error: error_count > 0,
+        error_count,
+        services,
     }
+}
+
+/// Services by name, those without one last.
+pub(crate) fn service_order(a: &Option<String>, b: &Option<String>) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.cmp(b),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+/// The rows of `results` per trace, by their `trace_id` column or series tag; rows without a
+/// readable one go to `single` when given, and are dropped otherwise.
+pub(crate) fn split_by_trace(
+    results: &[QueryResult],
+    single: Option<TraceId>,
+) -> HashMap<TraceId, Vec<QueryResult>> {
+    let mut out: HashMap<TraceId, Vec<QueryResult>> = HashMap::new();
+    for result in results {
+        let series_id = result
+            .tag(col::TRACE_ID)
+            .and_then(|id| TraceId::parse(id).ok());
+        let column = result.column_index(col::TRACE_ID);
+        let mut per_trace: HashMap<TraceId, QueryResult> = HashMap::new();
+        for row in &result.rows {
+            let id = column
+                .and_then(|c| row.get(c))
+                .and_then(Value::as_str)
+                .and_then(|id| TraceId::parse(id).ok())
+                .or(series_id)
+                .or(single);
+            let Some(id) = id else { continue };
+            per_trace
+                .entry(id)
+                .or_insert_with(|| without_rows(result))
+                .rows
+                .push(row.clone());
+        }
+        for (id, part) in per_trace {
+            out.entry(id).or_default().push(part);
+        }
+    }
+    out
+}
+
+/// `result`'s series name, tags, columns and types, with no rows.
+fn without_rows(result: &QueryResult) -> QueryResult {
+    let mut empty = QueryResult::default();
+    empty.name.clone_from(&result.name);
+    empty.tags.clone_from(&result.tags);
+    empty.columns.clone_from(&result.columns);
+    empty.types.clone_from(&result.types);
+    empty
 }

@@ -9,7 +9,13 @@ use datalayers_client::query::{
 };
 use otel_schema::{self as col, STATUS_CODE_ERROR};
 
-use crate::model::{TimeRange, Trace, TraceFilter, TraceId, TraceSchema, TraceSummary, now_ns};
+use std::collections::BTreeMap;
+
+use crate::model::{
+    Operation, ServiceDependency, ServiceSummary, TimeRange, Trace, TraceFilter, TraceId,
+    TraceSchema, TraceSummary, now_ns, stored_span_kind,
+};
+use crate::tags::{self, Alternative};
 use crate::{TraceError, TraceStore, rows, tree, where_clause};
 
 /// Builds the SQL text of every trace query. Every value is quoted with
@@ -32,18 +38,54 @@ impl SqlQueries {
     }
 
     fn time_conditions(&self, range: &TimeRange, out: &mut Vec<String>) {
+        self.time_conditions_of("", range, out);
+    }
+
+    /// The range as conditions on the time column of `table` (an alias with its dot, or "").
+    fn time_conditions_of(&self, table: &str, range: &TimeRange, out: &mut Vec<String>) {
         let time = ident(&self.schema.time_column);
         if let Some(start) = range.start_ns {
-            out.push(format!("{time} >= '{}'", Rfc3339::new(start)));
+            out.push(format!("{table}{time} >= '{}'", Rfc3339::new(start)));
         }
         if let Some(end) = range.end_ns {
-            out.push(format!("{time} < '{}'", Rfc3339::new(end)));
+            out.push(format!("{table}{time} < '{}'", Rfc3339::new(end)));
         }
+    }
+
+    /// `key=value` as one condition: any of its [alternatives](crate::tags); a column is only
+    /// named when it is in `span_columns`.
+    fn tag_condition(&self, key: &str, value: &str, span_columns: &[String]) -> String {
+        let alternatives: Vec<String> =
+            tags::alternatives(key, value, |k| span_columns.iter().any(|c| c == k))
+                .into_iter()
+                .flat_map(|alternative| match alternative {
+                    Alternative::Column { column, value } => {
+                        vec![format!("{} = {}", ident(&column), lit(&value))]
+                    }
+                    Alternative::Attribute(needles) => needles
+                        .substrings()
+                        .iter()
+                        .map(|needle| {
+                            format!("strpos({}, {}) > 0", ident(col::ATTRIBUTES), lit(needle))
+                        })
+                        .collect(),
+                })
+                .collect();
+        format!("({})", alternatives.join(" OR "))
     }
 
     /// One query for the whole page of summaries: spans grouped by trace; per-span conditions in
     /// a sub-select of matching trace ids; duration bounds in `HAVING`.
-    pub fn list_traces(&self, filter: &TraceFilter, range: &TimeRange) -> String {
+    ///
+    /// `span_columns` are the columns the spans table has (from [`SqlQueries::describe_spans`]):
+    /// a tag filter compares a column only when it exists (naming a missing column is an error
+    /// in SQL), and looks in the `attributes` JSON always.
+    pub fn list_traces(
+        &self,
+        filter: &TraceFilter,
+        range: &TimeRange,
+        span_columns: &[String],
+    ) -> String {
         let s = &self.schema;
         let spans = ident(&s.spans_table);
         let time = ident(&s.time_column);
@@ -73,7 +115,7 @@ impl SqlQueries {
                 inner.push(format!("{} = {}", ident(col::SPAN_NAME), lit(name)));
             }
             for (key, value) in &filter.tags {
-                inner.push(format!("{} = {}", ident(key), lit(value)));
+                inner.push(self.tag_condition(key, value, span_columns));
             }
             conditions.push(format!(
                 "{trace_id} IN (SELECT {trace_id} FROM {spans}{})",
@@ -94,25 +136,64 @@ impl SqlQueries {
         };
         format!(
             "SELECT {trace_id}, min({time}) AS start_time, {} AS root_service, {} AS root_span, \
-             {duration} AS duration_ns, count(*) AS span_count, \
-             max(CASE WHEN {} = '{STATUS_CODE_ERROR}' THEN 1 ELSE 0 END) AS has_error \
+             {duration} AS duration_ns, count(*) AS span_count, {} AS error_count \
              FROM {spans}{} GROUP BY {trace_id}{having} \
              ORDER BY start_time DESC, {trace_id} LIMIT {} OFFSET {}",
             root_or_first(&service),
             root_or_first(&ident(col::SPAN_NAME)),
-            ident(col::OTEL_STATUS_CODE),
+            self.error_count(""),
             where_clause(&conditions),
             filter.limit,
             filter.offset,
         )
     }
 
-    fn rows_of_trace(&self, table: &str, trace_id: &TraceId, range: &TimeRange) -> String {
-        let mut conditions = vec![format!(
-            "{} = {}",
-            ident(col::TRACE_ID),
-            lit(trace_id.as_str())
-        )];
+    /// `sum(CASE WHEN <status> = 'Error' THEN 1 ELSE 0 END)` over the spans of `table`.
+    fn error_count(&self, table: &str) -> String {
+        format!(
+            "sum(CASE WHEN {table}{} = '{STATUS_CODE_ERROR}' THEN 1 ELSE 0 END)",
+            ident(col::OTEL_STATUS_CODE)
+        )
+    }
+
+    /// The second query of a page of summaries: spans and errors per service of each trace.
+    pub fn trace_services(&self, trace_ids: &[TraceId], range: &TimeRange) -> String {
+        let mut conditions = Vec::new();
+        self.time_conditions(range, &mut conditions);
+        conditions.push(self.trace_id_condition(trace_ids));
+        let service = ident(&self.schema.service_column);
+        let trace_id = ident(col::TRACE_ID);
+        format!(
+            "SELECT {trace_id}, {service} AS service, count(*) AS span_count, {} AS error_count \
+             FROM {}{} GROUP BY {trace_id}, {service}",
+            self.error_count(""),
+            ident(&self.schema.spans_table),
+            where_clause(&conditions),
+        )
+    }
+
+    /// The columns of the spans table (`DESC TABLE`), which tag filters need to know.
+    pub fn describe_spans(&self) -> String {
+        format!("DESC TABLE {}", ident(&self.schema.spans_table))
+    }
+
+    /// `trace_id = '..'` for one id, `trace_id IN ('..', ...)` for several.
+    fn trace_id_condition(&self, trace_ids: &[TraceId]) -> String {
+        let trace_id = ident(col::TRACE_ID);
+        match trace_ids {
+            [one] => format!("{trace_id} = {}", lit(one.as_str())),
+            many => format!(
+                "{trace_id} IN ({})",
+                many.iter()
+                    .map(|id| lit(id.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
+    fn rows_of_traces(&self, table: &str, trace_ids: &[TraceId], range: &TimeRange) -> String {
+        let mut conditions = vec![self.trace_id_condition(trace_ids)];
         self.time_conditions(range, &mut conditions);
         format!(
             "SELECT * FROM {}{} ORDER BY {}",
@@ -124,22 +205,37 @@ impl SqlQueries {
 
     /// All span rows of one trace, by start time.
     pub fn trace_spans(&self, trace_id: &TraceId, range: &TimeRange) -> String {
-        self.rows_of_trace(&self.schema.spans_table, trace_id, range)
+        self.traces_spans(std::slice::from_ref(trace_id), range)
+    }
+
+    /// All span rows of several traces, by start time.
+    pub fn traces_spans(&self, trace_ids: &[TraceId], range: &TimeRange) -> String {
+        self.rows_of_traces(&self.schema.spans_table, trace_ids, range)
     }
 
     /// All event and log rows of one trace. Events happen after their span starts, so only the
     /// lower bound of the range applies.
     pub fn trace_events(&self, trace_id: &TraceId, range: &TimeRange) -> String {
+        self.traces_events(std::slice::from_ref(trace_id), range)
+    }
+
+    /// All event and log rows of several traces (the lower bound of the range only).
+    pub fn traces_events(&self, trace_ids: &[TraceId], range: &TimeRange) -> String {
         let from = TimeRange {
             start_ns: range.start_ns,
             end_ns: None,
         };
-        self.rows_of_trace(&self.schema.logs_table, trace_id, &from)
+        self.rows_of_traces(&self.schema.logs_table, trace_ids, &from)
     }
 
     /// All link rows of one trace (stamped with their span's start).
     pub fn trace_links(&self, trace_id: &TraceId, range: &TimeRange) -> String {
-        self.rows_of_trace(&self.schema.links_table, trace_id, range)
+        self.traces_links(std::slice::from_ref(trace_id), range)
+    }
+
+    /// All link rows of several traces.
+    pub fn traces_links(&self, trace_ids: &[TraceId], range: &TimeRange) -> String {
+        self.rows_of_traces(&self.schema.links_table, trace_ids, range)
     }
 
     /// Distinct service names.
@@ -161,11 +257,53 @@ impl SqlQueries {
             name = ident(col::SPAN_NAME),
         )
     }
+    /// Distinct span names and kinds of one service, of one kind (any case) when given. An
+    /// unknown kind matches nothing.
+    pub fn operations_with_kind(&self, service: &str, kind: Option<&str>) -> String {
+        let name = ident(col::SPAN_NAME);
+        let kind_column = ident(col::SPAN_KIND);
+        let mut conditions = vec![
+            format!("{} = {}", ident(&self.schema.service_column), lit(service)),
+            format!("{name} IS NOT NULL"),
+        ];
+        if let Some(kind) = kind {
+            let stored = stored_span_kind(kind).unwrap_or(kind);
+            conditions.push(format!("{kind_column} = {}", lit(stored)));
+        }
+        format!(
+            "SELECT DISTINCT {name} AS operation, {kind_column} AS kind FROM {}{} ORDER BY operation, kind",
+            ident(&self.schema.spans_table),
+            where_clause(&conditions),
+        )
+    }
+
+    /// Calls between services in `range`: spans joined to their parent span (both starting in
+    /// the range), counted per pair of different services.
+    pub fn dependencies(&self, range: &TimeRange) -> String {
+        let service = ident(&self.schema.service_column);
+        let spans = ident(&self.schema.spans_table);
+        let (trace_id, span_id, parent) = (
+            ident(col::TRACE_ID),
+            ident(col::SPAN_ID),
+            ident(col::PARENT_SPAN_ID),
+        );
+        let mut conditions = Vec::new();
+        self.time_conditions_of("c.", range, &mut conditions);
+        self.time_conditions_of("p.", range, &mut conditions);
+        conditions.push(format!("p.{service} <> c.{service}"));
+        format!(
+            "SELECT p.{service} AS parent, c.{service} AS child, count(*) AS call_count \
+             FROM {spans} AS c JOIN {spans} AS p ON c.{trace_id} = p.{trace_id} AND c.{parent} = p.{span_id}{} \
+             GROUP BY p.{service}, c.{service} ORDER BY parent, child",
+            where_clause(&conditions),
+        )
+    }
 }
 
-/// Reads the rows of [`SqlQueries::list_traces`] into summaries. A row whose `trace_id` is not a
-/// [`TraceId`] (it could not be opened) is left out rather than failing the list; a result
-/// without the expected columns is an error.
+/// Reads the rows of [`SqlQueries::list_traces`] into summaries (without their
+/// [services](TraceSummary::services), which [`SqlQueries::trace_services`] adds). A row whose
+/// `trace_id` is not a [`TraceId`] (it could not be opened) is left out rather than failing the
+/// list; a result without the expected columns is an error.
 pub fn summaries_from_sql(result: &QueryResult) -> Result<Vec<TraceSummary>, TraceError> {
     if !result.is_empty() {
         for column in [col::TRACE_ID, "start_time"] {
@@ -176,6 +314,12 @@ pub fn summaries_from_sql(result: &QueryResult) -> Result<Vec<TraceSummary>, Tra
             }
         }
     }
+    let count = |record: &datalayers_client::query::Record<'_>, column: &str| {
+        record
+            .i64(column)
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0)
+    };
     let mut out = Vec::with_capacity(result.rows.len());
     for record in result.records() {
         let bad = |what: &str| TraceError::Decode(format!("trace list row without {what}"));
@@ -185,6 +329,11 @@ pub fn summaries_from_sql(result: &QueryResult) -> Result<Vec<TraceSummary>, Tra
         else {
             continue;
         };
+        // `has_error` (0/1 or a boolean) is what earlier versions of the query returned.
+        let error_count = count(&record, "error_count").max(u64::from(
+            record.i64("has_error").is_some_and(|n| n > 0)
+                || record.get("has_error").and_then(Value::as_bool) == Some(true),
+        ));
         out.push(TraceSummary {
             trace_id,
             start_ns: record
@@ -194,15 +343,58 @@ pub fn summaries_from_sql(result: &QueryResult) -> Result<Vec<TraceSummary>, Tra
             root_service: record.str("root_service").map(str::to_owned),
             root_span_name: record.str("root_span").map(str::to_owned),
             duration_ns: record.i64("duration_ns").unwrap_or(0),
-            span_count: record
-                .i64("span_count")
-                .and_then(|n| u64::try_from(n).ok())
-                .unwrap_or(0),
-            has_error: record.i64("has_error").is_some_and(|n| n > 0)
-                || record.get("has_error").and_then(Value::as_bool) == Some(true),
+            span_count: count(&record, "span_count"),
+            has_error: error_count > 0,
+            error_count,
+            services: Vec::new(),
         });
     }
     Ok(out)
+}
+
+/// Adds the rows of [`SqlQueries::trace_services`] to `summaries`: each trace's services by
+/// name (spans without a service last).
+pub fn add_services_from_sql(summaries: &mut [TraceSummary], result: &QueryResult) {
+    let mut per_trace: BTreeMap<TraceId, Vec<ServiceSummary>> = BTreeMap::new();
+    for record in result.records() {
+        let Some(trace_id) = record
+            .str(col::TRACE_ID)
+            .and_then(|id| TraceId::parse(id).ok())
+        else {
+            continue;
+        };
+        let count = |column: &str| {
+            record
+                .i64(column)
+                .and_then(|n| u64::try_from(n).ok())
+                .unwrap_or(0)
+        };
+        per_trace.entry(trace_id).or_default().push(ServiceSummary {
+            name: record.str("service").map(str::to_owned),
+            span_count: count("span_count"),
+            error_count: count("error_count"),
+        });
+    }
+    for summary in summaries {
+        if let Some(mut services) = per_trace.remove(&summary.trace_id) {
+            services.sort_by(|a, b| rows::service_order(&a.name, &b.name));
+            summary.services = services;
+        }
+    }
+}
+
+/// The column names in an answer to `DESC TABLE` (Datalayers calls the column `Field`,
+/// DataFusion `column_name`; otherwise the first column).
+pub fn columns_from_describe(result: &QueryResult) -> Vec<String> {
+    let column = ["Field", "field", "column_name", "COLUMN_NAME"]
+        .into_iter()
+        .find_map(|name| result.column_index(name))
+        .unwrap_or(0);
+    result
+        .rows
+        .iter()
+        .filter_map(|row| row.get(column).and_then(Value::as_str).map(str::to_owned))
+        .collect()
 }
 
 /// Trace queries against Datalayers in SQL, over any [`SqlTransport`]: `&Client`, `Client`,
@@ -244,38 +436,70 @@ impl<T: SqlTransport> DatalayersSql<T> {
             other => Ok(other?),
         }
     }
+
+    /// The spans table's columns, when a tag filter needs them.
+    async fn span_columns(&self, filter: &TraceFilter) -> Result<Vec<String>, TraceError> {
+        if filter.tags.is_empty() {
+            return Ok(Vec::new());
+        }
+        let described = self.optional_rows(self.queries.describe_spans()).await?;
+        Ok(columns_from_describe(&described))
+    }
 }
 
 impl<T: SqlTransport> TraceStore for DatalayersSql<T> {
     async fn list_traces(&self, filter: &TraceFilter) -> Result<Vec<TraceSummary>, TraceError> {
         let range = filter.resolved_range(now_ns());
+        let columns = self.span_columns(filter).await?;
         let result = self
-            .optional_rows(self.queries.list_traces(filter, &range))
+            .optional_rows(self.queries.list_traces(filter, &range, &columns))
             .await?;
-        summaries_from_sql(&result)
+        let mut summaries = summaries_from_sql(&result)?;
+        if !summaries.is_empty() {
+            let ids: Vec<TraceId> = summaries.iter().map(|s| s.trace_id).collect();
+            let services = self
+                .optional_rows(self.queries.trace_services(&ids, &range))
+                .await?;
+            add_services_from_sql(&mut summaries, &services);
+        }
+        Ok(summaries)
     }
 
     async fn get_trace(&self, trace_id: &TraceId, hint: TimeRange) -> Result<Trace, TraceError> {
-        let schema = self.queries.schema();
-        let spans = self
-            .optional_rows(self.queries.trace_spans(trace_id, &hint))
-            .await?;
-        if spans.is_empty() {
-            return Err(not_found(trace_id, &hint));
+        self.get_traces(std::slice::from_ref(trace_id), hint)
+            .await?
+            .pop()
+            .ok_or_else(|| not_found(trace_id, &hint))
+    }
+
+    async fn get_traces(
+        &self,
+        trace_ids: &[TraceId],
+        hint: TimeRange,
+    ) -> Result<Vec<Trace>, TraceError> {
+        let mut traces = Vec::with_capacity(trace_ids.len());
+        for chunk in trace_ids.chunks(IDS_PER_QUERY) {
+            let spans = self
+                .optional_rows(self.queries.traces_spans(chunk, &hint))
+                .await?;
+            if spans.is_empty() {
+                continue;
+            }
+            let events = self
+                .optional_rows(self.queries.traces_events(chunk, &hint))
+                .await?;
+            let links = self
+                .optional_rows(self.queries.traces_links(chunk, &hint))
+                .await?;
+            traces.extend(build_traces(
+                chunk,
+                self.queries.schema(),
+                &[spans],
+                &[events],
+                &[links],
+            ));
         }
-        let events = self
-            .optional_rows(self.queries.trace_events(trace_id, &hint))
-            .await?;
-        let links = self
-            .optional_rows(self.queries.trace_links(trace_id, &hint))
-            .await?;
-        Ok(build_trace(
-            *trace_id,
-            schema,
-            &[spans],
-            &[events],
-            &[links],
-        ))
+        Ok(traces)
     }
 
     async fn services(&self) -> Result<Vec<String>, TraceError> {
@@ -289,7 +513,53 @@ impl<T: SqlTransport> TraceStore for DatalayersSql<T> {
         let result = self.optional_rows(self.queries.operations(service)).await?;
         Ok(result.first_texts())
     }
+
+    async fn operations_with_kind(
+        &self,
+        service: &str,
+        kind: Option<&str>,
+    ) -> Result<Vec<Operation>, TraceError> {
+        let result = self
+            .optional_rows(self.queries.operations_with_kind(service, kind))
+            .await?;
+        let mut operations: Vec<Operation> = result
+            .records()
+            .filter_map(|record| {
+                Some(Operation {
+                    name: record.str("operation")?.to_owned(),
+                    kind: record
+                        .str("kind")
+                        .filter(|k| !k.is_empty())
+                        .map(str::to_owned),
+                })
+            })
+            .collect();
+        operations.sort();
+        operations.dedup();
+        Ok(operations)
+    }
+
+    async fn dependencies(&self, range: TimeRange) -> Result<Vec<ServiceDependency>, TraceError> {
+        let result = self
+            .optional_rows(self.queries.dependencies(&range))
+            .await?;
+        Ok(result
+            .records()
+            .filter_map(|record| {
+                Some(ServiceDependency {
+                    parent: record.str("parent")?.to_owned(),
+                    child: record.str("child")?.to_owned(),
+                    call_count: record
+                        .i64("call_count")
+                        .and_then(|n| u64::try_from(n).ok())?,
+                })
+            })
+            .collect())
+    }
 }
+
+/// Trace ids per `IN`/`OR` list: keeps each query short.
+pub(crate) const IDS_PER_QUERY: usize = 100;
 
 /// The error for a trace with no spans in `range`.
 pub(crate) fn not_found(trace_id: &TraceId, range: &TimeRange) -> TraceError {
@@ -299,17 +569,41 @@ pub(crate) fn not_found(trace_id: &TraceId, range: &TimeRange) -> TraceError {
     }
 }
 
-/// Rows of the three tables into an assembled trace.
-pub(crate) fn build_trace(
-    trace_id: TraceId,
+/// Rows of the three tables (of the traces `trace_ids`) into assembled traces, in the order of
+/// `trace_ids`; a trace without span rows is left out. Rows are attributed to a trace by their
+/// `trace_id` column or series tag; when one trace was asked for, rows without one are its own.
+pub(crate) fn build_traces(
+    trace_ids: &[TraceId],
     schema: &TraceSchema,
     spans: &[QueryResult],
     events: &[QueryResult],
     links: &[QueryResult],
-) -> Trace {
-    let mut skipped = Vec::new();
-    let spans = rows::collect(spans, &mut skipped, |r| rows::span_from(r, schema));
-    let events = rows::collect(events, &mut skipped, |r| rows::event_from(r, schema));
-    let links = rows::collect(links, &mut skipped, rows::link_from);
-    tree::assemble(trace_id, spans, events, links, skipped)
+) -> Vec<Trace> {
+    let single = match trace_ids {
+        [one] => Some(*one),
+        _ => None,
+    };
+    let mut spans = rows::split_by_trace(spans, single);
+    let mut events = rows::split_by_trace(events, single);
+    let mut links = rows::split_by_trace(links, single);
+    trace_ids
+        .iter()
+        .filter_map(|id| {
+            let spans = spans.remove(id)?;
+            let mut skipped = Vec::new();
+            let spans = rows::collect(&spans, &mut skipped, |r| rows::span_from(r, schema));
+            if spans.is_empty() && skipped.is_empty() {
+                return None;
+            }
+            let events = rows::collect(&events.remove(id).unwrap_or_default(), &mut skipped, |r| {
+                rows::event_from(r, schema)
+            });
+            let links = rows::collect(
+                &links.remove(id).unwrap_or_default(),
+                &mut skipped,
+                rows::link_from,
+            );
+            Some(tree::assemble(*id, spans, events, links, skipped))
+        })
+        .collect()
 }

@@ -1,9 +1,11 @@
 //! Jaeger's query-API JSON: golden files shaped like Jaeger's own converter fixtures
 //! (`internal/uimodel/converter/v1/json/fixtures/ui_*.json`), read and written back byte for
-//! byte, and a stored trace converted with every rule of the OpenTelemetry-to-Jaeger mapping.
+//! byte, and a stored trace converted with every rule of the OpenTelemetry-to-Jaeger mapping;
+//! the same trace as OTLP JSON, the shape of Jaeger's API v3 (its HTTP gateway's
+//! `snapshots/GetTrace.json`).
 //!
-//! `UPDATE_GOLDEN=1 cargo test -p trace-query --test jaeger` rewrites `converted.json` after an
-//! intended change; review the diff.
+//! `UPDATE_GOLDEN=1 cargo test -p trace-query --test jaeger` rewrites `converted.json` and
+//! `otlp.json` after an intended change; review the diff.
 
 use std::path::PathBuf;
 
@@ -402,4 +404,91 @@ fn conversion_rules() {
             "2 event(s) or log(s) of span eeeeeeeeeeeeeeee, which is not in the trace"
         ])
     );
+}
+
+#[test]
+fn a_stored_trace_as_otlp_json_matches_the_golden_file() {
+    use trace_query::otlp::TracesData;
+    // Jaeger's API v3 wraps it: `{"result": TracesData}`.
+    let converted = json!({"result": TracesData::from_traces(&[stored_trace()])});
+    let text = pretty(&converted);
+    let path = fixture("otlp.json");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &text).unwrap();
+    }
+    let golden = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        text, golden,
+        "run with UPDATE_GOLDEN=1 after an intended change"
+    );
+
+    let resources = converted["result"]["resourceSpans"].as_array().unwrap();
+    // One resource per service, in order of first appearance.
+    let services: Vec<&Json> = resources
+        .iter()
+        .map(|r| &r["resource"]["attributes"][0]["value"]["stringValue"])
+        .collect();
+    assert_eq!(
+        services,
+        [
+            &json!("frontend"),
+            &json!("backend"),
+            &json!("unknown_service")
+        ]
+    );
+    let spans = |i: usize| {
+        resources[i]["scopeSpans"][0]["spans"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let root = &spans(0)[0];
+    assert_eq!(root["kind"], 2);
+    assert_eq!(
+        root["status"],
+        json!({"message": "upstream failed", "code": 2})
+    );
+    assert_eq!(root["startTimeUnixNano"], "1700000000000000000");
+    assert_eq!(root["endTimeUnixNano"], "1700000000100000999");
+    assert_eq!(root["droppedAttributesCount"], 2);
+    assert!(root.get("parentSpanId").is_none());
+    let attribute = |span: &Json, key: &str| {
+        span["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == key)
+            .map(|a| a["value"].clone())
+    };
+    assert_eq!(
+        attribute(root, "http.status_code"),
+        Some(json!({"intValue": "500"}))
+    );
+    assert_eq!(attribute(root, "ratio"), Some(json!({"doubleValue": 0.5})));
+    assert_eq!(attribute(root, "retried"), Some(json!({"boolValue": true})));
+    assert_eq!(
+        attribute(root, "tags"),
+        Some(json!({"arrayValue": {"values": [{"stringValue": "a"}, {"stringValue": "b"}]}}))
+    );
+    assert_eq!(
+        attribute(root, "host.name"),
+        Some(json!({"stringValue": "web-1"}))
+    );
+    let db = &spans(1)[0];
+    assert_eq!(db["parentSpanId"], "00000000000000a1");
+    assert_eq!(db["kind"], 3);
+    assert_eq!(db["status"], json!({"code": 1}));
+    assert_eq!(
+        db["links"][0]["attributes"][0],
+        json!({"key": "reason", "value": {"stringValue": "batch"}})
+    );
+    assert_eq!(db["events"][1]["name"], "log");
+    assert_eq!(
+        db["events"][1]["attributes"][0],
+        json!({"key": "message", "value": {"stringValue": "query slow"}})
+    );
+    // A span with no status, kind or attributes leaves them out, as protobuf's JSON does.
+    let nameless = &spans(2)[0];
+    assert_eq!(nameless["status"], json!({}));
+    assert!(nameless.get("kind").is_none() && nameless.get("attributes").is_none());
 }

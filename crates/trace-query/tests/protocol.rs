@@ -29,7 +29,14 @@ async fn protocol_list_traces_sql_spelling() {
       "values":[["4bf92f3577b34da6a3ce929d0e0e4736","2025-11-25T08:30:00.123456789+08:00","frontend","GET /cart",120500000,5,1],
                 ["unknown","2025-11-25T00:20:00Z","x","y",1,1,0],
                 ["00000000000000020000000000000001","2025-11-25T00:10:00Z",null,null,900,1,0]]}}"#;
-    let server = Replay::start(vec![(200, body)]).await;
+    // The second statement: spans and errors per service of the page's traces.
+    let services = r#"{"result":{
+      "columns":["trace_id","service","span_count","error_count"],
+      "types":["STRING","STRING","INT64","INT64"],
+      "values":[["4bf92f3577b34da6a3ce929d0e0e4736","frontend",3,1],
+                ["4bf92f3577b34da6a3ce929d0e0e4736","backend",2,1],
+                ["00000000000000020000000000000001",null,1,0]]}}"#;
+    let server = Replay::start(vec![(200, body), (200, services)]).await;
     let client = server.client();
     let filter = TraceFilter {
         range: Some(range()),
@@ -55,13 +62,30 @@ async fn protocol_list_traces_sql_spelling() {
         (list[1].root_service.as_deref(), list[1].has_error),
         (None, false)
     );
+    // Earlier servers' `has_error` column still reads: one error at least.
+    assert_eq!((list[0].error_count, list[1].error_count), (1, 0));
+    let services: Vec<_> = list[0]
+        .services
+        .iter()
+        .map(|s| (s.name.as_deref(), s.span_count, s.error_count))
+        .collect();
+    assert_eq!(
+        services,
+        [(Some("backend"), 2, 1), (Some("frontend"), 3, 1)]
+    );
+    assert_eq!(list[1].services[0].name, None);
 
     let sent = &server.requests()[0];
     assert_eq!(sent.path, "/api/v1/sql");
     assert_eq!(sent.param("db"), Some("demo"));
     assert_eq!(
         sent.body,
-        SqlQueries::default().list_traces(&filter, &range())
+        SqlQueries::default().list_traces(&filter, &range(), &[])
+    );
+    let ids = [list[0].trace_id, list[1].trace_id];
+    assert_eq!(
+        server.requests()[1].body,
+        SqlQueries::default().trace_services(&ids, &range())
     );
 }
 
@@ -89,7 +113,11 @@ async fn protocol_list_traces_arrow_spelling_with_string_numbers() {
       "columns":["trace_id","start_time","root_service","root_span","duration_ns","span_count","has_error"],
       "types":["Utf8","Timestamp(Nanosecond, Asia/Shanghai)","Utf8","Utf8","Int64","Int64","Int64"],
       "values":[["4bf92f3577b34da6a3ce929d0e0e4736","2025-11-25T08:30:00+08:00","frontend","GET /cart","120500000","5","0"]]}}"#;
-    let server = Replay::start(vec![(200, body)]).await;
+    let services = r#"{"result":{
+      "columns":["trace_id","service","span_count","error_count"],
+      "types":["Utf8","Utf8","Int64","Int64"],
+      "values":[["4bf92f3577b34da6a3ce929d0e0e4736","frontend","5","0"]]}}"#;
+    let server = Replay::start(vec![(200, body), (200, services)]).await;
     let client = server.client();
     let filter = TraceFilter {
         range: Some(range()),
@@ -104,6 +132,7 @@ async fn protocol_list_traces_arrow_spelling_with_string_numbers() {
         (1_764_030_600_000_000_000, 120_500_000, 5)
     );
     assert!(!list[0].has_error);
+    assert_eq!(list[0].services[0].span_count, 5);
 }
 
 const SPANS: &str = r#"{"result":{
@@ -368,4 +397,136 @@ async fn protocol_from_config_reads_over_rest_or_flight_sql_as_the_settings_say(
         "never silently over REST: {store:?}"
     );
     assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn protocol_get_traces_splits_the_rows_by_trace() {
+    const OTHER: &str = "00000000000000020000000000000001";
+    let spans = format!(
+        r#"{{"result":{{"columns":["time","service.name","span_id","trace_id","duration_nano","span.name","parent_span_id"],
+        "types":["TIMESTAMP(9)","STRING","STRING","STRING","INT64","STRING","STRING"],
+        "values":[["2025-11-25T00:00:00Z","a","00000000000000a1","{ID}",5,"root",null],
+                  ["2025-11-25T00:00:01Z","b","00000000000000b1","{OTHER}",7,"other root",null],
+                  ["2025-11-25T00:00:02Z","a","00000000000000a2","{ID}",1,"child","00000000000000a1"]]}}}}"#
+    );
+    let events = format!(
+        r#"{{"result":{{"columns":["time","span_id","trace_id","event.name"],
+        "types":["TIMESTAMP(9)","STRING","STRING","STRING"],
+        "values":[["2025-11-25T00:00:01.5Z","00000000000000b1","{OTHER}","retry"]]}}}}"#
+    );
+    let links = r#"{"result":{"columns":[],"types":[],"values":[]}}"#;
+    let server = Replay::start(vec![
+        (200, spans.as_str()),
+        (200, events.as_str()),
+        (200, links),
+    ])
+    .await;
+    let client = server.client();
+    let store = DatalayersSql::new(&client);
+    let missing = TraceId::parse("00000000000000030000000000000001").unwrap();
+    let ids = [
+        TraceId::parse(OTHER).unwrap(),
+        missing,
+        TraceId::parse(ID).unwrap(),
+    ];
+    let traces = store.get_traces(&ids, range()).await.unwrap();
+    // In the order asked; the trace with no rows is left out.
+    let names: Vec<Vec<&str>> = traces
+        .iter()
+        .map(|t| t.spans.iter().map(|s| s.name.as_str()).collect())
+        .collect();
+    assert_eq!(names, [vec!["other root"], vec!["root", "child"]]);
+    assert_eq!(traces[0].spans[0].events[0].name.as_deref(), Some("retry"));
+    assert!(traces[1].spans.iter().all(|s| s.events.is_empty()));
+    let queries = SqlQueries::default();
+    let sent: Vec<String> = server.requests().into_iter().map(|r| r.body).collect();
+    assert_eq!(
+        sent,
+        [
+            queries.traces_spans(&ids, &range()),
+            queries.traces_events(&ids, &range()),
+            queries.traces_links(&ids, &range())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn protocol_operations_with_kind_and_dependencies() {
+    let server = Replay::start(vec![
+        (
+            200,
+            r#"{"result":{"columns":["operation","kind"],"types":["STRING","STRING"],
+            "values":[["GET /cart","Server"],["GET /cart","Client"],["flush",null]]}}"#,
+        ),
+        (
+            200,
+            r#"{"result":{"columns":["parent","child","call_count"],"types":["STRING","STRING","INT64"],
+            "values":[["frontend","backend",12],["backend","db",3]]}}"#,
+        ),
+    ])
+    .await;
+    let client = server.client();
+    let store = DatalayersSql::new(&client);
+    let operations = store.operations_with_kind("frontend", None).await.unwrap();
+    let pairs: Vec<(&str, Option<&str>)> = operations
+        .iter()
+        .map(|o| (o.name.as_str(), o.kind.as_deref()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("GET /cart", Some("Client")),
+            ("GET /cart", Some("Server")),
+            ("flush", None)
+        ]
+    );
+    let edges = store.dependencies(range()).await.unwrap();
+    assert_eq!(
+        edges
+            .iter()
+            .map(|e| (e.parent.as_str(), e.child.as_str(), e.call_count))
+            .collect::<Vec<_>>(),
+        [("frontend", "backend", 12), ("backend", "db", 3)]
+    );
+    let sent = server.requests();
+    assert_eq!(
+        sent[0].body,
+        SqlQueries::default().operations_with_kind("frontend", None)
+    );
+    assert_eq!(sent[1].body, SqlQueries::default().dependencies(&range()));
+}
+
+#[tokio::test]
+async fn protocol_a_tag_filter_asks_for_the_columns_first() {
+    let describe = r#"{"result":{"columns":["Field","Type","Null","Default","Timestamp Key"],
+        "types":["STRING","STRING","STRING","STRING","STRING"],
+        "values":[["time","TIMESTAMP(9)","NO",null,"YES"],["host.name","STRING","YES",null,"NO"],["attributes","STRING","YES",null,"NO"]]}}"#;
+    let empty = r#"{"result":{"columns":["trace_id","start_time"],"types":["STRING","TIMESTAMP(9)"],"values":[]}}"#;
+    let server = Replay::start(vec![(200, describe), (200, empty)]).await;
+    let client = server.client();
+    let filter = TraceFilter {
+        range: Some(range()),
+        tags: vec![
+            ("host.name".into(), "db-2".into()),
+            ("http.route".into(), "/cart".into()),
+        ],
+        ..TraceFilter::default()
+    };
+    let list = DatalayersSql::new(&client)
+        .list_traces(&filter)
+        .await
+        .unwrap();
+    assert!(list.is_empty());
+    let sent = server.requests();
+    assert_eq!(sent.len(), 2, "no services query for an empty page");
+    assert_eq!(sent[0].body, "DESC TABLE `spans`");
+    let columns = ["time", "host.name", "attributes"].map(String::from);
+    assert_eq!(
+        sent[1].body,
+        SqlQueries::default().list_traces(&filter, &range(), &columns)
+    );
+    // A column the table has is compared; one it lacks is only looked for in the attributes.
+    assert!(sent[1].body.contains("`host.name` = 'db-2'"));
+    assert!(!sent[1].body.contains("`http.route`"));
+    assert!(sent[1].body.contains(r#"'"http.route":"/cart"'"#));
 }

@@ -31,7 +31,11 @@ const SQL_SUMMARY_COLUMNS: &str = "SELECT `trace_id`, min(`time`) AS start_time,
 coalesce(max(CASE WHEN (`parent_span_id` IS NULL OR `parent_span_id` = '') THEN `service.name` END), first_value(`service.name` ORDER BY `time`)) AS root_service, \
 coalesce(max(CASE WHEN (`parent_span_id` IS NULL OR `parent_span_id` = '') THEN `span.name` END), first_value(`span.name` ORDER BY `time`)) AS root_span, \
 max(`end_time_unix_nano`) - min(`end_time_unix_nano` - `duration_nano`) AS duration_ns, count(*) AS span_count, \
-max(CASE WHEN `otel.status_code` = 'Error' THEN 1 ELSE 0 END) AS has_error FROM `spans`";
+sum(CASE WHEN `otel.status_code` = 'Error' THEN 1 ELSE 0 END) AS error_count FROM `spans`";
+fn columns(names: &[&str]) -> Vec<String> {
+    names.iter().map(|&n| n.to_owned()).collect()
+}
+
 const SQL_RANGE: &str =
     "`time` >= '2025-11-25T00:00:00.000000000Z' AND `time` < '2025-11-25T01:00:00.000000000Z'";
 
@@ -39,22 +43,23 @@ const SQL_RANGE: &str =
 fn sql_list_snapshots() {
     let q = SqlQueries::default();
     assert_eq!(
-        q.list_traces(&TraceFilter::default(), &range()),
+        q.list_traces(&TraceFilter::default(), &range(), &[]),
         format!(
             "{SQL_SUMMARY_COLUMNS} WHERE {SQL_RANGE} GROUP BY `trace_id` ORDER BY start_time DESC, `trace_id` LIMIT 20 OFFSET 0"
         )
     );
     let duration = "max(`end_time_unix_nano`) - min(`end_time_unix_nano` - `duration_nano`)";
     assert_eq!(
-        q.list_traces(&full_filter(), &range()),
+        q.list_traces(&full_filter(), &range(), &columns(&["host.name"])),
         format!(
             "{SQL_SUMMARY_COLUMNS} WHERE {SQL_RANGE} AND `trace_id` IN (SELECT `trace_id` FROM `spans` WHERE {SQL_RANGE} \
-             AND `service.name` = 'checkout' AND `span.name` = 'GET /cart' AND `host.name` = 'web-1') GROUP BY `trace_id` \
+             AND `service.name` = 'checkout' AND `span.name` = 'GET /cart' \
+             AND (`host.name` = 'web-1' OR strpos(`attributes`, '\"host.name\":\"web-1\"') > 0)) GROUP BY `trace_id` \
              HAVING {duration} >= 10000000 AND {duration} <= 2000000000 ORDER BY start_time DESC, `trace_id` LIMIT 50 OFFSET 10"
         )
     );
     // Open ranges drop their bound.
-    let open = q.list_traces(&TraceFilter::default(), &TimeRange::UNBOUNDED);
+    let open = q.list_traces(&TraceFilter::default(), &TimeRange::UNBOUNDED, &[]);
     assert!(open.contains("FROM `spans` GROUP BY `trace_id`"), "{open}");
 }
 
@@ -83,6 +88,120 @@ fn sql_trace_and_catalog_snapshots() {
     assert_eq!(
         q.operations("checkout"),
         "SELECT DISTINCT `span.name` AS operation FROM `spans` WHERE `service.name` = 'checkout' AND `span.name` IS NOT NULL ORDER BY operation"
+    );
+}
+
+#[test]
+fn sql_server_query_snapshots() {
+    let q = SqlQueries::default();
+    let id = TraceId::parse(ID).unwrap();
+    let other = TraceId::parse("00000000000000020000000000000001").unwrap();
+    assert_eq!(
+        q.trace_services(&[id, other], &range()),
+        format!(
+            "SELECT `trace_id`, `service.name` AS service, count(*) AS span_count, \
+             sum(CASE WHEN `otel.status_code` = 'Error' THEN 1 ELSE 0 END) AS error_count FROM `spans` \
+             WHERE {SQL_RANGE} AND `trace_id` IN ('{ID}', '00000000000000020000000000000001') \
+             GROUP BY `trace_id`, `service.name`"
+        )
+    );
+    assert_eq!(
+        q.traces_spans(&[id, other], &TimeRange::UNBOUNDED),
+        format!(
+            "SELECT * FROM `spans` WHERE `trace_id` IN ('{ID}', '00000000000000020000000000000001') ORDER BY `time`"
+        )
+    );
+    assert_eq!(q.describe_spans(), "DESC TABLE `spans`");
+    assert_eq!(
+        q.operations_with_kind("checkout", Some("SERVER")),
+        "SELECT DISTINCT `span.name` AS operation, `span.kind` AS kind FROM `spans` \
+         WHERE `service.name` = 'checkout' AND `span.name` IS NOT NULL AND `span.kind` = 'Server' \
+         ORDER BY operation, kind"
+    );
+    assert_eq!(
+        q.dependencies(&range()),
+        "SELECT p.`service.name` AS parent, c.`service.name` AS child, count(*) AS call_count \
+         FROM `spans` AS c JOIN `spans` AS p ON c.`trace_id` = p.`trace_id` AND c.`parent_span_id` = p.`span_id` \
+         WHERE c.`time` >= '2025-11-25T00:00:00.000000000Z' AND c.`time` < '2025-11-25T01:00:00.000000000Z' \
+         AND p.`time` >= '2025-11-25T00:00:00.000000000Z' AND p.`time` < '2025-11-25T01:00:00.000000000Z' \
+         AND p.`service.name` <> c.`service.name` GROUP BY p.`service.name`, c.`service.name` ORDER BY parent, child"
+    );
+}
+
+#[test]
+fn tag_filters_look_in_columns_attributes_and_derived_tags() {
+    let filter = |key: &str, value: &str| TraceFilter {
+        tags: vec![(key.into(), value.into())],
+        ..TraceFilter::default()
+    };
+    let sql = |key: &str, value: &str, columns: &[&str]| {
+        let text = SqlQueries::default().list_traces(
+            &filter(key, value),
+            &range(),
+            &self::columns(columns),
+        );
+        let start = text.find(" AND (").unwrap() + 5;
+        let end = text.find(") GROUP BY").unwrap();
+        text[start..end].to_owned()
+    };
+    // An attribute: as a string, and as the number it spells.
+    assert_eq!(
+        sql("http.status_code", "500", &[]),
+        "(strpos(`attributes`, '\"http.status_code\":\"500\"') > 0 \
+         OR strpos(`attributes`, '\"http.status_code\":500,') > 0 \
+         OR strpos(`attributes`, '\"http.status_code\":500}') > 0)"
+    );
+    // A column only when the table has it.
+    assert_eq!(
+        sql("host.name", "db-2", &["host.name"]),
+        "(`host.name` = 'db-2' OR strpos(`attributes`, '\"host.name\":\"db-2\"') > 0)"
+    );
+    // The tags the Jaeger conversion derives, as stored.
+    assert!(sql("error", "true", &[]).starts_with("(`otel.status_code` = 'Error' OR strpos("));
+    assert!(sql("span.kind", "server", &[]).starts_with("(`span.kind` = 'Server' OR "));
+    assert!(sql("otel.status_code", "ERROR", &[]).starts_with("(`otel.status_code` = 'Error' OR "));
+    // JSON escaping as the writer does it (`<`, `>`, `&`, quotes), then SQL quoting.
+    assert_eq!(
+        sql("q", "a<b & \"c\"", &[]),
+        format!(
+            "(strpos(`attributes`, {}) > 0)",
+            datalayers_client::query::sql_literal(r#""q":"a\u003cb \u0026 \"c\"""#)
+        )
+    );
+
+    let influxql =
+        InfluxQlQueries::default().matching_trace_ids(&filter("error", "true"), &range());
+    assert!(
+        influxql.contains(
+            "(\"otel.status_code\" = 'Error' OR \"error\" = 'true' OR \"attributes\" =~ /\"error\":(?:\"true\"|true)/)"
+        ),
+        "{influxql}"
+    );
+}
+
+#[test]
+fn influxql_server_query_snapshots() {
+    let q = InfluxQlQueries::default();
+    let id = TraceId::parse(ID).unwrap();
+    let other = TraceId::parse("00000000000000020000000000000001").unwrap();
+    assert_eq!(
+        q.traces(&[id, other], &TimeRange::UNBOUNDED),
+        format!(
+            "SELECT * FROM \"spans\" WHERE (\"trace_id\" = '{ID}' OR \"trace_id\" = '00000000000000020000000000000001'); \
+             SELECT * FROM \"logs\" WHERE (\"trace_id\" = '{ID}' OR \"trace_id\" = '00000000000000020000000000000001'); \
+             SELECT * FROM \"span-links\" WHERE (\"trace_id\" = '{ID}' OR \"trace_id\" = '00000000000000020000000000000001')"
+        )
+    );
+    assert_eq!(
+        q.operations_of_kind("checkout", "Server"),
+        "SELECT DISTINCT(\"span.name\") FROM \"spans\" WHERE \"service.name\" = 'checkout' AND \"span.kind\" = 'Server'"
+    );
+    assert_eq!(
+        q.dependency_spans(&range()),
+        format!(
+            "SELECT \"span_id\", \"parent_span_id\", \"service.name\", \"duration_nano\" FROM \"spans\" \
+             WHERE {IQL_RANGE} GROUP BY \"trace_id\""
+        )
     );
 }
 
@@ -118,7 +237,7 @@ fn influxql_snapshots() {
         q.matching_trace_ids(&full_filter(), &range()),
         format!(
             "SELECT count(\"duration_nano\") FROM \"spans\" WHERE {IQL_RANGE} AND \"service.name\" = 'checkout' \
-             AND \"span.name\" = 'GET /cart' AND \"host.name\" = 'web-1' GROUP BY \"trace_id\""
+             AND \"span.name\" = 'GET /cart' AND (\"host.name\" = 'web-1' OR \"attributes\" =~ /\"host\\.name\":\"web-1\"/) GROUP BY \"trace_id\""
         )
     );
     assert_eq!(
@@ -172,6 +291,7 @@ const HOSTILE: &[&str] = &[
 enum Token {
     Literal(String),
     Ident(String),
+    Regex(String),
     Code(String),
 }
 
@@ -226,7 +346,9 @@ fn lex_sql(query: &str, backslash_escapes: bool) -> Result<Vec<Token>, String> {
 }
 
 /// An InfluxQL lexer after its scanner: `'...'` literals and `"..."` identifiers with the escapes
-/// `\\ \' \" \n`; any other escape or a raw line feed inside quotes is an error.
+/// `\\ \' \" \n`; any other escape or a raw line feed inside quotes is an error. After `=~`, a
+/// `/.../` regular expression, where `\/` is a slash and any other backslash is kept (influxql's
+/// `ScanRegex`).
 fn lex_influxql(query: &str) -> Result<Vec<Token>, String> {
     let chars: Vec<char> = query.chars().collect();
     let mut tokens = Vec::new();
@@ -234,7 +356,29 @@ fn lex_influxql(query: &str) -> Result<Vec<Token>, String> {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
-        if matches!(c, '\'' | '"') {
+        if c == '/' && code.trim_end().ends_with("=~") {
+            tokens.push(Token::Code(std::mem::take(&mut code)));
+            let mut text = String::new();
+            i += 1;
+            loop {
+                match chars.get(i) {
+                    None | Some('\n') => return Err(format!("unterminated regex in {query}")),
+                    Some('\\') if chars.get(i + 1) == Some(&'/') => {
+                        text.push('/');
+                        i += 2;
+                    }
+                    Some('/') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&other) => {
+                        text.push(other);
+                        i += 1;
+                    }
+                }
+            }
+            tokens.push(Token::Regex(text));
+        } else if matches!(c, '\'' | '"') {
             if !code.is_empty() {
                 tokens.push(Token::Code(std::mem::take(&mut code)));
             }
@@ -316,12 +460,19 @@ fn filters_with(value: &str) -> Vec<(&'static str, TraceFilter)> {
     ]
 }
 
-/// A harmless value of the same shape for the SQL builder (backslashes kept: they change the
-/// literal's form, `concat(.., chr(92), ..)`, by design).
+/// A harmless value of the same shape for the SQL builder: backslashes kept (they change the
+/// literal's form, `concat(.., chr(92), ..)`, by design), and so are the characters that a tag
+/// filter's JSON needle escapes with one (quotes, control characters, `<>&`).
 fn harmless_sql(value: &str) -> String {
     value
         .chars()
-        .map(|c| if c == '\\' { '\\' } else { 'a' })
+        .map(|c| {
+            if matches!(c, '\\' | '"' | '<' | '>' | '&') || c.is_control() {
+                c
+            } else {
+                'a'
+            }
+        })
         .collect()
 }
 
@@ -333,6 +484,7 @@ fn structure(tokens: &Result<Vec<Token>, String>) -> Result<Vec<String>, String>
         .map(|t| match t {
             Token::Literal(_) => "'?'".to_owned(),
             Token::Ident(_) => "`?`".to_owned(),
+            Token::Regex(_) => "/?/".to_owned(),
             Token::Code(c) => c.clone(),
         })
         .collect())
@@ -346,8 +498,14 @@ fn sql_injection_through_every_filter_changes_only_quoted_contents() {
             .into_iter()
             .zip(filters_with(&harmless_sql(hostile)))
         {
-            let attacked = q.list_traces(&attack, &range());
-            let expected = q.list_traces(&harmless, &range());
+            // The tag key is a column here, so it appears as an identifier too.
+            let known = [
+                hostile.to_string(),
+                harmless_sql(hostile),
+                "host.name".into(),
+            ];
+            let attacked = q.list_traces(&attack, &range(), &known);
+            let expected = q.list_traces(&harmless, &range(), &known);
             for backslash_escapes in [false, true] {
                 let got = lex_sql(&attacked, backslash_escapes);
                 assert_eq!(
@@ -389,7 +547,7 @@ fn sql_backslash_values_read_the_same_under_both_rules() {
         service: Some("a\\' OR 1=1 --".into()),
         ..TraceFilter::default()
     };
-    let text = q.list_traces(&filter, &range());
+    let text = q.list_traces(&filter, &range(), &[]);
     assert!(
         text.contains("`service.name` = concat('a', chr(92), ''' OR 1=1 --')"),
         "{text}"
@@ -501,7 +659,9 @@ fn sql_value(tokens: &[Token]) -> String {
             Token::Code(code) => {
                 out.extend(std::iter::repeat_n('\\', code.matches("chr(92)").count()))
             }
-            Token::Ident(_) => panic!("an identifier inside a value: {tokens:?}"),
+            Token::Ident(_) | Token::Regex(_) => {
+                panic!("an identifier inside a value: {tokens:?}")
+            }
         }
     }
     out

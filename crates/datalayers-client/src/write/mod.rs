@@ -45,8 +45,11 @@ impl Client {
     }
 
     /// Writes lines held in a shared buffer: request bodies are slices of `body`, not copies.
-    /// `line_ends` are the exclusive end offsets of the lines in `body`.
-    pub(crate) async fn write_shared(
+    /// `line_ends` are the exclusive end offsets of the lines in `body` (as
+    /// [`lineproto::Encoder::line_ends`] gives them). With a `deadline`, lines not yet sent by
+    /// then are counted as failed. An OTLP gateway coalescing several requests' lines into one
+    /// write, or an exporter handing over its encoder's buffer, avoids a copy this way.
+    pub async fn write_bytes(
         &self,
         body: &Bytes,
         line_ends: &[usize],

@@ -55,6 +55,8 @@ fn trace_list_table() {
             duration_ns: 120_500_000,
             span_count: 5,
             has_error: true,
+            error_count: 1,
+            services: Vec::new(),
         },
         TraceSummary {
             trace_id: TraceId::parse("00000000000000020000000000000001").unwrap(),
@@ -64,6 +66,8 @@ fn trace_list_table() {
             duration_ns: 900,
             span_count: 1,
             has_error: false,
+            error_count: 0,
+            services: Vec::new(),
         },
     ];
     assert_eq!(
