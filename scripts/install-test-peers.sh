@@ -3,7 +3,8 @@
 # folder outside the source tree (default: target/test-peers; `OTEL_LP_TEST_PEERS` overrides):
 #
 #   venv/   a Python virtualenv with the OpenTelemetry Python SDK and its OTLP exporters,
-#           pinned in scripts/test-peers/requirements.txt
+#           roapi (an Arrow Flight SQL server) and pyarrow, pinned in
+#           scripts/test-peers/requirements.txt
 #   npm/    the OpenTelemetry JS SDK's OTLP exporters, pinned in scripts/test-peers/package-lock.json
 #
 # Each part is reinstalled only when its pin file changed (a stamp holds the file's hash).
@@ -26,7 +27,7 @@ install_python() {
     local venv="$dest/venv"
     if fresh "$venv" "$pins/requirements.txt"; then return; fi
     command -v python3 >/dev/null 2>&1 || die "python3 not found (the Python OTLP exporters need it)"
-    echo "install-test-peers: Python OpenTelemetry SDK and exporters into $venv"
+    echo "install-test-peers: Python OpenTelemetry SDK and exporters, roapi, pyarrow into $venv"
     rm -rf "$venv"
     python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input \

@@ -83,6 +83,8 @@ pub mod bridge;
 mod client;
 pub mod config;
 pub mod error;
+#[cfg(feature = "flight-sql")]
+pub mod flight;
 pub mod query;
 mod retry;
 mod transport;

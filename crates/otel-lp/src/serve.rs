@@ -468,11 +468,14 @@ fn query_server_config(args: &ServeArgs) -> Result<TraceServerConfig, String> {
     })
 }
 
-/// The query server's routes over the database the gateway writes to.
+/// The query server's routes over the database the gateway writes to: over Arrow Flight SQL when
+/// `--flight-sql` (or its variable) is set, else over the HTTP API. Nothing is sent until the
+/// first query, so the gateway starts while the database is away. Runs on the runtime (a Flight
+/// SQL channel spawns its task there).
 fn query_router(database: ClientConfig, config: TraceServerConfig) -> Result<axum::Router, String> {
-    let client = Client::new(database).map_err(|err| err.to_string())?;
-    let store = AnyTraceStore::for_client(Arc::new(client), TraceSchema::default())
-        .map_err(|err| err.to_string())?;
+    let store: AnyTraceStore<Arc<Client>> =
+        AnyTraceStore::from_config(database, TraceSchema::default())
+            .map_err(|err| err.to_string())?;
     Ok(trace_server::router(store, config))
 }
 

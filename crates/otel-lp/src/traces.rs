@@ -1,5 +1,5 @@
-//! `otel-lp traces`: list traces and open one as a waterfall, from Datalayers (SQL over REST) or
-//! InfluxDB 1.x (InfluxQL).
+//! `otel-lp traces`: list traces and open one as a waterfall, from Datalayers (SQL over REST, or
+//! over Arrow Flight SQL with `--flight-sql URL`) or InfluxDB 1.x (InfluxQL).
 //!
 //! ```text
 //! otel-lp traces list [--service S] [--span-name N] [--since 1h] [--limit N] [--min-duration 10ms]
@@ -10,13 +10,14 @@
 //!
 //! Where the server is: the destination flags (`--endpoint`, `--database`, ...), then the
 //! `OTEL_EXPORTER_DATALAYERS_*` variables for what they leave unset (see `args::DestinationArgs`).
+//! With a Flight SQL endpoint (`--flight-sql`, `OTEL_EXPORTER_DATALAYERS_FLIGHT_SQL_ENDPOINT`) the
+//! same SQL goes over Flight SQL, with the same database and credentials.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
-use datalayers_client::Client;
-use datalayers_client::config::ClientConfig;
+use datalayers_client::config::{ClientConfig, Protocol};
 use datalayers_client::query::{QueryError, parse_rfc3339};
 use trace_query::{
     AnyTraceStore, DEFAULT_LIST_LIMIT, TimeRange, TraceError, TraceFilter, TraceId, TraceSchema,
@@ -29,7 +30,8 @@ use crate::render::{WaterfallOptions, render_trace_list, render_waterfall};
 /// Query stored traces (Datalayers over SQL, InfluxDB 1.x over InfluxQL)
 ///
 /// Where the server is comes from the destination flags, then the OTEL_EXPORTER_DATALAYERS_*
-/// variables for what they leave unset.
+/// variables for what they leave unset. With --flight-sql the SQL goes over Arrow Flight SQL
+/// (Datalayers' gRPC port 8360), the fast path for large reads.
 #[derive(Debug, Args)]
 #[command(
     arg_required_else_help = true,
@@ -38,6 +40,7 @@ Examples:
   otel-lp traces list --endpoint http://127.0.0.1:8361 --database demo --since 2h
   otel-lp traces list --service checkout --min-duration 100ms --tag http.route=/cart
   otel-lp traces show 4bf92f3577b34da6a3ce929d0e0e4736 --attributes
+  otel-lp traces list --flight-sql http://127.0.0.1:8360 --database demo --username admin
   OTEL_EXPORTER_DATALAYERS_PROTOCOL=influxdb-v1 otel-lp traces services --database otel"
 )]
 pub(crate) struct TracesArgs {
@@ -235,6 +238,17 @@ pub(crate) fn run(args: TracesArgs) -> ExitCode {
                 "no database: set --database or OTEL_EXPORTER_DATALAYERS_DATABASE",
             );
         }
+        Ok(config)
+            if config.flight_sql_endpoint.is_some() && config.protocol != Protocol::Datalayers =>
+        {
+            return usage_error(
+                &["traces", name],
+                format!(
+                    "--flight-sql reads Datalayers in SQL; the protocol is {} (set --protocol datalayers)",
+                    config.protocol
+                ),
+            );
+        }
         Ok(config) => config,
         Err(err) => return usage_error(&["traces", name], err),
     };
@@ -289,10 +303,14 @@ enum What {
 }
 
 impl Request {
+    /// Over Flight SQL when an endpoint is set, else over the protocol's HTTP API.
     async fn execute(&self) -> Result<String, TraceError> {
-        let client = Client::new(self.config.clone())
-            .map_err(|err| QueryError::InvalidInput(err.to_string()))?;
-        let store = AnyTraceStore::for_client(&client, self.schema.clone())?;
+        let store: AnyTraceStore<datalayers_client::Client> =
+            AnyTraceStore::from_config(self.config.clone(), self.schema.clone())?;
+        self.answer(&store).await
+    }
+
+    async fn answer(&self, store: &impl TraceStore) -> Result<String, TraceError> {
         Ok(match &self.what {
             What::List(filter) => render_trace_list(&store.list_traces(filter).await?),
             What::Show {
@@ -313,10 +331,22 @@ fn lines(items: Vec<String>) -> String {
 /// What to try next, for the errors people hit first.
 fn hint(err: &TraceError, request: &Request) -> Option<String> {
     match err {
+        TraceError::Query(QueryError::Transport { endpoint, .. })
+            if request.config.flight_sql_endpoint.is_some() =>
+        {
+            Some(format!(
+                "is Flight SQL served at {endpoint}? Set --flight-sql or OTEL_EXPORTER_DATALAYERS_FLIGHT_SQL_ENDPOINT (Datalayers: port 8360)"
+            ))
+        }
         TraceError::Query(QueryError::Transport { .. }) => Some(format!(
             "is the server running at {}? Set --endpoint or OTEL_EXPORTER_DATALAYERS_ENDPOINT",
             request.config.endpoint
         )),
+        TraceError::Query(QueryError::Tls { .. }) => Some(
+            "for a self-signed certificate set --ca-file (OTEL_EXPORTER_DATALAYERS_CERTIFICATE); \
+             http:// is plain text, https:// and grpc+tls:// are TLS"
+                .into(),
+        ),
         TraceError::NotFound { .. } => {
             Some("check the id, or search a wider time range (--since 7d)".into())
         }
@@ -439,6 +469,7 @@ mod tests {
             "--protocol",
             "--username",
             "--password",
+            "--flight-sql",
         ] {
             assert!(help.contains(option), "{option} missing:\n{help}");
         }

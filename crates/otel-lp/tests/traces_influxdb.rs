@@ -4,13 +4,9 @@
 //! the InfluxQL trace backend and through the `otel-lp traces` binary, and compared with what
 //! was written: tree shape, durations, attributes, events, links, status.
 
-use std::process::{Command, Output};
-
 use datalayers_client::query::QueryError;
 use datalayers_client::{Client, ClientConfig, Protocol};
-use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-use otlp_influx::{MappingConfig, MappingReport, OtlpMapper};
-use serde_json::{Value as Json, json};
+use serde_json::json;
 use std::time::Duration;
 use test_support::InfluxServer;
 use trace_query::{
@@ -18,84 +14,18 @@ use trace_query::{
     TraceSummary,
 };
 
-const TRACE_A: &str = "aaaaaaaaaaaaaaaa0000000000000001";
-const TRACE_B: &str = "bbbbbbbbbbbbbbbb0000000000000002";
-const TRACE_C: &str = "cccccccccccccccc0000000000000003";
-const MS: i64 = 1_000_000;
+mod traces_common;
 
-/// The traces (all within the last hour, so the default list window finds them):
-/// - A: frontend `GET /cart` (Server, 100 ms, Error) > backend `SELECT cart` (Client, 50 ms, one
-///   event) > backend `cache.get` (3 ms); frontend `render` (25 ms, a link to B's root);
-/// - B: backend `consume order` (Consumer, 5 ms), on host db-2;
-/// - C: frontend `late callback` (2 ms) whose parent was never written.
-fn request(t0: i64) -> ExportTraceServiceRequest {
-    let ns = |offset_ms: i64| (t0 + offset_ms * MS).to_string();
-    let attr = |key: &str, value: Json| json!({"key": key, "value": value});
-    let text = |s: &str| json!({ "stringValue": s });
-    let frontend = json!({
-        "resource": {"attributes": [attr("service.name", text("frontend")), attr("host.name", text("web-1"))]},
-        "scopeSpans": [{"scope": {"name": "shop"}, "spans": [
-            {"traceId": TRACE_A, "spanId": "00000000000000a1", "name": "GET /cart", "kind": 2,
-             "startTimeUnixNano": ns(0), "endTimeUnixNano": ns(100),
-             "attributes": [attr("http.method", text("GET")), attr("http.status_code", json!({"intValue": "500"}))],
-             "status": {"code": 2, "message": "upstream failed"}},
-            {"traceId": TRACE_A, "spanId": "00000000000000a4", "parentSpanId": "00000000000000a1", "name": "render", "kind": 1,
-             "startTimeUnixNano": ns(70), "endTimeUnixNano": ns(95),
-             "links": [{"traceId": TRACE_B, "spanId": "00000000000000b1",
-                        "attributes": [attr("link.reason", text("follows"))]}]},
-            {"traceId": TRACE_C, "spanId": "00000000000000c1", "parentSpanId": "00000000000000ff", "name": "late callback",
-             "startTimeUnixNano": ns(2000), "endTimeUnixNano": ns(2002)}
-        ]}]
-    });
-    let backend = |host: &str, spans: Json| {
-        json!({
-            "resource": {"attributes": [attr("service.name", text("backend")), attr("host.name", text(host))]},
-            "scopeSpans": [{"scope": {"name": "db"}, "spans": spans}]
-        })
-    };
-    let db1 = backend(
-        "db-1",
-        json!([
-            {"traceId": TRACE_A, "spanId": "00000000000000a2", "parentSpanId": "00000000000000a1", "name": "SELECT cart", "kind": 3,
-             "startTimeUnixNano": ns(10), "endTimeUnixNano": ns(60),
-             "attributes": [attr("db.system", text("postgresql"))],
-             "events": [{"timeUnixNano": ns(20), "name": "cache miss", "attributes": [attr("key", text("cart:1"))]}]},
-            {"traceId": TRACE_A, "spanId": "00000000000000a3", "parentSpanId": "00000000000000a2", "name": "cache.get", "kind": 3,
-             "startTimeUnixNano": ns(15), "endTimeUnixNano": ns(18)}
-        ]),
-    );
-    let db2 = backend(
-        "db-2",
-        json!([
-            {"traceId": TRACE_B, "spanId": "00000000000000b1", "name": "consume order", "kind": 5,
-             "startTimeUnixNano": ns(1000), "endTimeUnixNano": ns(1005)}
-        ]),
-    );
-    let body = json!({"resourceSpans": [frontend, db1, db2]});
-    serde_json::from_value(body).expect("valid OTLP/JSON")
-}
+use traces_common::{MS, TRACE_A, TRACE_B, TRACE_C, lines, otel_lp, recent_t0, text};
 
 /// A server holding the traces, and their start time. `None` when influxd is not installed and
 /// CI is not set (test-support prints a loud SKIPPED line; under CI=true it fails instead).
 fn server_with_traces() -> Option<(InfluxServer, i64)> {
     let server = InfluxServer::try_start()?;
     // Ten minutes ago, on a whole millisecond.
-    let t0 = (trace_query::now_ns() - 600_000 * MS) / MS * MS;
-    let config = MappingConfig {
-        // host.name as a dimension tag, to filter on a tag other than service.name.
-        span_dimensions: vec![
-            "service.name".into(),
-            "span.name".into(),
-            "host.name".into(),
-        ],
-        ..MappingConfig::new(lineproto::Dialect::InfluxDbV1)
-    };
-    let mut mapper = OtlpMapper::new(config).unwrap();
-    let mut lines = mapper.new_encoder();
-    let mut report = MappingReport::default();
-    mapper.map_proto_traces(&request(t0), &mut lines, &mut report);
-    assert_eq!(report.dropped(), 0, "{report}");
-    let (status, body) = server.write(lines.as_bytes());
+    let t0 = recent_t0();
+    let body = lines(t0, lineproto::Dialect::InfluxDbV1);
+    let (status, body) = server.write(&body);
     assert_eq!(status, 204, "{body}");
     Some((server, t0))
 }
@@ -363,23 +293,6 @@ fn query_helpers_and_missing_database_on_influxdb() {
 }
 
 // ---- the CLI ---------------------------------------------------------------------------------
-
-/// Runs the built `otel-lp` with a clean environment plus `env`.
-fn otel_lp(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_otel-lp"));
-    command.args(args);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("OTEL_EXPORTER_DATALAYERS_") {
-            command.env_remove(key);
-        }
-    }
-    command.envs(env.iter().copied());
-    command.output().unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 #[test]
 fn cli_list_and_show_against_influxd() {

@@ -59,6 +59,7 @@
 
 pub mod alloc;
 pub mod browser;
+pub mod flight_sql;
 pub mod http;
 pub mod peers;
 #[cfg(feature = "scripted-http")]

@@ -1,5 +1,6 @@
-//! Third-party programs the tests drive: the OpenTelemetry Python SDK with its OTLP exporters
-//! (a virtualenv) and the OpenTelemetry JS SDK's OTLP exporters (an npm folder).
+//! Third-party programs the tests drive: the OpenTelemetry Python SDK with its OTLP exporters,
+//! roapi (an Arrow Flight SQL server) and pyarrow (a virtualenv), and the OpenTelemetry JS SDK's
+//! OTLP exporters (an npm folder).
 //!
 //! `scripts/install-test-peers.sh` installs them, pinned, from the package registries into one
 //! folder: [`PEERS_ENV`] when set, otherwise `target/test-peers` of the workspace. The test
@@ -37,6 +38,15 @@ pub fn dir() -> PathBuf {
 /// Under `CI=true` when the virtualenv is missing.
 pub fn python() -> Option<PathBuf> {
     found(dir().join("venv/bin/python"), "python")
+}
+
+/// The virtualenv's `roapi` (0.12.7: DataFusion with HTTP and Arrow Flight SQL), or `None` after
+/// a `SKIPPED` line when it is not installed and `CI` is not set.
+///
+/// # Panics
+/// Under `CI=true` when it is missing.
+pub fn roapi() -> Option<PathBuf> {
+    found(dir().join("venv/bin/roapi"), "python")
 }
 
 /// The npm folder's `node_modules` (the `@opentelemetry` OTLP exporters), for

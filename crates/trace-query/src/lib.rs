@@ -28,8 +28,10 @@
 //! ```
 //!
 //! "run this, give me typed rows". [`Client`] implements both over
-//! HTTP (Datalayers' REST SQL API, InfluxDB's `/query`), as do `&Client` and `Arc<Client>`; an
-//! Arrow Flight SQL client returning the same rows plugs in the same way.
+//! HTTP (Datalayers' REST SQL API, InfluxDB's `/query`), as do `&Client` and `Arc<Client>`;
+//! `datalayers_client::flight::FlightSqlClient` (feature `flight-sql` of `datalayers-client`)
+//! implements [`SqlTransport`] over Arrow Flight SQL with the same rows, so
+//! `DatalayersSql::new(flight_client)` reads the same traces over Datalayers' gRPC port.
 //! [`AnyTraceStore::for_client`] picks the language from a client's configured protocol.
 //!
 //! Listing the last hour's slow traces of one service and opening the newest:
@@ -139,8 +141,8 @@ mod tree;
 use std::borrow::Borrow;
 use std::future::Future;
 
-use datalayers_client::query::{InfluxQlTransport, SqlTransport};
-use datalayers_client::{Client, Protocol};
+use datalayers_client::query::{InfluxQlTransport, QueryError, SqlTransport};
+use datalayers_client::{Client, ClientConfig, Protocol};
 
 pub use error::TraceError;
 pub use influxql::{
@@ -219,15 +221,21 @@ pub trait TraceStore {
     ) -> impl Future<Output = Result<Vec<ServiceDependency>, TraceError>> + Send;
 }
 
-/// The backend that fits a client's protocol: SQL for Datalayers, InfluxQL for InfluxDB 1.x.
+/// The backend that fits a client's protocol: SQL for Datalayers, InfluxQL for InfluxDB 1.x;
+/// with feature `flight-sql`, Datalayers' SQL over Arrow Flight SQL too.
 ///
-/// `C` is how the client is held: `&Client`, `Client` or `Arc<Client>`.
+/// `C` is how the HTTP client is held: `&Client`, `Client` or `Arc<Client>`.
+/// [`AnyTraceStore::from_config`] builds the one the settings choose.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum AnyTraceStore<C> {
-    /// Datalayers in SQL.
+    /// Datalayers in SQL, over its REST SQL API.
     Datalayers(DatalayersSql<C>),
     /// InfluxDB 1.x in InfluxQL.
     InfluxQl(InfluxQl<C>),
+    /// Datalayers in SQL, over Arrow Flight SQL (its gRPC port, 8360).
+    #[cfg(feature = "flight-sql")]
+    FlightSql(DatalayersSql<datalayers_client::flight::FlightSqlClient>),
 }
 
 impl<C> AnyTraceStore<C>
@@ -248,6 +256,69 @@ where
             ))),
         }
     }
+
+    /// The store `config` describes, with `schema`: over Arrow Flight SQL when
+    /// [`ClientConfig::flight_sql_endpoint`] is set (`--flight-sql`,
+    /// `OTEL_EXPORTER_DATALAYERS_FLIGHT_SQL_ENDPOINT`), with the same database and credentials;
+    /// otherwise over HTTP in the protocol's language ([`AnyTraceStore::for_client`]), the
+    /// client held as `C` (`Client` or `Arc<Client>`).
+    ///
+    /// Nothing is sent yet over either transport: the first query connects (and over Flight SQL
+    /// does the handshake), so a server can start while the database is away. An unreachable
+    /// server or refused credentials are that query's error ([`QueryError::Transport`],
+    /// [`QueryError::Unauthorized`], [`QueryError::Tls`]).
+    ///
+    /// # Errors
+    /// [`TraceError::Unsupported`] for a Flight SQL endpoint with a protocol other than
+    /// `datalayers`, or when this crate was built without its `flight-sql` feature;
+    /// [`TraceError::Query`] for settings no client can be built from (a malformed endpoint).
+    ///
+    /// # Panics
+    /// With a Flight SQL endpoint, outside a tokio runtime (the connection's task runs there).
+    ///
+    /// ```no_run
+    /// use datalayers_client::{Client, ClientConfig};
+    /// use trace_query::{AnyTraceStore, TraceFilter, TraceSchema, TraceStore};
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// // OTEL_EXPORTER_DATALAYERS_* (with _FLIGHT_SQL_ENDPOINT: reads over Flight SQL)
+    /// let config = ClientConfig::from_env()?;
+    /// let store: AnyTraceStore<Client> = AnyTraceStore::from_config(config, TraceSchema::default())?;
+    /// let traces = store.list_traces(&TraceFilter::default()).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// [`QueryError::Transport`]: datalayers_client::query::QueryError::Transport
+    /// [`QueryError::Unauthorized`]: datalayers_client::query::QueryError::Unauthorized
+    /// [`QueryError::Tls`]: datalayers_client::query::QueryError::Tls
+    pub fn from_config(config: ClientConfig, schema: TraceSchema) -> Result<Self, TraceError>
+    where
+        C: From<Client>,
+    {
+        if config.flight_sql_endpoint.is_some() {
+            if config.protocol != Protocol::Datalayers {
+                return Err(TraceError::Unsupported(format!(
+                    "Flight SQL reads Datalayers in SQL; the protocol is {}",
+                    config.protocol.name()
+                )));
+            }
+            #[cfg(feature = "flight-sql")]
+            {
+                let client = datalayers_client::flight::FlightSqlClient::connect_lazy(&config)?;
+                return Ok(Self::FlightSql(DatalayersSql::with_schema(client, schema)));
+            }
+            #[cfg(not(feature = "flight-sql"))]
+            return Err(TraceError::Unsupported(
+                "a Flight SQL endpoint is set, but trace-query was built without its \
+                 `flight-sql` feature"
+                    .into(),
+            ));
+        }
+        let client =
+            Client::new(config).map_err(|err| QueryError::InvalidInput(err.to_string()))?;
+        Self::for_client(C::from(client), schema)
+    }
 }
 
 impl<C: SqlTransport + InfluxQlTransport> TraceStore for AnyTraceStore<C> {
@@ -255,6 +326,8 @@ impl<C: SqlTransport + InfluxQlTransport> TraceStore for AnyTraceStore<C> {
         match self {
             Self::Datalayers(store) => store.list_traces(filter).await,
             Self::InfluxQl(store) => store.list_traces(filter).await,
+            #[cfg(feature = "flight-sql")]
+            Self::FlightSql(store) => store.list_traces(filter).await,
         }
     }
 
@@ -262,6 +335,8 @@ impl<C: SqlTransport + InfluxQlTransport> TraceStore for AnyTraceStore<C> {
         match self {
             Self::Datalayers(store) => store.get_trace(trace_id, hint).await,
             Self::InfluxQl(store) => store.get_trace(trace_id, hint).await,
+            #[cfg(feature = "flight-sql")]
+            Self::FlightSql(store) => store.get_trace(trace_id, hint).await,
         }
     }
 
@@ -273,6 +348,8 @@ impl<C: SqlTransport + InfluxQlTransport> TraceStore for AnyTraceStore<C> {
         match self {
             Self::Datalayers(store) => store.get_traces(trace_ids, hint).await,
             Self::InfluxQl(store) => store.get_traces(trace_ids, hint).await,
+            #[cfg(feature = "flight-sql")]
+            Self::FlightSql(store) => store.get_traces(trace_ids, hint).await,
         }
     }
 
@@ -280,6 +357,8 @@ impl<C: SqlTransport + InfluxQlTransport> TraceStore for AnyTraceStore<C> {
         match self {
             Self::Datalayers(store) => store.services().await,
             Self::InfluxQl(store) => store.services().await,
+            #[cfg(feature = "flight-sql")]
+            Self::FlightSql(store) => store.services().await,
         }
     }
 
@@ -287,6 +366,8 @@ impl<C: SqlTransport + InfluxQlTransport> TraceStore for AnyTraceStore<C> {
         match self {
             Self::Datalayers(store) => store.operations(service).await,
             Self::InfluxQl(store) => store.operations(service).await,
+            #[cfg(feature = "flight-sql")]
+            Self::FlightSql(store) => store.operations(service).await,
         }
     }
 
@@ -298,6 +379,8 @@ impl<C: SqlTransport + InfluxQlTransport> TraceStore for AnyTraceStore<C> {
         match self {
             Self::Datalayers(store) => store.operations_with_kind(service, kind).await,
             Self::InfluxQl(store) => store.operations_with_kind(service, kind).await,
+            #[cfg(feature = "flight-sql")]
+            Self::FlightSql(store) => store.operations_with_kind(service, kind).await,
         }
     }
 
@@ -305,6 +388,8 @@ impl<C: SqlTransport + InfluxQlTransport> TraceStore for AnyTraceStore<C> {
         match self {
             Self::Datalayers(store) => store.dependencies(range).await,
             Self::InfluxQl(store) => store.dependencies(range).await,
+            #[cfg(feature = "flight-sql")]
+            Self::FlightSql(store) => store.dependencies(range).await,
         }
     }
 }

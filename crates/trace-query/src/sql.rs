@@ -1,8 +1,8 @@
 //! The Datalayers backend: trace queries in SQL.
 //!
 //! Every statement goes through a [`SqlTransport`]: Datalayers' REST SQL API
-//! ([`Client`](datalayers_client::Client)) today, Arrow Flight SQL or anything that returns the
-//! same typed rows next.
+//! ([`Client`](datalayers_client::Client)), Arrow Flight SQL
+//! (`datalayers_client::flight::FlightSqlClient`), or anything that returns the same typed rows.
 
 use datalayers_client::query::{
     QueryResult, Rfc3339, SqlTransport, Value, sql_ident as ident, sql_literal as lit,

@@ -360,6 +360,47 @@ async fn protocol_the_backend_follows_the_configured_protocol() {
 }
 
 #[tokio::test]
+async fn protocol_from_config_reads_over_rest_or_flight_sql_as_the_settings_say() {
+    let server = ScriptedServer::replay(vec![(
+        200,
+        r#"{"result":{"columns":["service"],"types":["STRING"],"values":[["a"]]}}"#,
+    )]);
+    let rest = ClientConfig::new(&server.base_url).with_database("demo");
+    let store: AnyTraceStore<std::sync::Arc<Client>> =
+        AnyTraceStore::from_config(rest.clone(), TraceSchema::default()).unwrap();
+    assert!(matches!(store, AnyTraceStore::Datalayers(_)));
+    assert_eq!(store.services().await.unwrap(), ["a"]);
+
+    // Flight SQL reads Datalayers SQL only.
+    let influx = rest
+        .clone()
+        .with_protocol(Protocol::InfluxDbV1)
+        .with_flight_sql_endpoint("http://127.0.0.1:8360");
+    let err = AnyTraceStore::<Client>::from_config(influx, TraceSchema::default()).unwrap_err();
+    assert!(matches!(err, TraceError::Unsupported(_)), "{err:?}");
+
+    // Nothing is sent on construction: a store over a closed port fails on its first query.
+    let flight = rest.with_flight_sql_endpoint(test_support::closed_url());
+    let store = AnyTraceStore::<Client>::from_config(flight, TraceSchema::default());
+    #[cfg(feature = "flight-sql")]
+    {
+        let store = store.unwrap();
+        assert!(matches!(store, AnyTraceStore::FlightSql(_)), "{store:?}");
+        let err = store.services().await.unwrap_err();
+        assert!(
+            matches!(err, TraceError::Query(QueryError::Transport { .. })),
+            "{err:?}"
+        );
+    }
+    #[cfg(not(feature = "flight-sql"))]
+    assert!(
+        matches!(store, Err(TraceError::Unsupported(_))),
+        "never silently over REST: {store:?}"
+    );
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
 async fn protocol_get_traces_splits_the_rows_by_trace() {
     const OTHER: &str = "00000000000000020000000000000001";
     let spans = format!(

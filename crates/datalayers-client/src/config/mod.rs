@@ -59,6 +59,10 @@ pub const OTEL_EXPORTER_DATALAYERS_COMPRESSION: &str = "OTEL_EXPORTER_DATALAYERS
 /// Environment variable: path of a PEM file with extra CA certificates to trust (e.g. a
 /// self-signed Datalayers `[server.tls]` certificate), like `OTEL_EXPORTER_OTLP_CERTIFICATE`.
 pub const OTEL_EXPORTER_DATALAYERS_CERTIFICATE: &str = "OTEL_EXPORTER_DATALAYERS_CERTIFICATE";
+/// Environment variable: the Arrow Flight SQL endpoint reads go to instead of the REST SQL API,
+/// e.g. `http://127.0.0.1:8360` (Datalayers' gRPC port; `https://` or `grpc+tls://` for TLS).
+pub const OTEL_EXPORTER_DATALAYERS_FLIGHT_SQL_ENDPOINT: &str =
+    "OTEL_EXPORTER_DATALAYERS_FLIGHT_SQL_ENDPOINT";
 /// Default compression: `none` (gzip on Datalayers' `/write` is not documented; InfluxDB 1.x and
 /// 2.x decode it).
 pub const OTEL_EXPORTER_DATALAYERS_COMPRESSION_DEFAULT: &str = "none";
@@ -330,6 +334,11 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// Extra CA certificates (PEM), trusted on top of the platform's roots.
     pub ca_certificates_pem: Option<Vec<u8>>,
+    /// Arrow Flight SQL endpoint for reads (`http://`, `https://`, `grpc://`, `grpc+tls://`), with
+    /// the same database, credentials, timeout and CA certificates. Used by readers that pick
+    /// their transport from the configuration (`otel-lp traces`); writes always go over HTTP.
+    /// The client is `flight::FlightSqlClient` (feature `flight-sql`).
+    pub flight_sql_endpoint: Option<String>,
     /// How many times one batch may be halved to find the bad lines of an all-or-nothing 400
     /// that names none (Datalayers answers `{"error": ...}` for the whole request). The good halves are delivered, each bad line is rejected alone with the server's
     /// reason. `0` rejects the whole batch instead. Assumes the server wrote nothing of a refused
@@ -346,6 +355,13 @@ impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientConfig")
             .field("endpoint", &crate::error::redact_endpoint(&self.endpoint))
+            .field(
+                "flight_sql_endpoint",
+                &self
+                    .flight_sql_endpoint
+                    .as_deref()
+                    .map(crate::error::redact_endpoint),
+            )
             .field("protocol", &self.protocol)
             .field("database", &self.database)
             .field("org", &self.org)
@@ -406,6 +422,7 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             rejection_isolation_budget: REJECTION_ISOLATION_BUDGET_DEFAULT,
             ca_certificates_pem: None,
+            flight_sql_endpoint: None,
         }
     }
 
@@ -424,6 +441,12 @@ impl ClientConfig {
     /// Sets the endpoint (base URL).
     pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = endpoint.into();
+        self
+    }
+
+    /// Sets the Arrow Flight SQL endpoint for reads (see [`ClientConfig::flight_sql_endpoint`]).
+    pub fn with_flight_sql_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.flight_sql_endpoint = Some(endpoint.into());
         self
     }
 

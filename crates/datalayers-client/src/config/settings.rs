@@ -11,9 +11,10 @@ use super::{
     Auth, ClientConfig, Compression, OTEL_EXPORTER_DATALAYERS_BUCKET,
     OTEL_EXPORTER_DATALAYERS_CERTIFICATE, OTEL_EXPORTER_DATALAYERS_COMPRESSION,
     OTEL_EXPORTER_DATALAYERS_DATABASE, OTEL_EXPORTER_DATALAYERS_ENDPOINT,
-    OTEL_EXPORTER_DATALAYERS_ORG, OTEL_EXPORTER_DATALAYERS_PASSWORD,
-    OTEL_EXPORTER_DATALAYERS_PROTOCOL, OTEL_EXPORTER_DATALAYERS_TIMEOUT,
-    OTEL_EXPORTER_DATALAYERS_TOKEN, OTEL_EXPORTER_DATALAYERS_USERNAME, Protocol, Secret,
+    OTEL_EXPORTER_DATALAYERS_FLIGHT_SQL_ENDPOINT, OTEL_EXPORTER_DATALAYERS_ORG,
+    OTEL_EXPORTER_DATALAYERS_PASSWORD, OTEL_EXPORTER_DATALAYERS_PROTOCOL,
+    OTEL_EXPORTER_DATALAYERS_TIMEOUT, OTEL_EXPORTER_DATALAYERS_TOKEN,
+    OTEL_EXPORTER_DATALAYERS_USERNAME, Protocol, Secret,
 };
 use crate::error::ConfigError;
 
@@ -44,12 +45,16 @@ pub enum Setting {
     Compression,
     /// A PEM file of extra CA certificates ([`OTEL_EXPORTER_DATALAYERS_CERTIFICATE`]).
     CaFile,
+    /// The Arrow Flight SQL endpoint for reads
+    /// ([`OTEL_EXPORTER_DATALAYERS_FLIGHT_SQL_ENDPOINT`]).
+    FlightSql,
 }
 
 impl Setting {
     /// Every setting, in the order `otel-lp --help` lists them.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Endpoint,
+        Self::FlightSql,
         Self::Protocol,
         Self::Database,
         Self::Username,
@@ -76,6 +81,7 @@ impl Setting {
             Self::Timeout => "timeout",
             Self::Compression => "compression",
             Self::CaFile => "ca-file",
+            Self::FlightSql => "flight-sql",
         }
     }
 
@@ -93,6 +99,7 @@ impl Setting {
             Self::Timeout => OTEL_EXPORTER_DATALAYERS_TIMEOUT,
             Self::Compression => OTEL_EXPORTER_DATALAYERS_COMPRESSION,
             Self::CaFile => OTEL_EXPORTER_DATALAYERS_CERTIFICATE,
+            Self::FlightSql => OTEL_EXPORTER_DATALAYERS_FLIGHT_SQL_ENDPOINT,
         }
     }
 
@@ -110,6 +117,7 @@ impl Setting {
             Self::Timeout => "DURATION",
             Self::Compression => "gzip|none",
             Self::CaFile => "FILE",
+            Self::FlightSql => "URL",
         }
     }
 
@@ -138,6 +146,9 @@ impl Setting {
             Self::Compression => "Request body compression",
             Self::CaFile => {
                 "PEM file of extra CA certificates to trust (e.g. a self-signed server)"
+            }
+            Self::FlightSql => {
+                "Read over Arrow Flight SQL at this URL (Datalayers gRPC port 8360; https:// for TLS) instead of the REST SQL API, with the same database and credentials"
             }
         }
     }
@@ -253,6 +264,8 @@ pub struct ClientSettings {
     /// [`Setting::CaFile`]: the certificates themselves (a file given by flag or variable is read
     /// when it is filled in).
     pub ca_certificates_pem: Option<Vec<u8>>,
+    /// [`Setting::FlightSql`].
+    pub flight_sql_endpoint: Option<String>,
 }
 
 impl fmt::Debug for ClientSettings {
@@ -277,6 +290,13 @@ impl fmt::Debug for ClientSettings {
                     .ca_certificates_pem
                     .as_ref()
                     .map(|pem| format!("{} bytes", pem.len())),
+            )
+            .field(
+                "flight_sql_endpoint",
+                &self
+                    .flight_sql_endpoint
+                    .as_deref()
+                    .map(crate::error::redact_endpoint),
             )
             .finish()
     }
@@ -353,6 +373,12 @@ impl ClientSettings {
         self
     }
 
+    /// Reads over Arrow Flight SQL at `endpoint`.
+    pub fn with_flight_sql_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.flight_sql_endpoint = Some(endpoint.into());
+        self
+    }
+
     /// Whether `setting` has a value.
     pub fn is_set(&self, setting: Setting) -> bool {
         match setting {
@@ -367,6 +393,7 @@ impl ClientSettings {
             Setting::Timeout => self.timeout.is_some(),
             Setting::Compression => self.compression.is_some(),
             Setting::CaFile => self.ca_certificates_pem.is_some(),
+            Setting::FlightSql => self.flight_sql_endpoint.is_some(),
         }
     }
 
@@ -379,7 +406,7 @@ impl ClientSettings {
             origin,
             value: if setting.is_secret() {
                 "***".to_owned()
-            } else if setting == Setting::Endpoint {
+            } else if matches!(setting, Setting::Endpoint | Setting::FlightSql) {
                 crate::error::redact_endpoint(text)
             } else {
                 text.to_owned()
@@ -410,6 +437,9 @@ impl ClientSettings {
                 let pem =
                     std::fs::read(text.trim()).map_err(|_| invalid("cannot read the PEM file"))?;
                 self.ca_certificates_pem = Some(pem);
+            }
+            Setting::FlightSql => {
+                self.flight_sql_endpoint = Some(parse_flight_sql_endpoint(text).map_err(invalid)?);
             }
         }
         Ok(())
@@ -495,6 +525,9 @@ impl ClientSettings {
         if let Some(pem) = self.ca_certificates_pem {
             config.ca_certificates_pem = Some(pem);
         }
+        if let Some(endpoint) = self.flight_sql_endpoint {
+            config.flight_sql_endpoint = Some(endpoint);
+        }
         config.auth = match (self.username, self.password, self.token) {
             (Some(_), _, Some(token)) if config.protocol == Protocol::InfluxDbV2 => {
                 Auth::Token(token)
@@ -527,6 +560,23 @@ fn parse_endpoint(text: &str) -> Result<String, &'static str> {
             Ok(text.to_owned())
         }
         _ => Err("expected an http:// or https:// URL"),
+    }
+}
+
+/// A gRPC URL: `http(s)://` as tonic spells it, or `grpc://`, `grpc+tcp://`, `grpc+tls://` as
+/// Arrow Flight's clients do.
+fn parse_flight_sql_endpoint(text: &str) -> Result<String, &'static str> {
+    let text = text.trim();
+    match reqwest::Url::parse(text) {
+        Ok(url)
+            if matches!(
+                url.scheme(),
+                "http" | "https" | "grpc" | "grpc+tcp" | "grpc+tls"
+            ) && url.has_host() =>
+        {
+            Ok(text.to_owned())
+        }
+        _ => Err("expected an http://, https://, grpc:// or grpc+tls:// URL"),
     }
 }
 
@@ -646,6 +696,36 @@ mod tests {
         assert!(!format!("{settings:?}").contains("hunter2"));
         let err = settings.resolve().unwrap_err();
         assert!(err.to_string().contains("without a user name"), "{err}");
+    }
+
+    #[test]
+    fn the_flight_sql_endpoint_takes_grpc_and_http_urls() {
+        let config = ClientSettings::new()
+            .fill_from_lookup(lookup(&[(
+                OTEL_EXPORTER_DATALAYERS_FLIGHT_SQL_ENDPOINT,
+                "grpc+tls://db:8360",
+            )]))
+            .unwrap()
+            .resolve()
+            .unwrap();
+        assert_eq!(
+            config.flight_sql_endpoint.as_deref(),
+            Some("grpc+tls://db:8360")
+        );
+        assert_eq!(
+            config.endpoint,
+            super::super::OTEL_EXPORTER_DATALAYERS_ENDPOINT_DEFAULT
+        );
+        let err = ClientSettings::new()
+            .fill_from(
+                Origin::Flag,
+                flags(&[(Setting::FlightSql, "tcp://admin:hunter2@db:8360")]),
+            )
+            .unwrap_err();
+        assert!(err.to_string().starts_with("--flight-sql="), "{err}");
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+        let settings = ClientSettings::new().with_flight_sql_endpoint("http://u:hunter2@h:1");
+        assert!(!format!("{settings:?}").contains("hunter2"));
     }
 
     #[test]

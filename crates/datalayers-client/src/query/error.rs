@@ -22,10 +22,24 @@ pub enum QueryError {
         #[source]
         source: Option<Box<dyn StdError + Send + Sync>>,
     },
+    /// The TLS handshake failed: a certificate the client does not trust or that names another
+    /// host, or TLS spoken to a plain-text port (Arrow Flight SQL; HTTPS errors are
+    /// [`QueryError::Transport`]).
+    #[error("TLS with {endpoint} failed: {message}")]
+    Tls {
+        /// The endpoint the connection went to (no credentials).
+        endpoint: String,
+        /// What went wrong, with what to check.
+        message: String,
+        /// The underlying error.
+        #[source]
+        source: Option<Box<dyn StdError + Send + Sync>>,
+    },
     /// 401/403: wrong or missing credentials, or no permission.
     #[error("authorization failed (HTTP {status}): {message}")]
     Unauthorized {
-        /// The HTTP status.
+        /// The HTTP status; over Arrow Flight SQL, the HTTP equivalent of the gRPC code
+        /// (`Unauthenticated` 401, `PermissionDenied` 403).
         status: u16,
         /// The server's message.
         message: String,
@@ -47,7 +61,8 @@ pub enum QueryError {
     /// The server refused or failed the statement (syntax error, unsupported function, ...).
     #[error("the server rejected the statement (HTTP {status}): {message}")]
     Statement {
-        /// The HTTP status (200 for InfluxQL statement errors).
+        /// The HTTP status (200 for InfluxQL statement errors); over Arrow Flight SQL, the HTTP
+        /// equivalent of the gRPC code (the gRPC code's name starts the message).
         status: u16,
         /// The server's message.
         message: String,

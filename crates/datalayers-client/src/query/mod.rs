@@ -52,7 +52,7 @@ pub use client::{INFLUXQL_PATH, SQL_PATH};
 mod error;
 mod influxql;
 mod result;
-mod sql;
+pub(crate) mod sql;
 mod time;
 mod transport;
 mod value;
