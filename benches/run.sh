@@ -42,6 +42,7 @@ while [ $# -gt 0 ]; do
         --criterion-only) criterion=1; load=0 ;;
         --quick) quick=1; passthrough+=("$1") ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        --list) exec python3 benches/loadtest.py --otel-lp - --rotel - --out - --list ;;
         *) passthrough+=("$1") ;;
     esac
     shift
