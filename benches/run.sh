@@ -2,7 +2,7 @@
 # The headline benchmarks, side by side with what a user would pick instead (benches/README.md).
 #
 #   bash benches/run.sh                   # gateway vs rotel: every scenario, two turns each (~13 min)
-#   bash benches/run.sh --quick           # smoke run: two scenarios, one short turn each (~20 s)
+#   bash benches/run.sh --quick           # smoke run: two scenarios, one short turn each (under a minute)
 #   bash benches/run.sh --with-criterion  # and the crates' criterion benches, figures extracted
 #   bash benches/run.sh --criterion-only  # only those
 #   bash benches/run.sh --only traces-grpc-10k,traces-http-10k --turns 3 --window 30
