@@ -1,0 +1,101 @@
+//! `otel-lp completions <SHELL>` and `otel-lp man`: generated from the clap definitions, so they
+//! name the real subcommands and options.
+
+use std::process::{Command, Output};
+
+fn otel_lp(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_otel-lp"))
+        .args(args)
+        .output()
+        .expect("run otel-lp")
+}
+
+fn stdout_of(args: &[&str]) -> String {
+    let output = otel_lp(args);
+    assert!(
+        output.status.success(),
+        "otel-lp {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+const SUBCOMMANDS: [&str; 6] = [
+    "convert",
+    "traces",
+    "serve",
+    "generate",
+    "completions",
+    "man",
+];
+
+#[test]
+fn bash_completion_completes_the_subcommands_and_their_options() {
+    let script = stdout_of(&["completions", "bash"]);
+    assert!(
+        script.contains("complete -F _otel-lp"),
+        "not a bash completion:\n{script}"
+    );
+    for subcommand in SUBCOMMANDS {
+        assert!(
+            script.contains(subcommand),
+            "bash completion lacks {subcommand}"
+        );
+    }
+    // An option only `serve` takes, so the completion knows the subcommands' own options.
+    assert!(
+        script.contains("--otlp-grpc"),
+        "bash completion lacks serve's --otlp-grpc"
+    );
+}
+
+#[test]
+fn every_shell_gets_a_script() {
+    for (shell, marker) in [
+        ("zsh", "#compdef otel-lp"),
+        ("fish", "complete -c otel-lp"),
+        ("elvish", "otel-lp"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let script = stdout_of(&["completions", shell]);
+        assert!(
+            script.contains(marker),
+            "{shell} completion lacks {marker:?}"
+        );
+        assert!(script.contains("serve"), "{shell} completion lacks serve");
+    }
+}
+
+#[test]
+fn an_unknown_shell_is_a_usage_error() {
+    let output = otel_lp(&["completions", "tcsh"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("tcsh") && stderr.contains("bash"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_man_page_is_roff_naming_every_subcommand() {
+    let page = stdout_of(&["man"]);
+    assert!(
+        page.starts_with(".ie") || page.contains("\n.TH "),
+        "no .TH header:\n{page}"
+    );
+    assert!(
+        page.lines().any(|line| line.starts_with(".TH otel-lp")),
+        "no .TH otel-lp line"
+    );
+    assert!(
+        page.contains(".SH NAME") && page.contains(".SH SUBCOMMANDS"),
+        "{page}"
+    );
+    for subcommand in SUBCOMMANDS {
+        assert!(
+            page.contains(&format!("otel\\-lp\\-{subcommand}")),
+            "man page lacks the {subcommand} subcommand:\n{page}"
+        );
+    }
+}
