@@ -80,21 +80,20 @@ fn an_unknown_shell_is_a_usage_error() {
 #[test]
 fn the_man_page_is_roff_naming_every_subcommand() {
     let page = stdout_of(&["man"]);
+    // roff escapes a hyphen as `\-`; read the text as a reader of the page sees it.
+    let text = page.replace("\\-", "-");
+    let title = text
+        .lines()
+        .find(|line| line.starts_with(".TH "))
+        .unwrap_or_else(|| panic!("no .TH header:\n{page}"));
+    assert!(title.contains("otel-lp"), "{title}");
     assert!(
-        page.starts_with(".ie") || page.contains("\n.TH "),
-        "no .TH header:\n{page}"
-    );
-    assert!(
-        page.lines().any(|line| line.starts_with(".TH otel-lp")),
-        "no .TH otel-lp line"
-    );
-    assert!(
-        page.contains(".SH NAME") && page.contains(".SH SUBCOMMANDS"),
+        text.contains(".SH NAME") && text.contains(".SH SUBCOMMANDS"),
         "{page}"
     );
     for subcommand in SUBCOMMANDS {
         assert!(
-            page.contains(&format!("otel\\-lp\\-{subcommand}")),
+            text.contains(&format!("otel-lp-{subcommand}(1)")),
             "man page lacks the {subcommand} subcommand:\n{page}"
         );
     }
