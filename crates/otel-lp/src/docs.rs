@@ -12,10 +12,13 @@ use crate::args::EXIT_FAILURE;
 
 /// Print a shell completion script on stdout
 ///
-/// Examples: `otel-lp completions bash > ~/.local/share/bash-completion/completions/otel-lp`,
-/// `otel-lp completions zsh > ~/.zfunc/_otel-lp`,
-/// `otel-lp completions fish > ~/.config/fish/completions/otel-lp.fish`.
+/// Generated from the same definitions as --help, so it always matches this binary.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  otel-lp completions bash > ~/.local/share/bash-completion/completions/otel-lp
+  otel-lp completions zsh > ~/.zfunc/_otel-lp
+  otel-lp completions fish > ~/.config/fish/completions/otel-lp.fish")]
 pub(crate) struct CompletionsArgs {
     /// The shell to complete for
     #[arg(value_enum)]
@@ -23,9 +26,10 @@ pub(crate) struct CompletionsArgs {
 }
 
 /// Print the man page (roff) on stdout
-///
-/// Example: `otel-lp man > ~/.local/share/man/man1/otel-lp.1`, then `man otel-lp`.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Example:
+  otel-lp man > ~/.local/share/man/man1/otel-lp.1 && man otel-lp")]
 pub(crate) struct ManArgs {}
 
 pub(crate) fn completions(args: CompletionsArgs, mut command: Command) -> ExitCode {

@@ -33,8 +33,8 @@ const SUBCOMMANDS: [&str; 6] = [
 fn bash_completion_completes_the_subcommands_and_their_options() {
     let script = stdout_of(&["completions", "bash"]);
     assert!(
-        script.contains("complete -F _otel-lp"),
-        "not a bash completion:\n{script}"
+        script.contains("complete -F _otel__lp") && script.contains(" otel-lp\n"),
+        "not a bash completion for otel-lp:\n{script}"
     );
     for subcommand in SUBCOMMANDS {
         assert!(
