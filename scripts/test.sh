@@ -13,8 +13,14 @@
 #    scripts/install-test-peers.sh.
 # 2. cargo fmt --check, clippy -D warnings, the whole test suite (unit, integration, doc tests),
 #    and cargo doc with warnings denied (the workspace's rustdoc lints).
-# 3. cargo-deny (licenses, bans, sources, and advisories if a local database exists) when
-#    `cargo-deny` is installed; it is skipped with a notice otherwise.
+# 3. cargo package of every published crate (manifest metadata, the files each package holds),
+#    with warnings (e.g. missing metadata) failing it. Without verification: unpacking and
+#    building each .crate on its own is a second cold build of the tree, which the CI time
+#    budget (30 minutes on 2 cores) cannot hold; every crate is built from the same sources above.
+# 4. cargo-deny: licenses, bans and sources ([deny.toml](../deny.toml)). Installed by this script
+#    into target/tools when missing (`cargo install --locked cargo-deny`, pinned; a few minutes
+#    of compiling once, then cached there). Advisories only when a local RustSec database
+#    exists: it is a git checkout from GitHub, which this CI machine cannot reach.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -105,20 +111,35 @@ cargo test --workspace --locked
 step "cargo doc (rustdoc lints)"
 RUSTDOCFLAGS="${RUSTDOCFLAGS:-} -D warnings" cargo doc --workspace --no-deps --locked
 
-if cargo deny --version >/dev/null 2>&1; then
-    step "cargo deny (licenses, bans, sources)"
-    cargo deny --offline --locked check licenses bans sources
-    # The advisory database is a git checkout cargo-deny fetches; offline it can only use one
-    # that is already on disk.
-    advisory_db="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs"
-    if compgen -G "$advisory_db/*/crates" >/dev/null; then
-        step "cargo deny (advisories, local database)"
-        cargo deny --offline --locked check advisories
-    else
-        step "cargo deny advisories skipped: no local advisory database (run \`cargo deny fetch\` once online)"
-    fi
+# Every crate a user gets from crates.io, packaged as `cargo publish` would: the manifest
+# metadata crates.io needs and the files a package holds (README, LICENSE). Not verified (see
+# the header: a second cold build). The harness (test-support) and the root facade
+# (otel-datalayers) are not published. Any warning fails the step.
+step "cargo package (--no-verify)"
+package_log=target/package.log
+cargo package --workspace --exclude test-support --exclude otel-datalayers --locked --no-verify 2>&1 | tee "$package_log"
+if grep -q '^warning' "$package_log"; then
+    die "cargo package warned (see above)"
+fi
+
+# cargo-deny, pinned, built once into target/tools (cached with the rest of target/).
+cargo_deny_version=0.20.2
+cargo_deny=target/tools/bin/cargo-deny
+if ! "$cargo_deny" --version 2>/dev/null | grep -qx "cargo-deny $cargo_deny_version"; then
+    step "installing cargo-deny $cargo_deny_version into target/tools (cargo install --locked)"
+    cargo install --locked --quiet cargo-deny --version "$cargo_deny_version" --root target/tools
+fi
+step "cargo deny (licenses, bans, sources)"
+"$cargo_deny" --offline --locked check licenses bans sources
+# The advisory database is a git checkout of github.com/rustsec/advisory-db that cargo-deny
+# fetches; this CI machine reaches only the package registries, so advisories run only from a
+# copy already on disk (`cargo deny fetch` on a machine with network access).
+advisory_db="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs"
+if compgen -G "$advisory_db/*/crates" >/dev/null; then
+    step "cargo deny (advisories, local database)"
+    "$cargo_deny" --offline --locked check advisories
 else
-    step "cargo deny skipped: not installed (cargo install --locked cargo-deny)"
+    step "cargo deny advisories skipped: no local RustSec database (GitHub is not reachable from CI; run \`cargo deny fetch\` where it is)"
 fi
 
 step "all checks passed in $((SECONDS - started))s"

@@ -17,6 +17,7 @@ pub const MIN_SEGMENT_BYTES: u64 = 4 * 1024;
 /// When an appended record reaches the disk, and so when its [`Append`](crate::Append)
 /// future resolves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum FsyncPolicy {
     /// Every record is written and `fdatasync`ed on its own before its append resolves. The
     /// slowest policy: one sync per record, however many appends wait.
@@ -36,6 +37,7 @@ pub enum FsyncPolicy {
 /// What [`Queue::append`](crate::Queue::append) does when the queue holds
 /// [`Options::max_bytes`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum FullPolicy {
     /// The default: the append fails with [`Error::Full`](crate::Error::Full), so the sender is
     /// told to retry later (HTTP 429/503 with `Retry-After`, gRPC `UNAVAILABLE`). Nothing

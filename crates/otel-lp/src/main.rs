@@ -5,6 +5,8 @@
 //! otel-lp traces <COMMAND> [OPTIONS]  list stored traces, show one as a waterfall
 //! otel-lp serve [OPTIONS]             the OTLP gateway: gRPC and HTTP in, line protocol out
 //! otel-lp generate <SIGNAL> [OPTIONS] a load generator for OTLP receivers
+//! otel-lp completions <SHELL>         a shell completion script (bash, zsh, fish, ...)
+//! otel-lp man                         the man page (roff)
 //! ```
 //!
 //! The command line is parsed by clap (derive). Each subcommand is one module holding its
@@ -16,6 +18,7 @@
 
 mod args;
 mod convert;
+mod docs;
 mod generate;
 mod render;
 mod serve;
@@ -23,7 +26,7 @@ mod traces;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// otel-lp: OpenTelemetry data as InfluxDB/Datalayers line protocol
 #[derive(Debug, Parser)]
@@ -46,6 +49,8 @@ enum Command {
     Traces(traces::TracesArgs),
     Serve(Box<serve::ServeArgs>),
     Generate(generate::GenerateArgs),
+    Completions(docs::CompletionsArgs),
+    Man(docs::ManArgs),
 }
 
 fn main() -> ExitCode {
@@ -54,12 +59,14 @@ fn main() -> ExitCode {
         Command::Traces(args) => traces::run(args),
         Command::Serve(args) => serve::run(*args),
         Command::Generate(args) => generate::run(args),
+        Command::Completions(args) => docs::completions(args, Cli::command()),
+        Command::Man(args) => docs::man(args, Cli::command()),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
+    use clap::CommandFactory as _;
 
     #[test]
     fn the_command_line_is_consistent() {

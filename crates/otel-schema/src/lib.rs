@@ -1,17 +1,4 @@
-//! The names of the otel2influx schema for traces and logs: measurements, tag keys, field keys
-//! with their types, as the OpenTelemetry Collector's InfluxDB exporter writes them.
-//!
-//! One definition that writers and readers share: `otlp-influx` writes lines with these names
-//! (and re-exports them as `otlp_influx::schema`), `trace-query` reads them back. This crate has
-//! no dependencies, so a reader does not compile the OpenTelemetry SDK to know a column name.
-//!
-//! ```
-//! use otel_schema::{DURATION_NANO, MEASUREMENT_SPANS, SPAN_FIELDS, FieldType, TRACE_ID};
-//!
-//! let query = format!("SELECT {DURATION_NANO} FROM {MEASUREMENT_SPANS} GROUP BY {TRACE_ID}");
-//! assert_eq!(query, "SELECT duration_nano FROM spans GROUP BY trace_id");
-//! assert!(SPAN_FIELDS.contains(&(DURATION_NANO, FieldType::Int)));
-//! ```
+#![doc = include_str!("../README.md")]
 
 /// The timestamp column of line-protocol tables, as Datalayers and InfluxDB name it (the line's
 /// timestamp: span start, event time, record time).

@@ -10,6 +10,7 @@ use crate::Encoding;
 
 /// A body's `Content-Encoding` (HTTP) or `grpc-encoding` (gRPC, decoded by tonic).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ContentCoding {
     /// No compression (`identity`, or no header).
     Identity,
@@ -58,6 +59,7 @@ pub fn encoding_from_content_type(value: &str) -> Option<Encoding> {
 
 /// Why a body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum BodyError {
     /// The body (compressed, or once decompressed) is larger than the limit.
     #[error("request body larger than the limit of {limit} bytes (after decompression)")]

@@ -52,6 +52,7 @@ impl Default for ReceiverConfig {
 
 /// Credentials the receiver requires of its clients, in the `Authorization` header.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IncomingAuth {
     /// `Authorization: Bearer <token>`.
     Bearer(String),

@@ -39,6 +39,7 @@ impl LineBatch {
 
 /// What a store did with a [`LineBatch`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StoreOutcome {
     /// The lines are safely stored; `rejected_lines` of them were refused by the destination for
     /// their content (retrying them would not help), with the first reason in `message`.

@@ -119,6 +119,7 @@ impl AsRef<[u8]> for SharedLines {
 
 /// Why a sink could not flush.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SinkError {
     /// The deadline passed before the flush finished.
     #[error("flush did not finish before its deadline")]

@@ -70,6 +70,7 @@ impl Default for TraceServerConfig {
 /// credentials itself; a bearer token suits API clients such as Grafana, which can send a
 /// custom `Authorization` header). Both may be accepted at once.
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Access {
     /// Anyone who can reach the listener.
     Open,
@@ -132,6 +133,7 @@ impl fmt::Debug for Access {
 /// Which web origins may call the API from a browser (CORS). The viewer is same-origin and
 /// needs none; Grafana calls from its server and needs none either.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Cors {
     /// No CORS headers: browsers keep other origins' pages from reading the answers.
     Off,
