@@ -106,6 +106,10 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "cargo test"
 cargo test --workspace --locked
+# sdk-exporter's disk buffer is an opt-in feature (apps that do not buffer compile no queue).
+step "cargo test -p sdk-exporter --features disk-buffer"
+cargo test -p sdk-exporter --features disk-buffer --locked --test disk_buffer
+cargo test -p sdk-exporter --features disk-buffer --locked --doc
 
 # The workspace's rustdoc lints (broken intra-doc links, bare URLs) only run under rustdoc.
 step "cargo doc (rustdoc lints)"

@@ -30,6 +30,10 @@ pub enum BuildError {
     /// The mapping options are inconsistent (e.g. a duplicate dimension).
     #[error("mapping configuration: {0}")]
     Mapping(#[from] otlp_influx::ConfigError),
+    /// The disk buffer's directory could not be opened (feature `disk-buffer`).
+    #[cfg(feature = "disk-buffer")]
+    #[error("disk buffer: {0}")]
+    DiskBuffer(#[from] durable_queue::Error),
 }
 
 /// Builds one kind of exporter: [`SpanExporterBuilder`] (from [`SpanExporter::builder`]),
@@ -72,6 +76,12 @@ pub struct ExporterBuilder<E: ExporterKind> {
     stats: StatsHandle,
     /// The HTTP sink already built, shared with clones and `for_exporter` builders.
     built_sink: Arc<Mutex<Option<BuiltSink>>>,
+    /// `with_disk_buffer`: the queue's directory and options, and the buffer once opened (one
+    /// per directory, shared like the HTTP sink).
+    #[cfg(feature = "disk-buffer")]
+    disk_buffer: Option<(std::path::PathBuf, durable_queue::Options)>,
+    #[cfg(feature = "disk-buffer")]
+    built_buffer: Arc<Mutex<Option<Arc<dyn LineSink>>>>,
     exporter: PhantomData<fn() -> E>,
 }
 
@@ -120,6 +130,10 @@ impl<E: ExporterKind> Default for ExporterBuilder<E> {
             temporality: Temporality::Cumulative,
             stats: StatsHandle::default(),
             built_sink: Arc::default(),
+            #[cfg(feature = "disk-buffer")]
+            disk_buffer: None,
+            #[cfg(feature = "disk-buffer")]
+            built_buffer: Arc::default(),
             exporter: PhantomData,
         }
     }
@@ -195,6 +209,10 @@ impl<E: ExporterKind> ExporterBuilder<E> {
             temporality: self.temporality,
             stats: self.stats.clone(),
             built_sink: Arc::clone(&self.built_sink),
+            #[cfg(feature = "disk-buffer")]
+            disk_buffer: self.disk_buffer.clone(),
+            #[cfg(feature = "disk-buffer")]
+            built_buffer: Arc::clone(&self.built_buffer),
             exporter: PhantomData,
         }
     }
@@ -329,6 +347,20 @@ impl<E: ExporterKind> ExporterBuilder<E> {
         self
     }
 
+    /// Puts every export in a write-ahead queue in `dir` before it goes to the sink (HTTP or
+    /// the one given with [`with_sink`](Self::with_sink)), so telemetry survives an outage of
+    /// the destination and a restart of the app: see [`DiskBuffer`](crate::DiskBuffer).
+    /// Feature `disk-buffer`.
+    #[cfg(feature = "disk-buffer")]
+    pub fn with_disk_buffer(
+        mut self,
+        dir: impl Into<std::path::PathBuf>,
+        options: durable_queue::Options,
+    ) -> Self {
+        self.disk_buffer = Some((dir.into(), options));
+        self
+    }
+
     /// Writes the lines to standard output.
     pub fn with_stdout(self) -> Self {
         self.with_sink(WriterSink::stdout())
@@ -357,7 +389,28 @@ impl<E: ExporterKind> ExporterBuilder<E> {
             SinkChoice::Http => self.http_sink(config)?,
             SinkChoice::Custom(sink) => Arc::clone(sink),
         };
+        #[cfg(feature = "disk-buffer")]
+        let sink = self.buffered(sink)?;
         Ok(Pipeline::new(mapping, sink, self.stats.clone(), timeout))
+    }
+
+    /// `sink` behind the disk buffer, when one is configured: opened once and shared.
+    #[cfg(feature = "disk-buffer")]
+    fn buffered(&self, sink: Arc<dyn LineSink>) -> Result<Arc<dyn LineSink>, BuildError> {
+        let Some((dir, options)) = &self.disk_buffer else {
+            return Ok(sink);
+        };
+        let mut built = self
+            .built_buffer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(buffer) = &*built {
+            return Ok(Arc::clone(buffer));
+        }
+        let buffer: Arc<dyn LineSink> =
+            Arc::new(crate::DiskBuffer::open_shared(dir, options.clone(), sink)?);
+        *built = Some(Arc::clone(&buffer));
+        Ok(buffer)
     }
 
     /// The settings given in code, then the environment for what they leave unset (or the
