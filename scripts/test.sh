@@ -17,10 +17,11 @@
 #    with warnings (e.g. missing metadata) failing it. Without verification: unpacking and
 #    building each .crate on its own is a second cold build of the tree, which the CI time
 #    budget (30 minutes on 2 cores) cannot hold; every crate is built from the same sources above.
-# 4. cargo-deny: licenses, bans and sources ([deny.toml](../deny.toml)). Installed by this script
-#    into target/tools when missing (`cargo install --locked cargo-deny`, pinned; a few minutes
-#    of compiling once, then cached there). Advisories only when a local RustSec database
-#    exists: it is a git checkout from GitHub, which this CI machine cannot reach.
+# 4. cargo-deny: licenses, bans and sources ([deny.toml](../deny.toml)) when installed; with
+#    OTEL_LP_INSTALL_CARGO_DENY=1 this script installs it into target/tools (`cargo install
+#    --locked cargo-deny`, pinned: minutes of compiling, too long for the CI budget by default).
+#    Advisories only when a local RustSec database exists: it is a git checkout from GitHub,
+#    which this CI machine cannot reach.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -126,24 +127,35 @@ if grep -q '^warning' "$package_log"; then
     die "cargo package warned (see above)"
 fi
 
-# cargo-deny, pinned, built once into target/tools (cached with the rest of target/).
+# cargo-deny, pinned. Compiling it from crates.io takes minutes on 2 cores, more than the CI
+# time budget (30 minutes from a cold cache) has left after the build and the tests, so it is
+# installed only when asked (OTEL_LP_INSTALL_CARGO_DENY=1, into target/tools), and used when
+# found there or on PATH; without it the check is skipped with a notice.
 cargo_deny_version=0.20.2
 cargo_deny=target/tools/bin/cargo-deny
-if ! "$cargo_deny" --version 2>/dev/null | grep -qx "cargo-deny $cargo_deny_version"; then
+if ! "$cargo_deny" --version >/dev/null 2>&1 && command -v cargo-deny >/dev/null 2>&1; then
+    cargo_deny=$(command -v cargo-deny)
+fi
+if ! "$cargo_deny" --version >/dev/null 2>&1 && [ "${OTEL_LP_INSTALL_CARGO_DENY:-0}" = 1 ]; then
     step "installing cargo-deny $cargo_deny_version into target/tools (cargo install --locked)"
     cargo install --locked --quiet cargo-deny --version "$cargo_deny_version" --root target/tools
+    cargo_deny=target/tools/bin/cargo-deny
 fi
-step "cargo deny (licenses, bans, sources)"
-"$cargo_deny" --offline --locked check licenses bans sources
-# The advisory database is a git checkout of github.com/rustsec/advisory-db that cargo-deny
-# fetches; this CI machine reaches only the package registries, so advisories run only from a
-# copy already on disk (`cargo deny fetch` on a machine with network access).
-advisory_db="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs"
-if compgen -G "$advisory_db/*/crates" >/dev/null; then
-    step "cargo deny (advisories, local database)"
-    "$cargo_deny" --offline --locked check advisories
+if "$cargo_deny" --version >/dev/null 2>&1; then
+    step "cargo deny (licenses, bans, sources)"
+    "$cargo_deny" --offline --locked check licenses bans sources
+    # The advisory database is a git checkout of github.com/rustsec/advisory-db that cargo-deny
+    # fetches; this CI machine reaches only the package registries, so advisories run only from
+    # a copy already on disk (`cargo deny fetch` on a machine with network access).
+    advisory_db="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs"
+    if compgen -G "$advisory_db/*/crates" >/dev/null; then
+        step "cargo deny (advisories, local database)"
+        "$cargo_deny" --offline --locked check advisories
+    else
+        step "cargo deny advisories skipped: no local RustSec database (GitHub is not reachable from CI; run \`cargo deny fetch\` where it is)"
+    fi
 else
-    step "cargo deny advisories skipped: no local RustSec database (GitHub is not reachable from CI; run \`cargo deny fetch\` where it is)"
+    step "cargo deny skipped: cargo-deny is not installed (OTEL_LP_INSTALL_CARGO_DENY=1 installs $cargo_deny_version into target/tools)"
 fi
 
 step "all checks passed in $((SECONDS - started))s"

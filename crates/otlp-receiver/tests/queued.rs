@@ -229,6 +229,17 @@ async fn a_full_queue_is_backpressure_then_drains() {
     influx.restart();
     wait_drained(&store).await;
     assert_eq!(count_spans(&influx), accepted * 20);
+    // Confirmed segments are deleted by the queue's thread after its next checkpoint (within
+    // about 100 ms of the confirmation), not at once: wait for the space to come back.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while store.queue_stats().disk_bytes > 128 << 10 {
+        assert!(
+            Instant::now() < deadline,
+            "confirmed segments were never deleted: {:?}",
+            store.queue_stats()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let response = post(
         &server.http_url("/v1/traces"),
         spans_request(20, 200).encode_to_vec(),
