@@ -375,7 +375,13 @@ async fn protocol_5xx_retries_end_at_the_deadline() {
     assert_eq!(report.failed_lines, 2, "{report}");
     assert!(report.retries >= 2, "{report}");
     assert_eq!(report.requests, report.retries + 1);
-    assert!(report.first_error().unwrap().message.contains("internal"));
+    // The server's reason is named, unless (on a loaded machine) every attempt was cut by the
+    // deadline before the answer came: then the deadline is.
+    let error = report.first_error().unwrap();
+    assert!(
+        error.message.contains("internal") || error.message.contains("deadline"),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
