@@ -310,7 +310,6 @@ fn cli_traces_over_flight_sql_print_what_rest_prints() {
 /// `otel-lp serve --query-http` with `--flight-sql`: the query server's reads go over Flight SQL
 /// (the REST API the gateway writes to gets no query), and answer what was stored.
 #[test]
-#[ignore = "fails on a cold CI run: the query listener refuses connections after the start-up line; under investigation"]
 fn serve_query_server_reads_over_flight_sql() {
     use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
@@ -357,9 +356,16 @@ fn serve_query_server_reads_over_flight_sql() {
     let stderr = child.stderr.take().unwrap();
     let _child = Kill(child);
     // "otel-lp serve: OTLP/gRPC on ..., trace query server on ADDR (viewer at /, ...)"
-    let query = BufReader::new(stderr)
-        .lines()
-        .map_while(Result::ok)
+    // Stderr is read to its end on a thread of its own: dropping the pipe after the start-up
+    // line would make the gateway's next message fail (and the gateway exit).
+    let (send, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = send.send(line);
+        }
+    });
+    let query = lines
+        .iter()
         .find_map(|line| {
             let rest = line.split("trace query server on ").nth(1)?;
             rest.split_whitespace().next().map(str::to_owned)
