@@ -17,6 +17,7 @@ import os
 import platform
 import re
 import signal
+import shutil
 import socket
 import statistics
 import subprocess
@@ -43,6 +44,8 @@ class Scenario:
     sink: bool = False  # the gateway writes to a loopback HTTP sink instead of /dev/null
     goal: bool = False  # the issue's goal applies (CPU and RSS <= 0.5x rotel)
     workers: int = 4
+    wal: str = ""  # the gateway's durable queue: "" (off) or its --wal-fsync policy
+    baseline: str = ""  # a scenario key this one's rate is compared with (the cost of durability)
 
 
 ITEMS = {"traces": "spans", "logs": "log records", "metrics": "data points"}
@@ -55,6 +58,19 @@ SCENARIOS = [
     Scenario("logs-grpc-10k", "logs, gRPC, 10k records/s", "logs", "grpc", 10_000),
     Scenario("metrics-grpc-10k", "metrics, gRPC, 10k points/s", "metrics", "grpc", 10_000),
     Scenario("traces-grpc-max", "traces, gRPC, flat out", "traces", "grpc", 0, workers=8),
+    # The cost of durability (issue 14): the durable queue needs a database, so these write to
+    # the loopback sink, queue off and on with each fsync policy.
+    Scenario("traces-grpc-max-sink", "traces, gRPC, flat out, -> sink, queue off",
+             "traces", "grpc", 0, receivers=("gateway",), sink=True, workers=8),
+    Scenario("traces-grpc-max-wal-group", "traces, gRPC, flat out, -> sink, queue group-commit",
+             "traces", "grpc", 0, receivers=("gateway",), sink=True, workers=8,
+             wal="group-commit", baseline="traces-grpc-max-sink"),
+    Scenario("traces-grpc-max-wal-100ms", "traces, gRPC, flat out, -> sink, queue fsync every 100ms",
+             "traces", "grpc", 0, receivers=("gateway",), sink=True, workers=8,
+             wal="100ms", baseline="traces-grpc-max-sink"),
+    Scenario("traces-grpc-max-wal-always", "traces, gRPC, flat out, -> sink, queue fsync always",
+             "traces", "grpc", 0, receivers=("gateway",), sink=True, workers=8,
+             wal="always", baseline="traces-grpc-max-sink"),
     Scenario("traces-http-max", "traces, HTTP/protobuf, flat out", "traces", "http/protobuf", 0, workers=8),
     Scenario("logs-grpc-max", "logs, gRPC, flat out", "logs", "grpc", 0, workers=8),
     Scenario("metrics-grpc-max", "metrics, gRPC, flat out", "metrics", "grpc", 0, workers=8),
@@ -153,6 +169,22 @@ def gateway_counters(http_port):
     return out
 
 
+def wait_for_empty_queue(http_port, timeout=120.0):
+    """Polls the gateway's otlp_receiver_queue_records gauge until it is 0; False on timeout."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=5) as r:
+                text = r.read().decode()
+            m = re.search(r"^otlp_receiver_queue_records(?:\{[^}]*\})? (\d+)$", text, re.M)
+            if m and int(m.group(1)) == 0:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
 @dataclass
 class Tools:
     otel_lp: str
@@ -175,6 +207,10 @@ def start_receiver(tools, scenario, receiver, grpc_port, http_port, tag, sink_po
                    "--query-http", "off"]
         if scenario.sink:
             command += ["--endpoint", f"http://127.0.0.1:{sink_port}", "--database", "bench"]
+            if scenario.wal:
+                wal_dir = os.path.join(tools.out, f"{tag}.wal")
+                shutil.rmtree(wal_dir, ignore_errors=True)
+                command += ["--wal-dir", wal_dir, "--wal-fsync", scenario.wal]
         else:
             command += ["--output", "/dev/null"]
     else:
@@ -253,6 +289,12 @@ def run_turn(tools, scenario, receiver, turn):
             "generator_exit": generator.returncode,
             "loadavg_before": load_before, "loadavg_after": loadavg(),
         }
+        if receiver == "gateway" and scenario.wal:
+            # Acknowledged means on disk: wait until the queue has handed everything to the
+            # sink before the counts are compared.
+            drained = time.monotonic()
+            result["queue_drain_s"] = wait_for_empty_queue(http_port)
+            result["queue_drain_s"] = result["queue_drain_s"] and round(time.monotonic() - drained, 2)
         if receiver == "gateway":
             result["gateway"] = gateway_counters(http_port)
     finally:
@@ -287,6 +329,8 @@ def check(result, scenario):
     if counters and "error" not in counters and stored != result["items_sent"]:
         problems.append(f"gateway stored {stored} {ITEMS[scenario.signal]}, generate counted {result['items_sent']}")
     sink, lines = result.get("sink"), counters.get(f"lines.{scenario.signal}")
+    if scenario.wal and not result.get("queue_drain_s", True):
+        problems.append("the durable queue did not drain within 120 s")
     if scenario.sink and (not sink or sink["lines"] != lines):
         problems.append(f"the sink got {sink and sink['lines']} lines, the gateway mapped {lines}")
     return problems
@@ -353,6 +397,12 @@ def table(scenarios, results):
                 (f"{items} per receiver CPU-second", "per_cpu_s", 0, ""),
                 ("RSS peak (VmHWM), MiB", "hwm_mib", 1, ""),
             ]
+        if s.baseline:
+            base = aggregate(results, next(b for b in scenarios + SCENARIOS if b.key == s.baseline), "gateway")
+            a, b = ours and ours.get("rate"), base and base.get("rate")
+            rows.append([s.title, f"{items}/s vs queue off", fmt(a, 0), fmt(b, 0) + " (queue off)",
+                         f"{a / b:.2f}x" if a and b else "-", ""])
+            metrics = metrics[1:]
         for i, (label, key, digits, goal) in enumerate(metrics):
             a = ours and ours.get(key)
             b = rotel and rotel.get(key)
@@ -361,7 +411,7 @@ def table(scenarios, results):
             if goal and ratio is not None:
                 verdict = "met" if ratio <= 0.5 else "NOT met"
             rows.append([
-                (s.title + note) if i == 0 else "",
+                (s.title + note) if i == 0 and not s.baseline else "",
                 label,
                 fmt(a, digits),
                 fmt(b, digits),

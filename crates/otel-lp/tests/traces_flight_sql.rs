@@ -74,6 +74,16 @@ impl Fixture {
     }
 }
 
+fn tag_filter(tags: &[(&str, &str)]) -> TraceFilter {
+    TraceFilter {
+        tags: tags
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        ..TraceFilter::default()
+    }
+}
+
 fn ids(list: &[TraceSummary]) -> Vec<&str> {
     list.iter().map(|s| s.trace_id.as_str()).collect()
 }
@@ -116,8 +126,17 @@ fn list_filter_and_open_traces_over_flight_sql_as_over_rest() {
                 range: Some(TimeRange::between(t0 + 500 * MS, t0 + 1500 * MS)),
                 ..TraceFilter::default()
             },
+            // Tag filters first ask for the table's columns: Datalayers' `DESC TABLE`, which
+            // DataFusion's parser (roapi) refuses, then `DESCRIBE`. A dimension column:
+            tag_filter(&[("host.name", "db-2")]),
+            tag_filter(&[("host.name", "web-1")]),
+            // attributes in the JSON column, as text, as a number, and with a column beside:
+            tag_filter(&[("db.system", "postgresql")]),
+            tag_filter(&[("http.status_code", "500")]),
+            tag_filter(&[("http.status_code", "50")]),
+            tag_filter(&[("http.method", "GET"), ("host.name", "web-1")]),
         ];
-        let expected: [&[&str]; 7] = [
+        let expected: [&[&str]; 13] = [
             &[TRACE_C, TRACE_B, TRACE_A],
             &[TRACE_B, TRACE_A],
             &[TRACE_A],
@@ -125,10 +144,13 @@ fn list_filter_and_open_traces_over_flight_sql_as_over_rest() {
             &[TRACE_C],
             &[TRACE_B],
             &[TRACE_B],
+            &[TRACE_B],
+            &[TRACE_C, TRACE_A],
+            &[TRACE_A],
+            &[TRACE_A],
+            &[],
+            &[TRACE_A],
         ];
-        // No tag filter here: it first asks for the table's columns with Datalayers' `DESC TABLE`,
-        // which DataFusion's parser (roapi) rejects (it spells it `DESCRIBE`). Tag filters are
-        // covered over REST in trace-query's tests and on influxd.
         for (filter, expected) in filters.iter().zip(expected) {
             let over_flight = flight.list_traces(filter).await.unwrap();
             let over_rest = rest.list_traces(filter).await.unwrap();

@@ -172,9 +172,17 @@ impl SqlQueries {
         )
     }
 
-    /// The columns of the spans table (`DESC TABLE`), which tag filters need to know.
+    /// The columns of the spans table (`DESC TABLE`, Datalayers' documented form), which tag
+    /// filters need to know.
     pub fn describe_spans(&self) -> String {
         format!("DESC TABLE {}", ident(&self.schema.spans_table))
+    }
+
+    /// The same question as DataFusion's parser spells it (`DESCRIBE t`), asked when a server
+    /// refuses [`SqlQueries::describe_spans`]: other engines built on DataFusion, and Datalayers
+    /// versions whose parser differs.
+    pub fn describe_spans_datafusion(&self) -> String {
+        format!("DESCRIBE {}", ident(&self.schema.spans_table))
     }
 
     /// `trace_id = '..'` for one id, `trace_id IN ('..', ...)` for several.
@@ -442,7 +450,16 @@ impl<T: SqlTransport> DatalayersSql<T> {
         if filter.tags.is_empty() {
             return Ok(Vec::new());
         }
-        let described = self.optional_rows(self.queries.describe_spans()).await?;
+        let described = match self.transport.sql(&self.queries.describe_spans()).await {
+            Ok(described) => described,
+            Err(e) if e.is_table_not_found() => return Ok(Vec::new()),
+            // Refused (a parse error on DataFusion): ask in DataFusion's words; that answer's
+            // error, if any, is the one reported.
+            Err(_) => {
+                self.optional_rows(self.queries.describe_spans_datafusion())
+                    .await?
+            }
+        };
         Ok(columns_from_describe(&described))
     }
 }

@@ -112,6 +112,7 @@ fn sql_server_query_snapshots() {
         )
     );
     assert_eq!(q.describe_spans(), "DESC TABLE `spans`");
+    assert_eq!(q.describe_spans_datafusion(), "DESCRIBE `spans`");
     assert_eq!(
         q.operations_with_kind("checkout", Some("SERVER")),
         "SELECT DISTINCT `span.name` AS operation, `span.kind` AS kind FROM `spans` \
