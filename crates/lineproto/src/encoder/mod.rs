@@ -76,6 +76,7 @@ enum TagValue<'v> {
 
 /// Cumulative counters of an [`Encoder`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EncoderStats {
     /// Lines committed.
     pub lines: u64,
