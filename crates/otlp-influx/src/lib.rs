@@ -55,10 +55,9 @@
 //! };
 //!
 //! // Reference-compatible output for InfluxDB 1.x: Go float text, no unsigned values.
-//! let mut mapper = OtlpMapper::new(MappingConfig {
-//!     encoder: EncoderOptions::new(Dialect::InfluxDbV1).with_float_format(FloatFormat::GoStrconv),
-//!     ..MappingConfig::default()
-//! })?;
+//! let mut mapper = OtlpMapper::new(MappingConfig::default().with_encoder(
+//!     EncoderOptions::new(Dialect::InfluxDbV1).with_float_format(FloatFormat::GoStrconv),
+//! ))?;
 //! let mut out = mapper.new_encoder();
 //! let mut report = MappingReport::new();
 //! mapper.map_proto_traces(&request, &mut out, &mut report);
@@ -180,20 +179,26 @@
 //! request; a proptest and the `otlp_proto` fuzz target hold both to the same lines and the same
 //! acceptance.
 
-pub mod config;
+// Public modules carry documentation or names of their own (the decode stage, the metric
+// schemas, the schema's names, attribute values as text); everything else a user needs is
+// re-exported here, once.
+mod config;
 pub mod decode;
 mod layout;
 mod lines;
 mod logs;
 pub mod metrics;
-pub mod report;
+mod report;
 pub mod schema;
 mod stable;
 mod traces;
 pub mod value;
 mod view;
 
-pub use config::{ConfigError, MappingConfig, MetricsSchema};
+pub use config::{
+    ConfigError, DEFAULT_LOG_RECORD_DIMENSIONS, DEFAULT_SPAN_DIMENSIONS, DimensionList,
+    MappingConfig, MetricsSchema,
+};
 pub use decode::{DecodeError, Encoding, Signal};
 pub use report::{DropReason, ItemCounts, MappingReport};
 pub use stable::{DEFAULT_PARTITIONS, DdlOptions, stable_columns_ddl};

@@ -71,6 +71,7 @@ impl TextSink for lineproto::StrFieldWriter<'_> {
 
 /// Why a value has no JSON form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum JsonError {
     /// Go `encoding/json` refuses NaN and infinities (`json: unsupported value: NaN`).
     #[error("json: unsupported value: {0}")]
@@ -78,7 +79,11 @@ pub enum JsonError {
 }
 
 /// A borrowed view of one attribute value, whatever its source type.
+///
+/// `#[non_exhaustive]`: OTLP's `AnyValue` has grown before (the profiles string-table index),
+/// so a match on a view needs a wildcard arm.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum ValueView<'a> {
     /// No value (pdata `Empty`): JSON `null`, `AsString` `""`.
     Empty,
