@@ -155,15 +155,19 @@ mod tests {
             stable_columns: true,
             ..MappingConfig::default()
         };
-        let ddl = stable_columns_ddl(
-            &config,
-            &DdlOptions {
+        let options = DdlOptions::default()
+            .with_database("otel")
+            .with_partitions(4)
+            .with_ttl("7d");
+        assert_eq!(
+            options,
+            DdlOptions {
                 database: Some("otel".into()),
                 partitions: 4,
                 ttl: Some("7d".into()),
-            },
-        )
-        .unwrap();
+            }
+        );
+        let ddl = stable_columns_ddl(&config, &options).unwrap();
         assert_eq!(
             ddl[0],
             "CREATE TABLE IF NOT EXISTS `otel`.`spans` (

@@ -12,6 +12,10 @@
 //! Output goes to a [`TextSink`]: a `String`, or a `lineproto::StrFieldWriter` so that text is
 //! written straight into a line-protocol string field without an intermediate buffer.
 //!
+//! The module is public for code that needs the very text the mapper writes (a trace reader
+//! matching tag values or attributes, a test oracle): [`AttributeValue::append_as_string`] and
+//! the [`ValueView`] it works on are part of the crate's API. The writers behind them are not.
+//!
 //! ```
 //! use opentelemetry::{Array, Value};
 //! use otlp_influx::value::AttributeValue;
