@@ -73,18 +73,16 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
 }
 
 fn options(u: &mut Unstructured<'_>) -> Result<EncoderOptions> {
-    Ok(EncoderOptions {
-        dialect: *u.choose(&Dialect::ALL)?,
-        float_format: *u.choose(&[FloatFormat::Shortest, FloatFormat::GoStrconv])?,
-        non_finite: *u.choose(&[NonFinite::Skip, NonFinite::Error])?,
-        precision: *u.choose(&[
+    Ok(EncoderOptions::new(*u.choose(&Dialect::ALL)?)
+        .with_float_format(*u.choose(&[FloatFormat::Shortest, FloatFormat::GoStrconv])?)
+        .with_non_finite(*u.choose(&[NonFinite::Skip, NonFinite::Error])?)
+        .with_precision(*u.choose(&[
             Precision::Nanoseconds,
             Precision::Microseconds,
             Precision::Milliseconds,
             Precision::Seconds,
-        ])?,
-        tag_order: *u.choose(&[TagOrder::Sorted, TagOrder::AsGiven])?,
-    })
+        ])?)
+        .with_tag_order(*u.choose(&[TagOrder::Sorted, TagOrder::AsGiven])?))
 }
 
 fuzz_target!(|data: &[u8]| {

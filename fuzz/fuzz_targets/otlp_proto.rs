@@ -477,23 +477,21 @@ fn config(u: &mut Unstructured<'_>) -> Result<MappingConfig> {
             _ => default.iter().map(|s| (*s).to_owned()).collect(),
         })
     };
-    Ok(MappingConfig {
-        encoder: EncoderOptions {
-            dialect: *u.choose(&Dialect::ALL)?,
-            float_format: *u.choose(&[FloatFormat::Shortest, FloatFormat::GoStrconv])?,
-            non_finite: *u.choose(&[NonFinite::Skip, NonFinite::Error])?,
-            precision: *u.choose(&[
-                Precision::Nanoseconds,
-                Precision::Microseconds,
-                Precision::Seconds,
-            ])?,
-            tag_order: *u.choose(&[TagOrder::Sorted, TagOrder::AsGiven])?,
-        },
-        span_dimensions: dimensions(u, &otlp_influx::config::DEFAULT_SPAN_DIMENSIONS)?,
-        log_record_dimensions: dimensions(u, &otlp_influx::config::DEFAULT_LOG_RECORD_DIMENSIONS)?,
-        metrics_schema: *u.choose(&MetricsSchema::ALL)?,
-        stable_columns: u.arbitrary()?,
-    })
+    let encoder = EncoderOptions::new(*u.choose(&Dialect::ALL)?)
+        .with_float_format(*u.choose(&[FloatFormat::Shortest, FloatFormat::GoStrconv])?)
+        .with_non_finite(*u.choose(&[NonFinite::Skip, NonFinite::Error])?)
+        .with_precision(*u.choose(&[
+            Precision::Nanoseconds,
+            Precision::Microseconds,
+            Precision::Seconds,
+        ])?)
+        .with_tag_order(*u.choose(&[TagOrder::Sorted, TagOrder::AsGiven])?);
+    Ok(MappingConfig::default()
+        .with_encoder(encoder)
+        .with_span_dimensions(dimensions(u, &otlp_influx::DEFAULT_SPAN_DIMENSIONS)?)
+        .with_log_record_dimensions(dimensions(u, &otlp_influx::DEFAULT_LOG_RECORD_DIMENSIONS)?)
+        .with_metrics_schema(*u.choose(&MetricsSchema::ALL)?)
+        .with_stable_columns(u.arbitrary()?))
 }
 
 enum Request {

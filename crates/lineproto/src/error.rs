@@ -33,7 +33,8 @@ pub enum NameError {
     Reserved,
 }
 
-/// Which kind of name was invalid.
+/// Which kind of name was invalid. A line has exactly these three kinds of name, so the enum is
+/// exhaustive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NameKind {
     /// The measurement.

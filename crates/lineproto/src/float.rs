@@ -51,7 +51,7 @@ const PLUS_EXPONENTS: f64 = 1e16;
 /// these digits placed around a point; this is the one place that reads them out of ryu.
 ///
 /// ```
-/// use lineproto::Digits;
+/// use lineproto::text::Digits;
 /// let d = Digits::of(-1234.5);
 /// assert_eq!((d.negative(), d.digits(), d.point()), (true, &b"12345"[..], 4));
 /// let d = Digits::of(1.5e-7);

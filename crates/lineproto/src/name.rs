@@ -226,7 +226,7 @@ name_traits!(Key);
 /// keeps it beside each key.
 ///
 /// ```
-/// use lineproto::key_prefix;
+/// use lineproto::text::key_prefix;
 /// assert!(key_prefix(b"host") < key_prefix(b"http.method"));
 /// assert_eq!(key_prefix(b"abc"), u64::from_be_bytes(*b"abc\0\0\0\0\0"));
 /// assert_eq!(key_prefix(b"service.name"), key_prefix(b"service."));

@@ -9,6 +9,7 @@ use std::str::FromStr;
 /// and field keys, and `"` and `\` inside string fields. They differ in what a backslash in a name
 /// or tag value means to the server's parser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Dialect {
     /// InfluxDB 1.x: no unsigned type (a `u64` is written as `i` when it is <= `i64::MAX`, otherwise
     /// the line fails with [`LineError::UnsignedOutOfRange`](crate::LineError::UnsignedOutOfRange)).
@@ -102,6 +103,7 @@ impl FromStr for Dialect {
 /// How floats are written. Both layouts use the shortest digits that read back as the same `f64`,
 /// and neither ever writes `NaN`/`inf` text (see [`NonFinite`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum FloatFormat {
     /// ryu's shortest digits, `1.0` written as `1`, exponent form (`1e300`, `1.5e-7`) for very big
     /// and very small magnitudes.
@@ -116,6 +118,7 @@ pub enum FloatFormat {
 
 /// What to do with a NaN or infinite float field (line protocol has no text for them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum NonFinite {
     /// Skip the field and count it in
     /// [`EncoderStats::skipped_non_finite`](crate::EncoderStats::skipped_non_finite). A line whose
@@ -129,6 +132,7 @@ pub enum NonFinite {
 /// Timestamp precision of the written lines. Timestamps are always given in nanoseconds and are
 /// divided with floor division (so `-1 ns` is `-1 us`, never `0`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Precision {
     /// Nanoseconds (`precision=ns`), the timestamp as given.
     #[default]
@@ -174,6 +178,7 @@ impl Precision {
 
 /// Tag order on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum TagOrder {
     /// Tags are buffered (in reused scratch space: no allocation in steady state), de-duplicated
     /// (the last value given for a key wins) and written in byte order of the key when the first
@@ -188,6 +193,7 @@ pub enum TagOrder {
 /// All encoder settings. `EncoderOptions::default()` targets Datalayers with shortest floats,
 /// skipped NaN/inf, nanosecond timestamps and sorted tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub struct EncoderOptions {
     /// Which server reads the lines.
     pub dialect: Dialect,

@@ -13,8 +13,9 @@ use clap::{Arg, ArgAction, ArgMatches, Args, CommandFactory, FromArgMatches, Val
 use datalayers_client::config::{ClientSettings, Origin, Setting};
 use datalayers_client::{ClientConfig, ConfigError};
 use lineproto::{Dialect, FloatFormat};
-use otlp_influx::config::{DEFAULT_LOG_RECORD_DIMENSIONS, DEFAULT_SPAN_DIMENSIONS};
-use otlp_influx::{MappingConfig, MetricsSchema};
+use otlp_influx::{
+    DEFAULT_LOG_RECORD_DIMENSIONS, DEFAULT_SPAN_DIMENSIONS, MappingConfig, MetricsSchema,
+};
 
 /// Exit code for a run that failed (bad input, I/O, server error).
 pub(crate) const EXIT_FAILURE: u8 = 1;

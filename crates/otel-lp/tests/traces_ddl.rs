@@ -50,18 +50,9 @@ fn tables(ddl: &[String]) -> BTreeMap<String, BTreeSet<String>> {
 }
 
 fn ddl() -> Vec<String> {
-    let config = MappingConfig {
-        stable_columns: true,
-        ..MappingConfig::default()
-    };
-    stable_columns_ddl(
-        &config,
-        &DdlOptions {
-            ttl: Some("7d".into()),
-            ..DdlOptions::default()
-        },
-    )
-    .expect("a valid configuration")
+    let config = MappingConfig::default().with_stable_columns(true);
+    stable_columns_ddl(&config, &DdlOptions::default().with_ttl("7d"))
+        .expect("a valid configuration")
 }
 
 #[test]

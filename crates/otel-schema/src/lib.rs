@@ -62,6 +62,10 @@ pub const SEVERITY_NUMBER: &str = "severity_number";
 pub const SEVERITY_TEXT: &str = "severity_text";
 
 /// The type of a field column.
+///
+/// Deliberately exhaustive: a new field type is a schema change that every reader and writer
+/// must decide how to store and read (a column type in the DDL, a decoder in the query side),
+/// so it should fail their `match` at compile time rather than fall into a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FieldType {
     /// A string (`"..."`).

@@ -10,6 +10,7 @@ pub const DEFAULT_LOG_RECORD_DIMENSIONS: [&str; 1] = ["service.name"];
 
 /// The metrics schema: how metric points become lines (see the `metrics` module).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum MetricsSchema {
     /// `telegraf-prometheus-v1` (the default): measurement = metric name, fields `gauge`,
     /// `counter`, `count`, `sum`, bucket bounds, quantiles.
@@ -57,17 +58,34 @@ impl FromStr for MetricsSchema {
 
 /// Everything that decides the written lines.
 ///
+/// Built from [`MappingConfig::new`] (or `default()`) and the `with_*` methods; the fields are
+/// public to read and to set one at a time. New settings may be added in a minor release (the
+/// struct is `#[non_exhaustive]`), always with a default that keeps the lines as they were.
+///
 /// ```
+/// use lineproto::{Dialect, EncoderOptions, FloatFormat};
 /// use otlp_influx::{MappingConfig, MetricsSchema};
-/// let config = MappingConfig {
-///     span_dimensions: vec!["service.name".into(), "http.route".into()],
-///     metrics_schema: "otel-v1".parse().unwrap(),
-///     ..MappingConfig::default()
-/// };
+///
+/// let config = MappingConfig::new(Dialect::InfluxDbV1)
+///     .with_span_dimensions(["service.name", "http.route"])
+///     .with_metrics_schema("otel-v1".parse()?);
 /// assert!(config.validate().is_ok());
 /// assert_eq!(config.metrics_schema, MetricsSchema::OtelV1);
+///
+/// // Reference-compatible float text: the encoder options as a whole.
+/// let reference = MappingConfig::default().with_encoder(
+///     EncoderOptions::new(Dialect::InfluxDbV1).with_float_format(FloatFormat::GoStrconv),
+/// );
+/// assert_eq!(reference.encoder.float_format, FloatFormat::GoStrconv);
+///
+/// // One field at a time works too.
+/// let mut datalayers = MappingConfig::default();
+/// datalayers.stable_columns = true;
+/// assert_eq!(datalayers, MappingConfig::default().with_stable_columns(true));
+/// # Ok::<(), otlp_influx::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct MappingConfig {
     /// Line encoding: dialect (Datalayers by default), float format (`GoStrconv` matches the
     /// reference byte for byte), NaN policy, precision, tag order.
@@ -106,6 +124,45 @@ impl MappingConfig {
         }
     }
 
+    /// Sets the line encoding options (dialect, float format, NaN policy, precision, tag order).
+    pub fn with_encoder(mut self, encoder: lineproto::EncoderOptions) -> Self {
+        self.encoder = encoder;
+        self
+    }
+
+    /// Sets the attribute keys written as tags of `spans` lines (replacing the defaults).
+    pub fn with_span_dimensions<I>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.span_dimensions = keys.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the attribute keys written as tags of `logs` lines (replacing the defaults).
+    pub fn with_log_record_dimensions<I>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.log_record_dimensions = keys.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the metrics schema.
+    pub fn with_metrics_schema(mut self, metrics_schema: MetricsSchema) -> Self {
+        self.metrics_schema = metrics_schema;
+        self
+    }
+
+    /// Turns the Datalayers stable-columns mode on or off (see
+    /// [`MappingConfig::stable_columns`]).
+    pub fn with_stable_columns(mut self, stable_columns: bool) -> Self {
+        self.stable_columns = stable_columns;
+        self
+    }
+
     /// Checks the dimension lists: no duplicates (the reference refuses them too), and every
     /// key usable as a tag key.
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -138,6 +195,7 @@ fn check_dimensions(dims: &[String], list: DimensionList) -> Result<(), ConfigEr
 
 /// Which dimension list a [`ConfigError`] is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DimensionList {
     /// `span_dimensions`.
     Span,

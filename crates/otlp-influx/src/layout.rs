@@ -137,7 +137,7 @@ impl AttrLayout {
         self.slot_entries.clear();
         self.slot_entries.extend(plan.slots.iter().map(|slot| {
             let dimension = slot.source == TagSource::Dimension && rule != KeyRule::Own;
-            let prefix = lineproto::key_prefix(slot.key.as_bytes());
+            let prefix = lineproto::text::key_prefix(slot.key.as_bytes());
             sorted
                 .iter()
                 .position(|e| dimension && e.prefix == prefix && e.key == slot.key)

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::Signal;
+
 /// Why something was not written (a whole line, or a part of one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -103,13 +105,14 @@ impl fmt::Display for DropReason {
 }
 
 /// How many messages a report keeps (the counters count everything).
-pub const MAX_MESSAGES: usize = 8;
+pub(crate) const MAX_MESSAGES: usize = 8;
 
 /// How many items (spans, log records or metric data points) mapping calls received, and how
 /// many of them they rejected: wrote nothing for. An item that lost a part (an attribute, a
 /// tag, an event) but was written is not rejected. This is what an OTLP receiver reports as
 /// `partial_success.rejected_spans` / `rejected_log_records` / `rejected_data_points`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ItemCounts {
     /// Items received, including those that could not be decoded.
     pub received: u64,
@@ -121,7 +124,7 @@ pub struct ItemCounts {
 
 impl ItemCounts {
     /// Counts one item received, rejected unless `written`.
-    pub fn record(&mut self, written: bool) {
+    pub(crate) fn record(&mut self, written: bool) {
         self.received += 1;
         self.rejected += u64::from(!written);
     }
@@ -136,9 +139,14 @@ impl ItemCounts {
 /// [`merge`] several. Messages are kept for the first [`MAX_MESSAGES`] drops only, and are only
 /// formatted then, so a steady stream of drops costs no allocation.
 ///
+/// Only the mapper records into a report; more counters may be added in a minor release (the
+/// struct is `#[non_exhaustive]`).
+///
 /// [`clear`]: MappingReport::clear
 /// [`merge`]: MappingReport::merge
+/// [`MAX_MESSAGES`]: MappingReport::MAX_MESSAGES
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MappingReport {
     /// Lines written.
     pub lines: u64,
@@ -157,28 +165,42 @@ pub struct MappingReport {
 }
 
 impl MappingReport {
+    /// How many messages a report keeps (the counters count everything).
+    pub const MAX_MESSAGES: usize = MAX_MESSAGES;
+
     /// An empty report.
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Counts one written line.
-    pub fn record_line(&mut self) {
+    pub(crate) fn record_line(&mut self) {
         self.lines += 1;
     }
 
     /// Counts one line written under a measurement name rewritten for Datalayers (see
     /// [`MappingReport::renamed_measurements`]).
-    pub fn record_renamed_measurement(&mut self) {
+    pub(crate) fn record_renamed_measurement(&mut self) {
         self.renamed_measurements += 1;
     }
 
     /// Counts one drop; `message` is called only while fewer than [`MAX_MESSAGES`] are kept.
-    pub fn record_drop(&mut self, reason: DropReason, message: impl FnOnce() -> String) {
+    pub(crate) fn record_drop(&mut self, reason: DropReason, message: impl FnOnce() -> String) {
         self.dropped[reason.index()] += 1;
         if self.messages.len() < MAX_MESSAGES {
             let text = message();
             self.messages.push(format!("{reason}: {text}"));
+        }
+    }
+
+    /// The counts of `signal`'s items: [`spans`](Self::spans) for traces,
+    /// [`log_records`](Self::log_records) for logs, [`data_points`](Self::data_points) for
+    /// metrics. What an OTLP receiver answers in `partial_success` for a request of `signal`.
+    pub fn items(&self, signal: Signal) -> ItemCounts {
+        match signal {
+            Signal::Traces => self.spans,
+            Signal::Logs => self.log_records,
+            Signal::Metrics => self.data_points,
         }
     }
 

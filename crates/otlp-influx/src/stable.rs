@@ -13,8 +13,11 @@ use crate::{ConfigError, MappingConfig, Plans, lines::LinePlan, schema::FieldTyp
 /// Default number of hash partitions per table.
 pub const DEFAULT_PARTITIONS: u32 = 1;
 
-/// Table options of the generated DDL.
+/// Table options of the generated DDL: `DdlOptions::default()` and the `with_*` methods (the
+/// struct is `#[non_exhaustive]`: new options may come, with defaults that keep the DDL as it
+/// was).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DdlOptions {
     /// Qualifies table names (`` `db`.`spans` ``); `None` uses the session's database.
     pub database: Option<String>,
@@ -34,6 +37,26 @@ impl Default for DdlOptions {
     }
 }
 
+impl DdlOptions {
+    /// Qualifies the table names with `database`.
+    pub fn with_database(mut self, database: impl Into<String>) -> Self {
+        self.database = Some(database.into());
+        self
+    }
+
+    /// Sets the number of hash partitions (0 is written as 1).
+    pub fn with_partitions(mut self, partitions: u32) -> Self {
+        self.partitions = partitions;
+        self
+    }
+
+    /// Sets the tables' time to live, e.g. `7d`, `12h`.
+    pub fn with_ttl(mut self, ttl: impl Into<String>) -> Self {
+        self.ttl = Some(ttl.into());
+        self
+    }
+}
+
 /// One `CREATE TABLE IF NOT EXISTS` statement per measurement the trace and log mapping writes
 /// (`spans`, `logs`, `span-links`), matching what `config` writes with `stable_columns = true`:
 /// `time TIMESTAMP(9) NOT NULL` as `TIMESTAMP KEY`, one `STRING NOT NULL` column per tag key,
@@ -45,8 +68,8 @@ impl Default for DdlOptions {
 ///
 /// ```
 /// use otlp_influx::{DdlOptions, MappingConfig, stable_columns_ddl};
-/// let config = MappingConfig { stable_columns: true, ..MappingConfig::default() };
-/// let ddl = stable_columns_ddl(&config, &DdlOptions { ttl: Some("7d".into()), ..DdlOptions::default() })?;
+/// let config = MappingConfig::default().with_stable_columns(true);
+/// let ddl = stable_columns_ddl(&config, &DdlOptions::default().with_ttl("7d"))?;
 /// assert_eq!(ddl.len(), 3);
 /// assert!(ddl[0].starts_with("CREATE TABLE IF NOT EXISTS `spans` (\n  `time` TIMESTAMP(9) NOT NULL,\n  `service.name` STRING NOT NULL,"));
 /// assert!(ddl[0].ends_with("PARTITION BY HASH(`service.name`, `span.name`, `span_id`, `trace_id`) PARTITIONS 1\nENGINE=TimeSeries\nWITH (ttl='7d')"));
@@ -132,15 +155,19 @@ mod tests {
             stable_columns: true,
             ..MappingConfig::default()
         };
-        let ddl = stable_columns_ddl(
-            &config,
-            &DdlOptions {
+        let options = DdlOptions::default()
+            .with_database("otel")
+            .with_partitions(4)
+            .with_ttl("7d");
+        assert_eq!(
+            options,
+            DdlOptions {
                 database: Some("otel".into()),
                 partitions: 4,
                 ttl: Some("7d".into()),
-            },
-        )
-        .unwrap();
+            }
+        );
+        let ddl = stable_columns_ddl(&config, &options).unwrap();
         assert_eq!(
             ddl[0],
             "CREATE TABLE IF NOT EXISTS `otel`.`spans` (

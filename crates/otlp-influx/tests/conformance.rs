@@ -12,10 +12,9 @@ use otlp_influx::{MappingConfig, MappingReport, OtlpMapper, PreparedResource};
 
 /// The reference exporter's setup: default dimensions, Go float text, unsigned `u` values.
 fn reference_mapper() -> OtlpMapper {
-    OtlpMapper::new(MappingConfig {
-        encoder: EncoderOptions::new(Dialect::InfluxDbV2).with_float_format(FloatFormat::GoStrconv),
-        ..MappingConfig::default()
-    })
+    OtlpMapper::new(MappingConfig::default().with_encoder(
+        EncoderOptions::new(Dialect::InfluxDbV2).with_float_format(FloatFormat::GoStrconv),
+    ))
     .unwrap()
 }
 

@@ -12,7 +12,7 @@ use lineproto::{Dialect, EncoderOptions, FloatFormat};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_influx::decode::{Encoding, Signal};
 use otlp_influx::{
-    DecodeError, DropReason, ItemCounts, MappingConfig, MappingReport, MetricsSchema, OtlpMapper,
+    DecodeError, DropReason, MappingConfig, MappingReport, MetricsSchema, OtlpMapper,
 };
 use proptest::prelude::*;
 use prost::Message;
@@ -26,16 +26,10 @@ fn config(rng: &mut Rng) -> MappingConfig {
         Dialect::Datalayers,
     ]);
     let float = rng.pick(&[FloatFormat::Shortest, FloatFormat::GoStrconv]);
-    let mut config = MappingConfig {
-        encoder: EncoderOptions::new(dialect).with_float_format(float),
-        metrics_schema: rng.pick(&[
-            MetricsSchema::TelegrafPrometheusV1,
-            MetricsSchema::TelegrafPrometheusV2,
-            MetricsSchema::OtelV1,
-        ]),
-        stable_columns: rng.one_in(3),
-        ..MappingConfig::default()
-    };
+    let mut config = MappingConfig::default()
+        .with_encoder(EncoderOptions::new(dialect).with_float_format(float))
+        .with_metrics_schema(rng.pick(&MetricsSchema::ALL))
+        .with_stable_columns(rng.one_in(3));
     if rng.one_in(2) {
         config.span_dimensions = vec!["service.name".into(), "db.statement".into(), "a".into()];
         config.log_record_dimensions = vec!["host.name".into(), "b".into()];
@@ -147,13 +141,7 @@ fn one_undecodable_span_costs_only_itself() {
     let body = spans_request(&[SPAN, &bad_id, SPAN, &bad_time, not_an_object]);
     let (lines, report) = map_json(Signal::Traces, &body);
     assert_eq!(lines.lines().count(), 2, "{lines}");
-    assert_eq!(
-        report.spans,
-        ItemCounts {
-            received: 5,
-            rejected: 3
-        }
-    );
+    assert_eq!((report.spans.received, report.spans.rejected), (5, 3));
     assert_eq!(report.count(DropReason::UndecodableItem), 3);
     assert_eq!(
         report.messages(),
@@ -187,13 +175,7 @@ fn a_bad_attribute_event_or_link_costs_only_itself() {
           "links":[7,{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","traceState":"k=v"}]"#,
     );
     let (lines, report) = map_json(Signal::Traces, &spans_request(&[&span]));
-    assert_eq!(
-        report.spans,
-        ItemCounts {
-            received: 1,
-            rejected: 0
-        }
-    );
+    assert_eq!((report.spans.received, report.spans.rejected), (1, 0));
     assert_eq!(report.count(DropReason::UndecodableValue), 2, "{report}");
     assert_eq!(report.count(DropReason::UndecodableItem), 2, "{report}");
     assert_eq!(report.count(DropReason::NonFiniteAttributes), 1, "{report}");
@@ -229,13 +211,7 @@ fn a_resource_that_cannot_be_read_rejects_its_items() {
     );
     let (lines, report) = map_json(Signal::Traces, &body);
     assert_eq!(lines.lines().count(), 1, "{lines}");
-    assert_eq!(
-        report.spans,
-        ItemCounts {
-            received: 4,
-            rejected: 3
-        }
-    );
+    assert_eq!((report.spans.received, report.spans.rejected), (4, 3));
     assert_eq!(
         report.messages(),
         [
@@ -261,19 +237,13 @@ fn non_finite_doubles_parse_everywhere_a_double_can_appear() {
         {"name":"s","summary":{"dataPoints":[
             {"timeUnixNano":"6","count":"1","sum":"NaN","quantileValues":[{"quantile":"NaN","value":"Infinity"},{"quantile":0.5,"value":2}]}]}}
     ]}]}]}"#;
-    let config = MappingConfig {
-        encoder: EncoderOptions::new(Dialect::InfluxDbV2),
-        ..MappingConfig::default()
-    };
+    let config = MappingConfig::new(Dialect::InfluxDbV2);
     let (lines, report) = map(&config, Signal::Metrics, Encoding::Json, body.as_bytes()).unwrap();
     let lines = text(&lines);
     // Every point decoded; the two non-finite gauges wrote no line.
     assert_eq!(
-        report.data_points,
-        ItemCounts {
-            received: 6,
-            rejected: 2
-        },
+        (report.data_points.received, report.data_points.rejected),
+        (6, 2),
         "{report}\n{lines}"
     );
     assert_eq!(report.count(DropReason::UndecodableItem), 0, "{report}");
@@ -325,13 +295,7 @@ fn protobuf_requests_count_items_and_refuse_malformed_bodies() {
     )
     .unwrap();
     let spans = request.resource_spans[0].scope_spans[0].spans.len() as u64;
-    assert_eq!(
-        report.spans,
-        ItemCounts {
-            received: spans,
-            rejected: 1
-        }
-    );
+    assert_eq!((report.spans.received, report.spans.rejected), (spans, 1));
     // The same lines as mapping the decoded request.
     let mut mapper = OtlpMapper::new(MappingConfig::default()).unwrap();
     let mut out = mapper.new_encoder();

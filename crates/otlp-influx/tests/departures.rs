@@ -20,10 +20,8 @@ use otlp_influx::{
 };
 
 fn config(dialect: Dialect) -> MappingConfig {
-    MappingConfig {
-        encoder: EncoderOptions::new(dialect).with_float_format(FloatFormat::GoStrconv),
-        ..MappingConfig::default()
-    }
+    MappingConfig::default()
+        .with_encoder(EncoderOptions::new(dialect).with_float_format(FloatFormat::GoStrconv))
 }
 
 fn map_traces(
@@ -352,15 +350,9 @@ fn a_log_record_without_timestamp_uses_its_observed_time() {
 
 #[test]
 fn stable_columns_write_every_declared_tag_and_only_declared_columns() {
-    let config = MappingConfig {
-        stable_columns: true,
-        span_dimensions: vec![
-            "service.name".into(),
-            "span.name".into(),
-            "http.route".into(),
-        ],
-        ..MappingConfig::default()
-    };
+    let config = MappingConfig::default()
+        .with_stable_columns(true)
+        .with_span_dimensions(["service.name", "span.name", "http.route"]);
     let ddl = stable_columns_ddl(&config, &DdlOptions::default()).unwrap();
     let tables: Vec<(String, Vec<String>, Vec<String>)> =
         ddl.iter().map(|s| declared_columns(s)).collect();

@@ -16,10 +16,9 @@ use serde_json::Value as Json;
 use test_support::InfluxServer;
 
 fn mapped_lines() -> (String, MappingReport) {
-    let mut mapper = OtlpMapper::new(MappingConfig {
-        encoder: EncoderOptions::new(Dialect::InfluxDbV1).with_float_format(FloatFormat::GoStrconv),
-        ..MappingConfig::default()
-    })
+    let mut mapper = OtlpMapper::new(MappingConfig::default().with_encoder(
+        EncoderOptions::new(Dialect::InfluxDbV1).with_float_format(FloatFormat::GoStrconv),
+    ))
     .unwrap();
     let mut out = mapper.new_encoder();
     let mut report = MappingReport::new();

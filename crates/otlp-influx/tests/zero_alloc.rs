@@ -69,23 +69,18 @@ fn assert_no_allocation_per_span(config: MappingConfig) {
 
 #[test]
 fn sdk_spans_map_without_allocating_in_steady_state() {
-    assert_no_allocation_per_span(MappingConfig {
-        encoder: EncoderOptions::new(Dialect::InfluxDbV1).with_float_format(FloatFormat::GoStrconv),
-        ..MappingConfig::default()
-    });
+    assert_no_allocation_per_span(MappingConfig::default().with_encoder(
+        EncoderOptions::new(Dialect::InfluxDbV1).with_float_format(FloatFormat::GoStrconv),
+    ));
 }
 
 #[test]
 fn stable_columns_mode_does_not_allocate_either() {
-    assert_no_allocation_per_span(MappingConfig {
-        stable_columns: true,
-        span_dimensions: vec![
-            "service.name".into(),
-            "span.name".into(),
-            "http.route".into(),
-        ],
-        ..MappingConfig::default()
-    });
+    assert_no_allocation_per_span(
+        MappingConfig::default()
+            .with_stable_columns(true)
+            .with_span_dimensions(["service.name", "span.name", "http.route"]),
+    );
 }
 
 /// A metric exporter that maps what it is given again and again, counting the allocations of

@@ -18,12 +18,14 @@ use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::service::Routes;
 use tonic::{Request, Response, Status};
 
-/// The `Export` method path of each OTLP service.
-pub const fn export_path(signal: Signal) -> &'static str {
+/// The `Export` method path of each OTLP service; `None` for a signal this receiver does not
+/// serve (`Signal` may grow: OTLP has profiles).
+pub const fn export_path(signal: Signal) -> Option<&'static str> {
     match signal {
-        Signal::Traces => "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-        Signal::Logs => "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
-        Signal::Metrics => "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+        Signal::Traces => Some("/opentelemetry.proto.collector.trace.v1.TraceService/Export"),
+        Signal::Logs => Some("/opentelemetry.proto.collector.logs.v1.LogsService/Export"),
+        Signal::Metrics => Some("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"),
+        _ => None,
     }
 }
 
@@ -59,7 +61,7 @@ struct ExportService {
 
 impl ExportService {
     fn new(receiver: &Receiver, signal: Signal) -> Self {
-        let path = export_path(signal);
+        let path = export_path(signal).expect("grpc_routes serves traces, logs and metrics only");
         Self {
             receiver: receiver.clone(),
             signal,

@@ -67,11 +67,7 @@ impl Ingestor {
         let mapped = mapper.map_request(signal, encoding, body, &mut out, &mut report);
         self.put_back(mapper);
         mapped?;
-        let counts = match signal {
-            Signal::Traces => report.spans,
-            Signal::Logs => report.log_records,
-            Signal::Metrics => report.data_points,
-        };
+        let counts = report.items(signal);
         let line_ends = out.line_ends().to_vec();
         let lines = Bytes::from(out.take_buffer());
         Ok(Mapped {

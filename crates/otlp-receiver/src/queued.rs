@@ -199,6 +199,8 @@ fn queue_signal(signal: Signal) -> durable_queue::Signal {
         Signal::Traces => durable_queue::Signal::Traces,
         Signal::Logs => durable_queue::Signal::Logs,
         Signal::Metrics => durable_queue::Signal::Metrics,
+        // Only what the receiver's routes mapped is stored: traces, logs and metrics.
+        _ => unreachable!("the receiver stores traces, logs and metrics only, not {signal}"),
     }
 }
 

@@ -54,6 +54,8 @@ pub(crate) fn export_response(
                 }),
             }
             .encode_to_vec(),
+            // The receiver's routes take traces, logs and metrics only.
+            _ => unreachable!("the receiver answers traces, logs and metrics only, not {signal}"),
         }),
         Encoding::Json => {
             if !partial {
@@ -63,6 +65,9 @@ pub(crate) fn export_response(
                 Signal::Traces => "rejectedSpans",
                 Signal::Logs => "rejectedLogRecords",
                 Signal::Metrics => "rejectedDataPoints",
+                _ => {
+                    unreachable!("the receiver answers traces, logs and metrics only, not {signal}")
+                }
             };
             // proto3 JSON: int64 as a string; zero-valued fields left out.
             let mut partial_success = serde_json::Map::new();

@@ -77,20 +77,20 @@ impl Outcome {
     }
 }
 
-const fn signal_index(signal: Signal) -> usize {
-    match signal {
-        Signal::Traces => 0,
-        Signal::Logs => 1,
-        Signal::Metrics => 2,
-    }
+/// The counters' slot of `signal`: its place in `Signal::ALL`, which lists every signal.
+fn signal_index(signal: Signal) -> usize {
+    Signal::ALL
+        .iter()
+        .position(|&s| s == signal)
+        .expect("Signal::ALL lists every signal")
 }
 
-type PerSignal = [AtomicU64; 3];
+type PerSignal = [AtomicU64; Signal::ALL.len()];
 
 /// Every counter of the receiver.
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
-    requests: [[[AtomicU64; Outcome::ALL.len()]; 3]; Transport::ALL.len()],
+    requests: [[[AtomicU64; Outcome::ALL.len()]; Signal::ALL.len()]; Transport::ALL.len()],
     /// Items (spans, log records, data points) in requests that were decoded.
     items_received: PerSignal,
     /// Items stored (acknowledged to the client).

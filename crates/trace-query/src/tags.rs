@@ -137,9 +137,10 @@ pub(crate) fn attribute_needles(key: &str, value: &str) -> AttributeNeedles {
     }
 }
 
-/// `text` as Go's `encoding/json` writes a string (the writer's rules, see
-/// `otlp_influx::value::write_json_str`): `"` and `\` escaped, `\n` `\r` `\t` `\b` `\f`, other
-/// control characters as `\u00XX`, `<` `>` `&` and U+2028/U+2029 as `\uXXXX`.
+/// `text` as Go's `encoding/json` writes a string (the writer's rules, as otlp-influx's
+/// `value::AttributeValue::append_as_string` writes a string in a list): `"` and `\` escaped,
+/// `\n` `\r` `\t` `\b` `\f`, other control characters as `\u00XX`, `<` `>` `&` and
+/// U+2028/U+2029 as `\uXXXX`.
 pub(crate) fn go_json_string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');

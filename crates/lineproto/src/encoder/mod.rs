@@ -20,7 +20,8 @@ mod template;
 
 pub use template::{LineTemplate, TemplateError, TemplatedLine};
 
-/// A field value of any line-protocol type, for code that maps values dynamically.
+/// A field value of any line-protocol type, for code that maps values dynamically. Line
+/// protocol has exactly these five types, so the enum is exhaustive.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum FieldValue<'a> {
     /// Signed integer, written `-3i`.
@@ -76,6 +77,7 @@ enum TagValue<'v> {
 
 /// Cumulative counters of an [`Encoder`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct EncoderStats {
     /// Lines committed.
     pub lines: u64,

@@ -359,7 +359,10 @@ impl Sender {
                     .map_err(|err| format!("cannot connect to {}: {err}", args.endpoint))?;
                 Ok(Self::Grpc {
                     channel,
-                    path: http::uri::PathAndQuery::from_static(export_path(signal)),
+                    path: http::uri::PathAndQuery::from_static(
+                        export_path(signal)
+                            .ok_or_else(|| format!("no OTLP/gRPC path for {signal}"))?,
+                    ),
                     gzip: args.gzip,
                     headers,
                 })

@@ -75,14 +75,11 @@ pub fn recent_t0() -> i64 {
 /// [`request`] as line protocol in `dialect`, with `host.name` as a third dimension tag (to
 /// filter on a tag other than `service.name`). Nothing is dropped.
 pub fn lines(t0: i64, dialect: lineproto::Dialect) -> Vec<u8> {
-    let config = MappingConfig {
-        span_dimensions: vec![
-            "service.name".into(),
-            "span.name".into(),
-            "host.name".into(),
-        ],
-        ..MappingConfig::new(dialect)
-    };
+    let config = MappingConfig::new(dialect).with_span_dimensions([
+        "service.name",
+        "span.name",
+        "host.name",
+    ]);
     let mut mapper = OtlpMapper::new(config).unwrap();
     let mut lines = mapper.new_encoder();
     let mut report = MappingReport::default();

@@ -66,8 +66,11 @@ pub use protobuf::protobuf_signal;
 
 use crate::{MappingReport, OtlpMapper};
 
-/// Which OTLP export request a body holds.
+/// Which OTLP export request a body holds. OTLP grows signals (profiles are on their way), so
+/// the enum is `#[non_exhaustive]`: match it with a wildcard arm that refuses what it does not
+/// know.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Signal {
     /// `ExportTraceServiceRequest` (`/v1/traces`).
     Traces,
@@ -97,7 +100,8 @@ impl fmt::Display for Signal {
     }
 }
 
-/// How a request body is encoded.
+/// How a request body is encoded. OTLP defines exactly these two encodings (binary protobuf and
+/// its JSON mapping), so the set is closed: matching it needs no wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Encoding {
     /// Binary protobuf (`application/x-protobuf`, gRPC).

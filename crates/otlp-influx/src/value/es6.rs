@@ -1,5 +1,5 @@
 //! ES6 number text (`Number.prototype.toString`, what Go's `encoding/json` and pdata
-//! `AsString` write for a double): the shortest round-trip digits ([`lineproto::Digits`]), in
+//! `AsString` write for a double): the shortest round-trip digits ([`lineproto::text::Digits`]), in
 //! plain decimal notation unless `|f| < 1e-6` or `|f| >= 1e21`.
 
 use super::TextSink;
@@ -106,7 +106,7 @@ fn format_es6_digits(f: f64, buf: &mut [u8; 40]) -> usize {
         return len;
     }
     let abs = f.abs();
-    let shortest = lineproto::Digits::of(abs);
+    let shortest = lineproto::text::Digits::of(abs);
     let digits = shortest.digits();
     let n = digits.len();
     // The exponent of the first digit: `f = d1.d2… × 10^exp`.

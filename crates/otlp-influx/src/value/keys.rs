@@ -40,7 +40,7 @@ impl<'a> Entry<'a> {
     #[inline]
     pub(crate) fn new(key: &'a str, seq: u32, value: ValueView<'a>, in_json: bool) -> Self {
         Self {
-            prefix: lineproto::key_prefix(key.as_bytes()),
+            prefix: lineproto::text::key_prefix(key.as_bytes()),
             key,
             seq,
             value,

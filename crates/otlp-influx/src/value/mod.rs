@@ -12,6 +12,10 @@
 //! Output goes to a [`TextSink`]: a `String`, or a `lineproto::StrFieldWriter` so that text is
 //! written straight into a line-protocol string field without an intermediate buffer.
 //!
+//! The module is public for code that needs the very text the mapper writes (a trace reader
+//! matching tag values or attributes, a test oracle): [`AttributeValue::append_as_string`] and
+//! the [`ValueView`] it works on are part of the crate's API. The writers behind them are not.
+//!
 //! ```
 //! use opentelemetry::{Array, Value};
 //! use otlp_influx::value::AttributeValue;
@@ -71,6 +75,7 @@ impl TextSink for lineproto::StrFieldWriter<'_> {
 
 /// Why a value has no JSON form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum JsonError {
     /// Go `encoding/json` refuses NaN and infinities (`json: unsupported value: NaN`).
     #[error("json: unsupported value: {0}")]
@@ -78,7 +83,11 @@ pub enum JsonError {
 }
 
 /// A borrowed view of one attribute value, whatever its source type.
+///
+/// `#[non_exhaustive]`: OTLP's `AnyValue` has grown before (the profiles string-table index),
+/// so a match on a view needs a wildcard arm.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub enum ValueView<'a> {
     /// No value (pdata `Empty`): JSON `null`, `AsString` `""`.
     Empty,

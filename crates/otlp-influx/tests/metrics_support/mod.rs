@@ -42,11 +42,9 @@ pub fn reference_options() -> EncoderOptions {
 
 /// A mapper for `schema` with `options`.
 pub fn mapper(schema: MetricsSchema, options: EncoderOptions) -> OtlpMapper {
-    let config = MappingConfig {
-        encoder: options,
-        metrics_schema: schema,
-        ..MappingConfig::default()
-    };
+    let config = MappingConfig::default()
+        .with_encoder(options)
+        .with_metrics_schema(schema);
     OtlpMapper::new(config).expect("valid config")
 }
 

@@ -230,10 +230,9 @@ pub fn known_traces(t0: i64) -> ExportTraceServiceRequest {
 
 /// Maps `request` as the gateway does for InfluxDB 1.x and writes it.
 pub fn write(influx: &InfluxServer, request: &ExportTraceServiceRequest) {
-    let mut mapper = OtlpMapper::new(MappingConfig {
-        encoder: EncoderOptions::new(Dialect::InfluxDbV1).with_float_format(FloatFormat::GoStrconv),
-        ..MappingConfig::default()
-    })
+    let mut mapper = OtlpMapper::new(MappingConfig::default().with_encoder(
+        EncoderOptions::new(Dialect::InfluxDbV1).with_float_format(FloatFormat::GoStrconv),
+    ))
     .unwrap();
     let mut lines = mapper.new_encoder();
     let mut report = MappingReport::new();
