@@ -116,13 +116,14 @@ fn compress(coding: &str, body: &[u8]) -> Vec<u8> {
     }
 }
 
-fn run(u: &mut Unstructured<'_>) -> Result<()> {
+fn run(mut u: Unstructured<'_>) -> Result<()> {
     let path = *u.choose(&PATHS)?;
     let method = if u.ratio(9, 10)? { "POST" } else { "GET" };
     let content_type = if u.ratio(9, 10)? {
         (*u.choose(&TYPES)?).to_owned()
     } else {
-        String::from_utf8_lossy(u.bytes(u.int_in_range(0..=40)?)?).into_owned()
+        let length = u.int_in_range(0..=40)?;
+        String::from_utf8_lossy(u.bytes(length)?).into_owned()
     };
     let coding = *u.choose(&CODINGS)?;
     let compress_it = u.arbitrary::<bool>()?;
@@ -222,5 +223,5 @@ fn run(u: &mut Unstructured<'_>) -> Result<()> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let _ = run(&mut Unstructured::new(data));
+    let _ = run(Unstructured::new(data));
 });

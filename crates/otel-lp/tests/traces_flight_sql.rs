@@ -9,6 +9,7 @@
 //! must give equal results over both transports, through the library and through `otel-lp
 //! traces`. What this proves and does not: see the crate README ("Flight SQL").
 
+mod support;
 mod traces_common;
 
 use std::sync::Arc;
@@ -21,7 +22,8 @@ use test_support::scripted::{Reply, ScriptedServer};
 use trace_query::{
     DatalayersSql, Placement, TimeRange, TraceFilter, TraceId, TraceStore, TraceSummary,
 };
-use traces_common::{MS, TRACE_A, TRACE_B, TRACE_C, lines, otel_lp, recent_t0, text};
+use support::otel_lp_env;
+use traces_common::{MS, TRACE_A, TRACE_B, TRACE_C, lines, recent_t0};
 
 const USER: &str = "admin";
 const PASSWORD: &str = "flight-s3cret";
@@ -251,8 +253,8 @@ fn cli_traces_over_flight_sql_print_what_rest_prints() {
         &["traces", "services"],
         &["traces", "operations", "frontend"],
     ] {
-        let over_rest = otel_lp(args, &common);
-        assert!(over_rest.status.success(), "{}", text(&over_rest.stderr));
+        let over_rest = otel_lp_env(args, &common);
+        assert!(over_rest.success(), "{}", over_rest.stderr);
         // The flag and the variable.
         let with_flag: Vec<&str> = args
             .iter()
@@ -260,22 +262,22 @@ fn cli_traces_over_flight_sql_print_what_rest_prints() {
             .chain(["--flight-sql", flight_url.as_str()])
             .collect();
         for over_flight in [
-            otel_lp(&with_flag, &common),
-            otel_lp(args, &over_flight_env),
+            otel_lp_env(&with_flag, &common),
+            otel_lp_env(args, &over_flight_env),
         ] {
             assert!(
-                over_flight.status.success(),
+                over_flight.success(),
                 "{}",
-                text(&over_flight.stderr)
+                over_flight.stderr
             );
             assert_eq!(
-                text(&over_flight.stdout),
-                text(&over_rest.stdout),
+                over_flight.stdout,
+                over_rest.stdout,
                 "{args:?}"
             );
         }
     }
-    let listed = text(&otel_lp(&["traces", "list"], &over_flight_env).stdout);
+    let listed = otel_lp_env(&["traces", "list"], &over_flight_env).stdout;
     assert_eq!(
         listed.lines().count(),
         4,
@@ -285,9 +287,9 @@ fn cli_traces_over_flight_sql_print_what_rest_prints() {
     // Wrong credentials: a clear error, the user named, the password never shown.
     let mut wrong = over_flight_env.clone();
     wrong[2] = ("OTEL_EXPORTER_DATALAYERS_PASSWORD", "not-it-123");
-    let out = otel_lp(&["traces", "list"], &wrong);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = text(&out.stderr);
+    let out = otel_lp_env(&["traces", "list"], &wrong);
+    assert_eq!(out.code, 1);
+    let stderr = out.stderr;
     assert!(
         stderr.contains("the Flight SQL handshake refused user \"admin\""),
         "{stderr}"
@@ -303,14 +305,14 @@ fn cli_traces_over_flight_sql_print_what_rest_prints() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         format!("http://{}", listener.local_addr().unwrap())
     };
-    let out = otel_lp(&["traces", "list", "--flight-sql", &closed], &common);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = text(&out.stderr);
+    let out = otel_lp_env(&["traces", "list", "--flight-sql", &closed], &common);
+    assert_eq!(out.code, 1);
+    let stderr = out.stderr;
     assert!(stderr.contains("cannot reach the server"), "{stderr}");
     assert!(stderr.contains("hint: is Flight SQL served at"), "{stderr}");
 
     // Flight SQL reads Datalayers SQL only.
-    let out = otel_lp(
+    let out = otel_lp_env(
         &[
             "traces",
             "list",
@@ -321,11 +323,11 @@ fn cli_traces_over_flight_sql_print_what_rest_prints() {
         ],
         &common,
     );
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.code, 2);
     assert!(
-        text(&out.stderr).contains("--protocol datalayers"),
+        out.stderr.contains("--protocol datalayers"),
         "{}",
-        text(&out.stderr)
+        out.stderr
     );
 }
 

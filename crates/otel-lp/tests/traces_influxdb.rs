@@ -14,9 +14,11 @@ use trace_query::{
     TraceSummary,
 };
 
+mod support;
 mod traces_common;
 
-use traces_common::{MS, TRACE_A, TRACE_B, TRACE_C, lines, otel_lp, recent_t0, text};
+use support::otel_lp_env;
+use traces_common::{MS, TRACE_A, TRACE_B, TRACE_C, lines, recent_t0};
 
 /// A server holding the traces, and their start time. `None` when influxd is not installed and
 /// CI is not set (test-support prints a loud SKIPPED line; under CI=true it fails instead).
@@ -308,9 +310,9 @@ fn cli_list_and_show_against_influxd() {
     ];
     let db = server.database();
 
-    let out = otel_lp(&["traces", "list", "--database", db], &env);
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}\n{stdout}", text(&out.stderr));
+    let out = otel_lp_env(&["traces", "list", "--database", db], &env);
+    let stdout = out.stdout;
+    assert!(out.success(), "{}\n{stdout}", out.stderr);
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("TRACE ID"), "{stdout}");
     assert_eq!(lines.len(), 4, "{stdout}");
@@ -325,7 +327,7 @@ fn cli_list_and_show_against_influxd() {
     }
     assert!(!lines[2].contains("ERROR"), "{stdout}");
 
-    let out = otel_lp(
+    let out = otel_lp_env(
         &[
             "traces",
             "list",
@@ -342,15 +344,15 @@ fn cli_list_and_show_against_influxd() {
         ],
         &env,
     );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = out.stdout;
+    assert!(out.success(), "{}", out.stderr);
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
     assert!(
         stdout.lines().nth(1).unwrap().starts_with(TRACE_A),
         "{stdout}"
     );
 
-    let out = otel_lp(
+    let out = otel_lp_env(
         &[
             "traces",
             "list",
@@ -361,9 +363,9 @@ fn cli_list_and_show_against_influxd() {
         ],
         &env,
     );
-    assert_eq!(text(&out.stdout), "no traces found\n");
+    assert_eq!(out.stdout, "no traces found\n");
 
-    let out = otel_lp(
+    let out = otel_lp_env(
         &[
             "traces",
             "show",
@@ -376,8 +378,8 @@ fn cli_list_and_show_against_influxd() {
         ],
         &env,
     );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = out.stdout;
+    assert!(out.success(), "{}", out.stderr);
     for expected in [
         &format!("trace {TRACE_A}")[..],
         "duration 100.0ms  4 spans  2 services  1 with errors",
@@ -400,20 +402,20 @@ fn cli_list_and_show_against_influxd() {
     assert!(stdout.contains("|████████████████████|"), "{stdout}");
     assert!(stdout.contains("|   █                |"), "{stdout}");
 
-    let out = otel_lp(&["traces", "show", TRACE_C, "--database", db], &env);
+    let out = otel_lp_env(&["traces", "show", TRACE_C, "--database", db], &env);
     assert!(
-        text(&out.stdout).contains("late callback [parent missing]"),
+        out.stdout.contains("late callback [parent missing]"),
         "{}",
-        text(&out.stdout)
+        out.stdout
     );
 
-    let out = otel_lp(&["traces", "services", "--database", db], &env);
-    assert_eq!(text(&out.stdout), "backend\nfrontend\n");
-    let out = otel_lp(
+    let out = otel_lp_env(&["traces", "services", "--database", db], &env);
+    assert_eq!(out.stdout, "backend\nfrontend\n");
+    let out = otel_lp_env(
         &["traces", "operations", "frontend", "--database", db],
         &env,
     );
-    assert_eq!(text(&out.stdout), "GET /cart\nlate callback\nrender\n");
+    assert_eq!(out.stdout, "GET /cart\nlate callback\nrender\n");
 }
 
 #[test]
@@ -429,7 +431,7 @@ fn cli_errors_are_clear() {
     };
     let run = |args: Vec<String>| {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        otel_lp(&args, &[])
+        otel_lp_env(&args, &[])
     };
 
     // (arguments before the connection flags, exit code, what stderr says)
@@ -464,7 +466,7 @@ fn cli_errors_are_clear() {
     ];
     for (args, code, messages) in cases {
         let out = run(flags(args));
-        let stderr = text(&out.stderr);
+        let stderr = out.stderr;
         assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
         for message in messages {
             assert!(stderr.contains(message), "{args:?}: {stderr}");
@@ -473,7 +475,7 @@ fn cli_errors_are_clear() {
 
     // A port nothing listens on.
     let closed = test_support::closed_url();
-    let out = otel_lp(
+    let out = otel_lp_env(
         &[
             "traces",
             "list",
@@ -486,8 +488,8 @@ fn cli_errors_are_clear() {
         ],
         &[],
     );
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = text(&out.stderr);
+    assert_eq!(out.code, 1);
+    let stderr = out.stderr;
     assert!(stderr.contains("cannot reach the server"), "{stderr}");
     assert!(stderr.contains("hint: is the server running"), "{stderr}");
 }
@@ -505,14 +507,14 @@ fn cli_credentials_from_env_and_flags() {
         ("OTEL_EXPORTER_DATALAYERS_USERNAME", "admin"),
         ("OTEL_EXPORTER_DATALAYERS_PASSWORD", "s3cret"),
     ];
-    let out = otel_lp(&["traces", "list"], &env);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "no traces found\n");
+    let out = otel_lp_env(&["traces", "list"], &env);
+    assert!(out.success(), "{}", out.stderr);
+    assert_eq!(out.stdout, "no traces found\n");
 
     // A flag overrides the environment's password.
-    let out = otel_lp(&["traces", "list", "--password", "wrong"], &env);
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = text(&out.stderr);
+    let out = otel_lp_env(&["traces", "list", "--password", "wrong"], &env);
+    assert_eq!(out.code, 1);
+    let stderr = out.stderr;
     assert!(stderr.contains("authorization failed"), "{stderr}");
     assert!(
         stderr.contains("hint: check --username/--password"),
@@ -534,15 +536,15 @@ fn cli_a_bad_variable_is_named_unless_a_flag_overrides_it() {
         ("OTEL_EXPORTER_DATALAYERS_TIMEOUT", "soon"),
         ("OTEL_EXPORTER_DATALAYERS_PROTOCOL", "mysql"),
     ];
-    let out = otel_lp(&["traces", "list", "--protocol", "influxdb-v1"], &env);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = text(&out.stderr);
+    let out = otel_lp_env(&["traces", "list", "--protocol", "influxdb-v1"], &env);
+    assert_eq!(out.code, 2);
+    let stderr = out.stderr;
     assert!(
         stderr.contains("OTEL_EXPORTER_DATALAYERS_TIMEOUT=\"soon\" is invalid"),
         "{stderr}"
     );
 
-    let out = otel_lp(
+    let out = otel_lp_env(
         &[
             "traces",
             "list",
@@ -553,27 +555,27 @@ fn cli_a_bad_variable_is_named_unless_a_flag_overrides_it() {
         ],
         &env,
     );
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(
-        text(&out.stderr).contains("cannot reach the server"),
+        out.stderr.contains("cannot reach the server"),
         "{}",
-        text(&out.stderr)
+        out.stderr
     );
 
-    let out = otel_lp(&["traces", "list", "--timeout", "soon"], &[]);
-    assert_eq!(out.status.code(), Some(2));
+    let out = otel_lp_env(&["traces", "list", "--timeout", "soon"], &[]);
+    assert_eq!(out.code, 2);
     assert!(
-        text(&out.stderr).contains("--timeout=\"soon\" is invalid"),
+        out.stderr.contains("--timeout=\"soon\" is invalid"),
         "{}",
-        text(&out.stderr)
+        out.stderr
     );
 
     // The variables are in the help, their values never (they may be secrets).
-    let out = otel_lp(
+    let out = otel_lp_env(
         &["traces", "list", "--help"],
         &[("OTEL_EXPORTER_DATALAYERS_PASSWORD", "s3cret")],
     );
-    let help = text(&out.stdout);
+    let help = out.stdout;
     assert!(
         help.contains("[env: OTEL_EXPORTER_DATALAYERS_PASSWORD]"),
         "{help}"

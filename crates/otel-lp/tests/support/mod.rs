@@ -19,9 +19,27 @@ pub fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs `otel-lp args...`, feeding `stdin` if given.
+/// Runs `otel-lp args...`, feeding `stdin` if given, with no `OTEL_EXPORTER_DATALAYERS_*`
+/// variable of the test's own environment.
 pub fn otel_lp(args: &[&str], stdin: Option<&[u8]>) -> Run {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_otel-lp"))
+    run(args, stdin, &[])
+}
+
+/// Runs `otel-lp args...` with the variables of `env` (and no other `OTEL_EXPORTER_DATALAYERS_*`).
+pub fn otel_lp_env(args: &[&str], env: &[(&str, &str)]) -> Run {
+    run(args, None, env)
+}
+
+fn run(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_otel-lp"));
+    // A variable set where the tests run must not change what a test sees.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("OTEL_EXPORTER_DATALAYERS_") {
+            command.env_remove(key);
+        }
+    }
+    let mut child = command
+        .envs(env.iter().copied())
         .args(args)
         .stdin(if stdin.is_some() {
             Stdio::piped()
@@ -45,6 +63,13 @@ pub fn otel_lp(args: &[&str], stdin: Option<&[u8]>) -> Run {
         code: output.status.code().expect("exit code"),
         stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
         stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    }
+}
+
+impl Run {
+    /// Whether the run exited with 0.
+    pub fn success(&self) -> bool {
+        self.code == 0
     }
 }
 

@@ -1,10 +1,8 @@
 //! What the `otel-lp traces` tests share: known traces, built as an OTLP export request and
 //! mapped to line protocol by `otlp-influx` (the same mapper the exporter and `otel-lp convert`
-//! use), and a runner of the built binary.
+//! use). The binary is run by `support`'s runner, as in every otel-lp test.
 
 #![allow(dead_code, unreachable_pub)]
-
-use std::process::{Command, Output};
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use otlp_influx::{MappingConfig, MappingReport, OtlpMapper};
@@ -86,22 +84,4 @@ pub fn lines(t0: i64, dialect: lineproto::Dialect) -> Vec<u8> {
     mapper.map_proto_traces(&request(t0), &mut lines, &mut report);
     assert_eq!(report.dropped(), 0, "{report}");
     lines.as_bytes().to_vec()
-}
-
-/// Runs the built `otel-lp` with no `OTEL_EXPORTER_DATALAYERS_*` variable but those of `env`.
-pub fn otel_lp(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_otel-lp"));
-    command.args(args);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("OTEL_EXPORTER_DATALAYERS_") {
-            command.env_remove(key);
-        }
-    }
-    command.envs(env.iter().copied());
-    command.output().unwrap()
-}
-
-/// Output bytes as text, for assertions.
-pub fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
