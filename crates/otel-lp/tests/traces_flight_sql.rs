@@ -17,12 +17,12 @@ use std::time::Duration;
 
 use datalayers_client::flight::FlightSqlClient;
 use datalayers_client::{Client, ClientConfig};
+use support::otel_lp_env;
 use test_support::flight_sql::Roapi;
 use test_support::scripted::{Reply, ScriptedServer};
 use trace_query::{
     DatalayersSql, Placement, TimeRange, TraceFilter, TraceId, TraceStore, TraceSummary,
 };
-use support::otel_lp_env;
 use traces_common::{MS, TRACE_A, TRACE_B, TRACE_C, lines, recent_t0};
 
 const USER: &str = "admin";
@@ -265,16 +265,8 @@ fn cli_traces_over_flight_sql_print_what_rest_prints() {
             otel_lp_env(&with_flag, &common),
             otel_lp_env(args, &over_flight_env),
         ] {
-            assert!(
-                over_flight.success(),
-                "{}",
-                over_flight.stderr
-            );
-            assert_eq!(
-                over_flight.stdout,
-                over_rest.stdout,
-                "{args:?}"
-            );
+            assert!(over_flight.success(), "{}", over_flight.stderr);
+            assert_eq!(over_flight.stdout, over_rest.stdout, "{args:?}");
         }
     }
     let listed = otel_lp_env(&["traces", "list"], &over_flight_env).stdout;

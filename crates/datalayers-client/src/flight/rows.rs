@@ -21,8 +21,8 @@ use arrow_schema::{DataType, Schema, TimeUnit as ArrowTimeUnit};
 
 use crate::query::{ColumnType, QueryError, QueryResult, TimeUnit, Value};
 
-/// The cells of one column, read by row index.
-type Cells<'a> = Box<dyn Fn(usize) -> Result<Value, String> + 'a>;
+/// A cell that cannot be represented: its row in the array, and why.
+type CellError = (usize, String);
 
 /// Converts record batches (all of `schema`) into a [`QueryResult`]: column names and types from
 /// the schema, one row of [`Value`]s per Arrow row, batches in order.
@@ -70,21 +70,16 @@ pub fn to_query_result(
                 columns.len()
             )));
         }
-        let readers = batch
-            .columns()
-            .iter()
-            .map(|array| cells(array.as_ref()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(QueryError::Decode)?;
-        for r in 0..batch.num_rows() {
-            let mut row = Vec::with_capacity(readers.len());
-            for (c, read) in readers.iter().enumerate() {
-                row.push(read(r).map_err(|e| {
-                    QueryError::Decode(format!("row {}, column {}: {e}", first_row + r, columns[c]))
-                })?);
-            }
-            rows.push(row);
+        // Column by column: one match on each column's type, then a tight loop over its rows.
+        let mut batch_rows: Vec<Vec<Value>> = (0..batch.num_rows())
+            .map(|_| Vec::with_capacity(columns.len()))
+            .collect();
+        for (c, array) in batch.columns().iter().enumerate() {
+            append_column(array.as_ref(), &mut RowSink(&mut batch_rows)).map_err(|(r, e)| {
+                QueryError::Decode(format!("row {}, column {}: {e}", first_row + r, columns[c]))
+            })?;
         }
+        rows.append(&mut batch_rows);
         first_row += batch.num_rows();
     }
     Ok(QueryResult {
@@ -133,37 +128,48 @@ fn time_unit(unit: ArrowTimeUnit) -> TimeUnit {
     }
 }
 
-/// A reader of `array`'s cells: `Null` where the array is null, else the typed value.
-fn cells(array: &dyn Array) -> Result<Cells<'_>, String> {
-    if *array.data_type() == DataType::Null {
-        return Ok(Box::new(|_| Ok(Value::Null)));
-    }
-    let values = values(array)?;
-    // Logical nulls: a dictionary's null keys and null values alike.
-    Ok(match array.logical_nulls() {
-        Some(nulls) if nulls.null_count() > 0 => Box::new(move |i| {
-            if nulls.is_null(i) {
-                Ok(Value::Null)
-            } else {
-                values(i)
-            }
-        }),
-        _ => values,
-    })
+/// Where a column's cells go: the `i`-th cell to the `i`-th row, or into one list.
+trait CellSink {
+    fn put(&mut self, i: usize, cell: Value);
 }
 
-/// A reader of `array`'s non-null cells.
-fn values(array: &dyn Array) -> Result<Cells<'_>, String> {
+/// The batch's rows: cell `i` ends row `i`.
+struct RowSink<'a>(&'a mut [Vec<Value>]);
+
+impl CellSink for RowSink<'_> {
+    fn put(&mut self, i: usize, cell: Value) {
+        self.0[i].push(cell);
+    }
+}
+
+impl CellSink for Vec<Value> {
+    fn put(&mut self, _: usize, cell: Value) {
+        self.push(cell);
+    }
+}
+
+/// Puts every cell of `array` into `sink`, in row order: `Null` where the array is (logically)
+/// null, else the typed value.
+fn append_column(array: &dyn Array, sink: &mut impl CellSink) -> Result<(), CellError> {
+    if *array.data_type() == DataType::Null {
+        (0..array.len()).for_each(|i| sink.put(i, Value::Null));
+        return Ok(());
+    }
+    // Logical nulls: a dictionary's null keys and null values alike.
+    let nulls = array.logical_nulls().filter(|n| n.null_count() > 0);
+    let is_null = |i: usize| nulls.as_ref().is_some_and(|n| n.is_null(i));
     macro_rules! primitive {
         ($type:ty, $variant:ident, $convert:expr) => {{
             let array = array.as_primitive::<$type>();
-            Box::new(move |i| Ok(Value::$variant($convert(array.value(i)))))
+            fill(array.len(), is_null, sink, |i| {
+                Ok(Value::$variant($convert(array.value(i))))
+            })
         }};
     }
     macro_rules! timestamp {
         ($type:ty, $nanos:expr) => {{
             let array = array.as_primitive::<$type>();
-            Box::new(move |i| {
+            fill(array.len(), is_null, sink, |i| {
                 let raw = array.value(i);
                 raw.checked_mul($nanos)
                     .map(Value::Timestamp)
@@ -171,10 +177,20 @@ fn values(array: &dyn Array) -> Result<Cells<'_>, String> {
             })
         }};
     }
-    Ok(match array.data_type() {
+    macro_rules! text {
+        ($array:expr) => {{
+            let array = $array;
+            fill(array.len(), is_null, sink, |i| {
+                Ok(Value::String(array.value(i).to_owned()))
+            })
+        }};
+    }
+    match array.data_type() {
         DataType::Boolean => {
             let array = array.as_boolean();
-            Box::new(move |i| Ok(Value::Bool(array.value(i))))
+            fill(array.len(), is_null, sink, |i| {
+                Ok(Value::Bool(array.value(i)))
+            })
         }
         DataType::Int8 => primitive!(Int8Type, Int, i64::from),
         DataType::Int16 => primitive!(Int16Type, Int, i64::from),
@@ -199,30 +215,31 @@ fn values(array: &dyn Array) -> Result<Cells<'_>, String> {
         DataType::Timestamp(ArrowTimeUnit::Nanosecond, _) => {
             timestamp!(TimestampNanosecondType, 1)
         }
-        DataType::Utf8 => {
-            let array = array.as_string::<i32>();
-            Box::new(move |i| Ok(Value::String(array.value(i).to_owned())))
-        }
-        DataType::LargeUtf8 => {
-            let array = array.as_string::<i64>();
-            Box::new(move |i| Ok(Value::String(array.value(i).to_owned())))
-        }
-        DataType::Utf8View => {
-            let array = array.as_string_view();
-            Box::new(move |i| Ok(Value::String(array.value(i).to_owned())))
-        }
+        DataType::Utf8 => text!(array.as_string::<i32>()),
+        DataType::LargeUtf8 => text!(array.as_string::<i64>()),
+        DataType::Utf8View => text!(array.as_string_view()),
         DataType::Dictionary(..) => {
+            // The (few) distinct values once, then each row's by its key; a value that cannot
+            // be represented is reported at the first row that uses it.
             let dictionary = array.as_any_dictionary();
             let keys = dictionary.normalized_keys();
-            let values = cells(dictionary.values().as_ref())?;
-            Box::new(move |i| values(keys[i]))
+            let values = dictionary.values();
+            let mut distinct: Vec<Value> = Vec::with_capacity(values.len());
+            let value_error = append_column(values.as_ref(), &mut distinct).err();
+            fill(array.len(), is_null, sink, |i| {
+                match (&value_error, distinct.get(keys[i])) {
+                    (_, Some(value)) => Ok(value.clone()),
+                    (Some((_, e)), None) => Err(e.clone()),
+                    (None, None) => Err(format!("dictionary key {} out of range", keys[i])),
+                }
+            })
         }
         DataType::Decimal32(..)
         | DataType::Decimal64(..)
         | DataType::Decimal128(..)
         | DataType::Decimal256(..) => {
-            let text = formatter(array)?;
-            Box::new(move |i| {
+            let text = formatter(array).map_err(|e| (0, e))?;
+            fill(array.len(), is_null, sink, |i| {
                 let shown = text.value(i).to_string();
                 shown
                     .parse()
@@ -231,10 +248,30 @@ fn values(array: &dyn Array) -> Result<Cells<'_>, String> {
             })
         }
         _ => {
-            let text = formatter(array)?;
-            Box::new(move |i| Ok(Value::String(text.value(i).to_string())))
+            let text = formatter(array).map_err(|e| (0, e))?;
+            fill(array.len(), is_null, sink, |i| {
+                Ok(Value::String(text.value(i).to_string()))
+            })
         }
-    })
+    }
+}
+
+/// Puts `value(i)` for each of `len` rows into `sink`, or `Null` where `is_null(i)`.
+fn fill(
+    len: usize,
+    is_null: impl Fn(usize) -> bool,
+    sink: &mut impl CellSink,
+    mut value: impl FnMut(usize) -> Result<Value, String>,
+) -> Result<(), CellError> {
+    for i in 0..len {
+        let cell = if is_null(i) {
+            Value::Null
+        } else {
+            value(i).map_err(|e| (i, e))?
+        };
+        sink.put(i, cell);
+    }
+    Ok(())
 }
 
 fn formatter(array: &dyn Array) -> Result<ArrayFormatter<'_>, String> {
