@@ -281,7 +281,7 @@ fn cli_traces_over_flight_sql_print_what_rest_prints() {
     wrong[2] = ("OTEL_EXPORTER_DATALAYERS_PASSWORD", "not-it-123");
     let out = otel_lp_env(&["traces", "list"], &wrong);
     assert_eq!(out.code, 1);
-    let stderr = out.stderr;
+    let stderr = out.stderr.clone();
     assert!(
         stderr.contains("the Flight SQL handshake refused user \"admin\""),
         "{stderr}"
@@ -299,7 +299,7 @@ fn cli_traces_over_flight_sql_print_what_rest_prints() {
     };
     let out = otel_lp_env(&["traces", "list", "--flight-sql", &closed], &common);
     assert_eq!(out.code, 1);
-    let stderr = out.stderr;
+    let stderr = out.stderr.clone();
     assert!(stderr.contains("cannot reach the server"), "{stderr}");
     assert!(stderr.contains("hint: is Flight SQL served at"), "{stderr}");
 

@@ -311,7 +311,7 @@ fn cli_list_and_show_against_influxd() {
     let db = server.database();
 
     let out = otel_lp_env(&["traces", "list", "--database", db], &env);
-    let stdout = out.stdout;
+    let stdout = out.stdout.clone();
     assert!(out.success(), "{}\n{stdout}", out.stderr);
     let lines: Vec<&str> = stdout.lines().collect();
     assert!(lines[0].starts_with("TRACE ID"), "{stdout}");
@@ -344,7 +344,7 @@ fn cli_list_and_show_against_influxd() {
         ],
         &env,
     );
-    let stdout = out.stdout;
+    let stdout = out.stdout.clone();
     assert!(out.success(), "{}", out.stderr);
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
     assert!(
@@ -378,7 +378,7 @@ fn cli_list_and_show_against_influxd() {
         ],
         &env,
     );
-    let stdout = out.stdout;
+    let stdout = out.stdout.clone();
     assert!(out.success(), "{}", out.stderr);
     for expected in [
         &format!("trace {TRACE_A}")[..],
@@ -466,8 +466,8 @@ fn cli_errors_are_clear() {
     ];
     for (args, code, messages) in cases {
         let out = run(flags(args));
-        let stderr = out.stderr;
-        assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
+        let stderr = out.stderr.clone();
+        assert_eq!(out.code, code, "{args:?}: {stderr}");
         for message in messages {
             assert!(stderr.contains(message), "{args:?}: {stderr}");
         }
@@ -489,7 +489,7 @@ fn cli_errors_are_clear() {
         &[],
     );
     assert_eq!(out.code, 1);
-    let stderr = out.stderr;
+    let stderr = out.stderr.clone();
     assert!(stderr.contains("cannot reach the server"), "{stderr}");
     assert!(stderr.contains("hint: is the server running"), "{stderr}");
 }
@@ -514,7 +514,7 @@ fn cli_credentials_from_env_and_flags() {
     // A flag overrides the environment's password.
     let out = otel_lp_env(&["traces", "list", "--password", "wrong"], &env);
     assert_eq!(out.code, 1);
-    let stderr = out.stderr;
+    let stderr = out.stderr.clone();
     assert!(stderr.contains("authorization failed"), "{stderr}");
     assert!(
         stderr.contains("hint: check --username/--password"),
@@ -538,7 +538,7 @@ fn cli_a_bad_variable_is_named_unless_a_flag_overrides_it() {
     ];
     let out = otel_lp_env(&["traces", "list", "--protocol", "influxdb-v1"], &env);
     assert_eq!(out.code, 2);
-    let stderr = out.stderr;
+    let stderr = out.stderr.clone();
     assert!(
         stderr.contains("OTEL_EXPORTER_DATALAYERS_TIMEOUT=\"soon\" is invalid"),
         "{stderr}"
