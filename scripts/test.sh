@@ -143,6 +143,9 @@ if ! "$cargo_deny" --version >/dev/null 2>&1 && [ "${OTEL_LP_INSTALL_CARGO_DENY:
 fi
 if "$cargo_deny" --version >/dev/null 2>&1; then
     step "cargo deny (licenses, bans, sources)"
+    # cargo-deny reads the whole graph, every platform's crates included (the builds above
+    # downloaded only this one's); fetch them first, then let it work offline.
+    cargo fetch --locked --quiet
     "$cargo_deny" --offline --locked check licenses bans sources
     # The advisory database is a git checkout of github.com/rustsec/advisory-db that cargo-deny
     # fetches; this CI machine reaches only the package registries, so advisories run only from
