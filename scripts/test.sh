@@ -17,10 +17,10 @@
 #    with warnings (e.g. missing metadata) failing it. Without verification: unpacking and
 #    building each .crate on its own is a second cold build of the tree, which the CI time
 #    budget (30 minutes on 2 cores) cannot hold; every crate is built from the same sources above.
-# 4. cargo-deny: licenses, bans and sources ([deny.toml](../deny.toml)). When it is not on PATH
-#    nor in target/tools, this script installs it there (`cargo install --locked --debug
-#    cargo-deny`, pinned; a debug build compiles in under 2 minutes on 2 cores, a release build
-#    in over 6, and checks this tree in 4 s). OTEL_LP_INSTALL_CARGO_DENY=0 skips the install.
+# 4. cargo-deny: licenses, bans and sources ([deny.toml](../deny.toml)). Installed by this script
+#    into target/tools when missing (`cargo install --locked --debug cargo-deny`, pinned; a debug
+#    build compiles in under 2 minutes on 2 cores, a release build in over 6, and checks this
+#    tree in 4 s).
 #    Advisories only when a local RustSec database exists: it is a git checkout from GitHub,
 #    which this CI machine cannot reach.
 set -euo pipefail
@@ -128,37 +128,28 @@ if grep -q '^warning' "$package_log"; then
     die "cargo package warned (see above)"
 fi
 
-# cargo-deny, pinned, built in debug (see the header: the release build's compile time would
-# not fit the CI budget; the debug binary is fast enough for this tree). Used from PATH or
-# target/tools when there; installed there otherwise, unless OTEL_LP_INSTALL_CARGO_DENY=0.
+# cargo-deny, pinned, built once into target/tools in debug (see the header: a release build's
+# compile time would not fit the CI budget; the debug binary checks this tree in seconds).
 cargo_deny_version=0.20.2
 cargo_deny=target/tools/bin/cargo-deny
-if ! "$cargo_deny" --version >/dev/null 2>&1 && command -v cargo-deny >/dev/null 2>&1; then
-    cargo_deny=$(command -v cargo-deny)
-fi
-if ! "$cargo_deny" --version >/dev/null 2>&1 && [ "${OTEL_LP_INSTALL_CARGO_DENY:-1}" = 1 ]; then
+if ! "$cargo_deny" --version 2>/dev/null | grep -qx "cargo-deny $cargo_deny_version"; then
     step "installing cargo-deny $cargo_deny_version into target/tools (cargo install --locked --debug)"
     cargo install --locked --quiet --debug cargo-deny --version "$cargo_deny_version" --root target/tools
-    cargo_deny=target/tools/bin/cargo-deny
 fi
-if "$cargo_deny" --version >/dev/null 2>&1; then
-    step "cargo deny (licenses, bans, sources)"
-    # cargo-deny reads the whole graph, every platform's crates included (the builds above
-    # downloaded only this one's); fetch them first, then let it work offline.
-    cargo fetch --locked --quiet
-    "$cargo_deny" --offline --locked check licenses bans sources
-    # The advisory database is a git checkout of github.com/rustsec/advisory-db that cargo-deny
-    # fetches; this CI machine reaches only the package registries, so advisories run only from
-    # a copy already on disk (`cargo deny fetch` on a machine with network access).
-    advisory_db="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs"
-    if compgen -G "$advisory_db/*/crates" >/dev/null; then
-        step "cargo deny (advisories, local database)"
-        "$cargo_deny" --offline --locked check advisories
-    else
-        step "cargo deny advisories skipped: no local RustSec database (GitHub is not reachable from CI; run \`cargo deny fetch\` where it is)"
-    fi
+step "cargo deny (licenses, bans, sources)"
+# cargo-deny reads the whole graph, every platform's crates included (the builds above
+# downloaded only this one's); fetch them first, then let it work offline.
+cargo fetch --locked --quiet
+"$cargo_deny" --offline --locked check licenses bans sources
+# The advisory database is a git checkout of github.com/rustsec/advisory-db that cargo-deny
+# fetches; this CI machine reaches only the package registries, so advisories run only from a
+# copy already on disk (`cargo deny fetch` on a machine with network access).
+advisory_db="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs"
+if compgen -G "$advisory_db/*/crates" >/dev/null; then
+    step "cargo deny (advisories, local database)"
+    "$cargo_deny" --offline --locked check advisories
 else
-    step "cargo deny skipped: cargo-deny is not installed and OTEL_LP_INSTALL_CARGO_DENY=0"
+    step "cargo deny advisories skipped: no local RustSec database (GitHub is not reachable from CI; run \`cargo deny fetch\` where it is)"
 fi
 
 step "all checks passed in $((SECONDS - started))s"
