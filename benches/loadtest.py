@@ -398,11 +398,12 @@ def table(scenarios, results):
                 ("RSS peak (VmHWM), MiB", "hwm_mib", 1, ""),
             ]
         if s.baseline:
-            base = aggregate(results, next(b for b in scenarios + SCENARIOS if b.key == s.baseline), "gateway")
+            # The rate row compares with the baseline scenario instead of rotel.
+            base = aggregate(results, next(b for b in SCENARIOS if b.key == s.baseline), "gateway")
             a, b = ours and ours.get("rate"), base and base.get("rate")
             rows.append([s.title, f"{items}/s vs queue off", fmt(a, 0), fmt(b, 0) + " (queue off)",
                          f"{a / b:.2f}x" if a and b else "-", ""])
-            metrics = metrics[1:]
+            metrics = [m for m in metrics if m[1] != "rate"]
         for i, (label, key, digits, goal) in enumerate(metrics):
             a = ours and ours.get(key)
             b = rotel and rotel.get(key)
