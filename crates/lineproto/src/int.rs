@@ -13,11 +13,18 @@ pub(crate) fn append_i64(out: &mut Vec<u8>, value: i64) {
         Ok(unsigned) if unsigned >= E16 => {
             let high = unsigned / E16;
             let rest = unsigned % E16;
-            let mut digits = [0u8; 19];
-            let lead = append_small(&mut digits, high);
+            // Straight into the line: digits gathered in a stack array first and copied from
+            // there would be reloaded across the stores that wrote them (a store-forwarding
+            // stall per load).
+            let start = out.len();
+            out.extend_from_slice(&[0; 19]);
+            let digits = out[start..]
+                .first_chunk_mut::<19>()
+                .expect("19 bytes were just added");
+            let lead = append_small(digits, high);
             digits[lead..lead + 8].copy_from_slice(&eight_digits(rest / E8));
             digits[lead + 8..lead + 16].copy_from_slice(&eight_digits(rest % E8));
-            append(out, &digits[..lead + 16]);
+            out.truncate(start + lead + 16);
         }
         _ => append(out, itoa::Buffer::new().format(value).as_bytes()),
     }

@@ -233,19 +233,41 @@ name_traits!(Key);
 /// ```
 #[inline]
 pub fn key_prefix(key: &[u8]) -> u64 {
-    match key.first_chunk::<8>() {
-        Some(head) => u64::from_be_bytes(*head),
-        None => {
-            let mut padded = [0u8; 8];
-            padded[..key.len()].copy_from_slice(key);
-            u64::from_be_bytes(padded)
-        }
+    // Short keys are assembled in registers from overlapping loads: copying them into a padded
+    // array and loading that whole stalls on store forwarding.
+    let len = key.len();
+    if let Some(head) = key.first_chunk::<8>() {
+        u64::from_be_bytes(*head)
+    } else if let (Some(first), Some(last)) = (key.first_chunk::<4>(), key.last_chunk::<4>()) {
+        // 4 to 7 bytes: the last four end at byte `len` from the left.
+        (u64::from(u32::from_be_bytes(*first)) << 32)
+            | (u64::from(u32::from_be_bytes(*last)) << (8 * (8 - len)))
+    } else if len > 0 {
+        let byte_at = |i: usize| u64::from(key[i]) << (56 - 8 * i);
+        byte_at(0) | byte_at(len / 2) | byte_at(len - 1)
+    } else {
+        0
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_prefix_pads_every_short_length_with_zeros() {
+        let key = b"abcdefghij";
+        for len in 0..=key.len() {
+            let mut padded = [0u8; 8];
+            let head = len.min(8);
+            padded[..head].copy_from_slice(&key[..head]);
+            assert_eq!(
+                key_prefix(&key[..len]),
+                u64::from_be_bytes(padded),
+                "len {len}"
+            );
+        }
+    }
 
     #[test]
     fn measurement_rules() {
