@@ -17,8 +17,10 @@ struct WireLogRecord<'b> {
     observed: u64,
     severity_number: i32,
     severity_text: &'b str,
-    /// Whether a body was given (its value is read when asked for).
+    /// The last body given (its value is read when asked for).
     body: Option<&'b [u8]>,
+    /// Whether the body was given more than once (prost merges the occurrences).
+    body_repeated: bool,
     dropped_attributes: u32,
     trace_id: [u8; 16],
     span_id: [u8; 8],
@@ -45,7 +47,10 @@ impl<'b> WireLogRecord<'b> {
                 1 => record.time = value.fixed64(),
                 2 => record.severity_number = value.i32(),
                 3 => record.severity_text = value.str(),
-                5 => record.body = Some(value.bytes()),
+                5 => {
+                    record.body_repeated |= record.body.is_some();
+                    record.body = Some(value.bytes());
+                }
                 7 => record.dropped_attributes = value.u32(),
                 9 => record.trace_id = id(value.bytes()),
                 10 => record.span_id = id(value.bytes()),
@@ -78,6 +83,10 @@ impl LogRecordView for WireLogRecord<'_> {
         // A body given more than once is merged by prost: its last member set wins.
         match self.body {
             None => ValueView::Empty,
+            // Given once, the usual case: no second pass over the record to find it.
+            Some(body) if !self.body_repeated => {
+                any_value_member(body, &mut Text::new(body)).unwrap_or(ValueView::Empty)
+            }
             Some(_) => messages(self.message, 5)
                 .filter_map(|body| any_value_member(body, &mut Text::new(body)))
                 .last()
