@@ -35,12 +35,9 @@ fn realistic_sdk_log(n: u64) -> SdkLogRecord {
     let mut record = common::sdk_log_record();
     record.set_timestamp(common::time(1_700_000_000_000_000_000 + n * 1000));
     record.set_observed_timestamp(common::time(1_700_000_000_000_000_000 + n * 1000 + 250));
-    record.set_severity_number(if n % 10 == 0 {
-        Severity::Warn
-    } else {
-        Severity::Info
-    });
-    record.set_severity_text(if n % 10 == 0 { "WARN" } else { "INFO" });
+    let warn = n.is_multiple_of(10);
+    record.set_severity_number(if warn { Severity::Warn } else { Severity::Info });
+    record.set_severity_text(if warn { "WARN" } else { "INFO" });
     record.set_body(AnyValue::from(format!(
         "order {n} checked out: 3 items, total 42.50 EUR, payment \"card\" accepted"
     )));
