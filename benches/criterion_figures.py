@@ -18,15 +18,21 @@ import sys
 REFERENCES = {
     "span_line": "influxdb_line_protocol_builder",
     "metric_line": "influxdb_line_protocol_builder",
-    "string_heavy_line_1kib_json": "influxdb_line_protocol_builder",
+    "span_line_1kib_json": "influxdb_line_protocol_builder",
     "spans": "opentelemetry-proto: SpanData -> OTLP protobuf",
+    "metrics": "opentelemetry-proto: ResourceMetrics -> OTLP protobuf",
+    "logs": "opentelemetry-proto: SdkLogRecord -> OTLP protobuf",
     "export_512_spans": "otlp_http_protobuf",
 }
 BENCHES = [
     ("lineproto encoder vs influxdb-line-protocol (`cargo bench -p lineproto --bench encode`)",
-     ["span_line", "metric_line", "string_heavy_line_1kib_json"]),
+     ["span_line", "metric_line", "span_line_1kib_json"]),
     ("otlp-influx span mapping vs opentelemetry-proto (`cargo bench -p otlp-influx --bench spans`)",
      ["spans"]),
+    ("otlp-influx metrics mapping vs opentelemetry-proto (`cargo bench -p otlp-influx --bench metrics`)",
+     ["metrics"]),
+    ("otlp-influx logs mapping vs opentelemetry-proto (`cargo bench -p otlp-influx --bench logs`)",
+     ["logs"]),
     ("sdk-exporter vs opentelemetry-otlp, 512-span batches over loopback HTTP "
      "(`cargo bench -p sdk-exporter --bench exporter`)", ["export_512_spans"]),
 ]

@@ -18,7 +18,7 @@
 #    fixed window; one summary table on stdout; results.json, table.md and every log in
 #    target/bench-results/<UTC time>/.
 # 4. With --with-criterion: `cargo bench` of the encoder (lineproto vs influxdb-line-protocol),
-#    the span mapping (otlp-influx vs opentelemetry-proto) and the SDK exporter (sdk-exporter vs
+#    the span, metrics and logs mappings (otlp-influx vs opentelemetry-proto) and the SDK exporter (sdk-exporter vs
 #    opentelemetry-otlp), built with the release profile so they reuse step 1's artifacts; the
 #    figures are extracted from criterion's results by benches/criterion_figures.py.
 #
@@ -87,7 +87,7 @@ if [ "$criterion" -eq 1 ]; then
     mkdir -p "$results"
     since="$(date +%s)"
     # The release profile (not `bench`, which adds debug info) shares step 1's dependencies.
-    benches=("lineproto encode" "otlp-influx spans" "sdk-exporter exporter")
+    benches=("lineproto encode" "otlp-influx spans" "otlp-influx metrics" "otlp-influx logs" "sdk-exporter exporter")
     if [ "$quick" -eq 1 ]; then
         criterion_args=(--warm-up-time 0.2 --measurement-time 0.5 --sample-size 10)
     else
