@@ -73,7 +73,7 @@ fn op(u: &mut Unstructured<'_>) -> Result<Op> {
 }
 
 fn options(u: &mut Unstructured<'_>) -> Result<EncoderOptions> {
-    Ok(EncoderOptions::new(*u.choose(&Dialect::ALL)?)
+    Ok(EncoderOptions::new(*u.choose(Dialect::ALL)?)
         .with_float_format(*u.choose(&[FloatFormat::Shortest, FloatFormat::GoStrconv])?)
         .with_non_finite(*u.choose(&[NonFinite::Skip, NonFinite::Error])?)
         .with_precision(*u.choose(&[

@@ -692,7 +692,7 @@ fn decode(body: &[u8]) {
     let parsed: Option<Json> = serde_json::from_slice(body).ok();
     let compare = parsed.as_ref().is_some_and(|json| !oracle_differs(json));
     let config = MappingConfig::default();
-    for signal in Signal::ALL {
+    for &signal in Signal::ALL {
         let mut mapper = OtlpMapper::new(config.clone()).unwrap();
         let mut out = mapper.new_encoder();
         let mut report = MappingReport::new();

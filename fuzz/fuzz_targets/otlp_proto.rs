@@ -477,7 +477,7 @@ fn config(u: &mut Unstructured<'_>) -> Result<MappingConfig> {
             _ => default.iter().map(|s| (*s).to_owned()).collect(),
         })
     };
-    let encoder = EncoderOptions::new(*u.choose(&Dialect::ALL)?)
+    let encoder = EncoderOptions::new(*u.choose(Dialect::ALL)?)
         .with_float_format(*u.choose(&[FloatFormat::Shortest, FloatFormat::GoStrconv])?)
         .with_non_finite(*u.choose(&[NonFinite::Skip, NonFinite::Error])?)
         .with_precision(*u.choose(&[
@@ -490,7 +490,7 @@ fn config(u: &mut Unstructured<'_>) -> Result<MappingConfig> {
         .with_encoder(encoder)
         .with_span_dimensions(dimensions(u, &otlp_influx::DEFAULT_SPAN_DIMENSIONS)?)
         .with_log_record_dimensions(dimensions(u, &otlp_influx::DEFAULT_LOG_RECORD_DIMENSIONS)?)
-        .with_metrics_schema(*u.choose(&MetricsSchema::ALL)?)
+        .with_metrics_schema(*u.choose(MetricsSchema::ALL)?)
         .with_stable_columns(u.arbitrary()?))
 }
 

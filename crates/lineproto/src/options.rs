@@ -47,7 +47,7 @@ pub enum Dialect {
 
 impl Dialect {
     /// Every dialect, in declaration order (handy for tests and for listing CLI choices).
-    pub const ALL: [Self; 4] = [
+    pub const ALL: &[Self] = &[
         Self::InfluxDbV1,
         Self::InfluxDbV2,
         Self::InfluxDbV3,
@@ -92,7 +92,8 @@ impl FromStr for Dialect {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|dialect| dialect.name() == s)
             .ok_or_else(|| ParseDialectError {
                 given: s.to_owned(),

@@ -45,7 +45,7 @@ fn value() -> impl Strategy<Value = Value> {
 
 fn options() -> impl Strategy<Value = EncoderOptions> {
     (
-        prop::sample::select(Dialect::ALL.to_vec()),
+        prop::sample::select(Dialect::ALL),
         prop::sample::select(vec![FloatFormat::Shortest, FloatFormat::GoStrconv]),
         prop::sample::select(vec![NonFinite::Skip, NonFinite::Error]),
         prop::sample::select(vec![

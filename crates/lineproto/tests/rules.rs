@@ -847,7 +847,7 @@ fn buffer_management() {
 
 #[test]
 fn dialect_names_parse_back() {
-    for dialect in Dialect::ALL {
+    for &dialect in Dialect::ALL {
         assert_eq!(dialect.name().parse::<Dialect>(), Ok(dialect));
         assert_eq!(dialect.to_string(), dialect.name());
     }

@@ -79,7 +79,7 @@ impl Args for DestinationArgs {
     fn augment_args(command: clap::Command) -> clap::Command {
         command
             .next_help_heading("Destination")
-            .args(Setting::ALL.map(setting_arg))
+            .args(Setting::ALL.iter().copied().map(setting_arg))
     }
 
     fn augment_args_for_update(command: clap::Command) -> clap::Command {
@@ -112,7 +112,8 @@ impl FromArgMatches for DestinationArgs {
 
     fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
         self.typed = Setting::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|setting| {
                 matches.value_source(setting.name()) == Some(ValueSource::CommandLine)
             })
@@ -228,15 +229,16 @@ impl std::str::FromStr for Dimensions {
 
 /// A parser for a type with named values (`Dialect::ALL` and `Dialect::name`): `--help` lists the
 /// names and clap refuses any other.
-pub(crate) fn named<T, const N: usize>(
-    all: [T; N],
+pub(crate) fn named<T>(
+    all: &'static [T],
     name: fn(T) -> &'static str,
 ) -> impl TypedValueParser<Value = T>
 where
     T: Copy + Send + Sync + 'static,
 {
-    PossibleValuesParser::new(all.map(name)).map(move |given| {
-        all.into_iter()
+    PossibleValuesParser::new(all.iter().map(|value| name(*value))).map(move |given| {
+        all.iter()
+            .copied()
             .find(|value| name(*value) == given)
             .expect("clap accepts only the listed names")
     })
@@ -312,7 +314,7 @@ mod tests {
     #[test]
     fn every_setting_is_a_flag_with_its_variable_in_the_help() {
         let help = Both::command().render_help().to_string();
-        for setting in Setting::ALL {
+        for &setting in Setting::ALL {
             assert!(help.contains(&format!("--{}", setting.name())), "{help}");
             assert!(help.contains(setting.variable()), "{help}");
         }

@@ -271,7 +271,8 @@ impl<W: Write> Converter<'_, W> {
             None => match protobuf_signal(input) {
                 Some(found) => {
                     let signal = Signal::ALL
-                        .into_iter()
+                        .iter()
+                        .copied()
                         .find(|s| s.otlp() == found)
                         .unwrap_or(Signal::Traces);
                     self.map(signal, Encoding::Protobuf, input)
@@ -358,7 +359,8 @@ fn json_signal(
         return Ok(Some(signal));
     }
     let present: Vec<Signal> = Signal::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|s| has_json_key(text, s.json_key()))
         .collect();
     match present.as_slice() {

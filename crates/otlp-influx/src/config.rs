@@ -24,7 +24,7 @@ pub enum MetricsSchema {
 
 impl MetricsSchema {
     /// Every schema, in documentation order.
-    pub const ALL: [Self; 3] = [
+    pub const ALL: &[Self] = &[
         Self::TelegrafPrometheusV1,
         Self::TelegrafPrometheusV2,
         Self::OtelV1,
@@ -50,7 +50,8 @@ impl FromStr for MetricsSchema {
     type Err = ConfigError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|schema| schema.name() == s)
             .ok_or_else(|| ConfigError::UnknownMetricsSchema(s.to_owned()))
     }
@@ -298,7 +299,7 @@ mod tests {
 
     #[test]
     fn schema_names_round_trip() {
-        for schema in MetricsSchema::ALL {
+        for &schema in MetricsSchema::ALL {
             assert_eq!(schema.name().parse::<MetricsSchema>().unwrap(), schema);
             assert_eq!(schema.to_string(), schema.name());
         }

@@ -54,7 +54,7 @@ pub enum DropReason {
 
 impl DropReason {
     /// Every reason, in report order.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: &[Self] = &[
         Self::LineRejected,
         Self::SpanWithoutTraceId,
         Self::SpanWithoutSpanId,
@@ -222,7 +222,8 @@ impl MappingReport {
     /// The reasons with a non-zero count, with their counts.
     pub fn drops(&self) -> impl Iterator<Item = (DropReason, u64)> + '_ {
         DropReason::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .map(|r| (r, self.count(r)))
             .filter(|&(_, n)| n > 0)
     }
@@ -400,7 +401,7 @@ mod tests {
 
     #[test]
     fn names_are_unique_and_indexed_in_order() {
-        for (i, r) in DropReason::ALL.into_iter().enumerate() {
+        for (i, &r) in DropReason::ALL.iter().enumerate() {
             assert_eq!(r.index(), i);
         }
         let mut names: Vec<_> = DropReason::ALL.iter().map(|r| r.name()).collect();

@@ -28,7 +28,7 @@ fn config(rng: &mut Rng) -> MappingConfig {
     let float = rng.pick(&[FloatFormat::Shortest, FloatFormat::GoStrconv]);
     let mut config = MappingConfig::default()
         .with_encoder(EncoderOptions::new(dialect).with_float_format(float))
-        .with_metrics_schema(rng.pick(&MetricsSchema::ALL))
+        .with_metrics_schema(rng.pick(MetricsSchema::ALL))
         .with_stable_columns(rng.one_in(3));
     if rng.one_in(2) {
         config.span_dimensions = vec!["service.name".into(), "db.statement".into(), "a".into()];

@@ -43,7 +43,7 @@ fn options(dialect: Dialect) -> EncoderOptions {
 impl PushMetricExporter for MappingExporter {
     async fn export(&self, metrics: &ResourceMetrics) -> OTelSdkResult {
         let request = ExportMetricsServiceRequest::from(metrics);
-        for schema in MetricsSchema::ALL {
+        for &schema in MetricsSchema::ALL {
             for dialect in [
                 Dialect::Datalayers,
                 Dialect::InfluxDbV1,

@@ -204,7 +204,7 @@ impl Metrics {
         ];
         for (name, help, counters) in per_signal {
             header(out, name, "counter", help);
-            for signal in Signal::ALL {
+            for &signal in Signal::ALL {
                 let _ = writeln!(
                     out,
                     "{name}{{signal=\"{}\"}} {}",

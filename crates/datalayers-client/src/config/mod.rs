@@ -96,7 +96,7 @@ pub enum Protocol {
 
 impl Protocol {
     /// Every protocol, in declaration order.
-    pub const ALL: [Self; 3] = [Self::Datalayers, Self::InfluxDbV1, Self::InfluxDbV2];
+    pub const ALL: &[Self] = &[Self::Datalayers, Self::InfluxDbV1, Self::InfluxDbV2];
 
     /// The name used in [`OTEL_EXPORTER_DATALAYERS_PROTOCOL`].
     pub const fn name(self) -> &'static str {
@@ -137,7 +137,8 @@ impl Protocol {
     /// The protocol named `name` (ASCII case and surrounding spaces ignored).
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|p| p.name().eq_ignore_ascii_case(name.trim()))
     }
 }
@@ -794,7 +795,7 @@ mod tests {
 
     #[test]
     fn protocol_names_round_trip() {
-        for protocol in Protocol::ALL {
+        for &protocol in Protocol::ALL {
             assert_eq!(protocol.name().parse::<Protocol>().unwrap(), protocol);
         }
         assert_eq!(Protocol::InfluxDbV1.dialect(), Dialect::InfluxDbV1);

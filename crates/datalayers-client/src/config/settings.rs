@@ -52,7 +52,7 @@ pub enum Setting {
 
 impl Setting {
     /// Every setting, in the order `otel-lp --help` lists them.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: &[Self] = &[
         Self::Endpoint,
         Self::FlightSql,
         Self::Protocol,
@@ -458,7 +458,7 @@ impl ClientSettings {
     ) -> Result<Self, ConfigError> {
         let basic_above = self.username.is_some() || self.password.is_some();
         let token_above = self.token.is_some();
-        for setting in Setting::ALL {
+        for &setting in Setting::ALL {
             let masked = match setting {
                 Setting::Username | Setting::Password => token_above,
                 Setting::Token => basic_above,
@@ -786,7 +786,7 @@ mod tests {
     #[test]
     fn every_default_shown_in_help_is_the_default() {
         let defaults = ClientConfig::default();
-        for setting in Setting::ALL {
+        for &setting in Setting::ALL {
             let Some(text) = setting.default_value() else {
                 continue;
             };

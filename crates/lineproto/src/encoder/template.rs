@@ -444,7 +444,7 @@ mod tests {
     #[test]
     fn templated_lines_equal_plain_lines() {
         let template = template();
-        for dialect in Dialect::ALL {
+        for &dialect in Dialect::ALL {
             for order in [TagOrder::Sorted, TagOrder::AsGiven] {
                 let options = EncoderOptions::new(dialect).with_tag_order(order);
                 let mut encoder = Encoder::new(options);
@@ -528,7 +528,7 @@ mod tests {
             }
         }
         let template = LineTemplate::new("m", &["k", "z"], &["f"]).unwrap();
-        for dialect in Dialect::ALL {
+        for &dialect in Dialect::ALL {
             let options = EncoderOptions::new(dialect);
             for value in &values {
                 let value = std::str::from_utf8(value).unwrap();

@@ -82,7 +82,7 @@ pub enum Signal {
 
 impl Signal {
     /// Every signal.
-    pub const ALL: [Self; 3] = [Self::Traces, Self::Logs, Self::Metrics];
+    pub const ALL: &[Self] = &[Self::Traces, Self::Logs, Self::Metrics];
 
     /// `traces`, `logs` or `metrics`.
     pub const fn name(self) -> &'static str {

@@ -159,7 +159,7 @@ mod tests {
 
     #[test]
     fn an_empty_object_is_an_empty_request() {
-        for signal in Signal::ALL {
+        for &signal in Signal::ALL {
             for body in [
                 "{}",
                 " {\n} ",

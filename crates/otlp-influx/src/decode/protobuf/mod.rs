@@ -69,7 +69,8 @@ fn decode_error(signal: Signal, error: WireError) -> DecodeError {
 /// empty body fits all).
 pub fn protobuf_signal(body: &[u8]) -> Option<Signal> {
     let mut fits = Signal::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|s| schema::validate(body, request_message(*s), Unknown::Refuse).is_ok());
     match (fits.next(), fits.next()) {
         (Some(signal), None) => Some(signal),

@@ -296,7 +296,7 @@ proptest! {
     fn the_reader_gives_prosts_lines_for_random_requests(seed in any::<u64>()) {
         let mut rng = Rng::new(seed);
         let config = config(&mut rng);
-        for signal in Signal::ALL {
+        for &signal in Signal::ALL {
             let body = random_body(&mut rng, signal);
             assert_same(&config, signal, &body);
             let scrambled = scramble(&body, request_message(signal), &mut rng);
@@ -308,7 +308,7 @@ proptest! {
     fn the_reader_refuses_what_prost_refuses(seed in any::<u64>()) {
         let mut rng = Rng::new(seed);
         let config = MappingConfig::default();
-        for signal in Signal::ALL {
+        for &signal in Signal::ALL {
             let mut body = random_body(&mut rng, signal);
             if body.is_empty() {
                 continue;
@@ -330,7 +330,7 @@ proptest! {
             }
             // Acceptance agrees for every signal's reading of the corrupted bytes, and where
             // both accept, so do the lines.
-            for as_signal in Signal::ALL {
+            for &as_signal in Signal::ALL {
                 assert_same(&config, as_signal, &body);
             }
         }
@@ -420,7 +420,7 @@ fn overlong_and_odd_encodings_are_read_like_prost() {
         &[0xf8, 0xff, 0xff, 0xff, 0x7f, 0x00],       // the largest field number
         &[0x80, 0x80, 0x80, 0x80, 0x80, 0x01, 0x00], // a key above u32::MAX
     ] {
-        for signal in Signal::ALL {
+        for &signal in Signal::ALL {
             assert_same(&config, signal, body);
         }
     }
