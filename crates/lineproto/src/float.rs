@@ -2,6 +2,7 @@
 //! `strconv.FormatFloat(f, 'g', -1, 64)`.
 
 use crate::copy::append;
+use crate::int::append_i64;
 use crate::options::FloatFormat;
 
 /// Appends the text of a finite `value` in `format`.
@@ -21,6 +22,12 @@ use crate::options::FloatFormat;
 /// ```
 pub fn write_float(out: &mut Vec<u8>, value: f64, format: FloatFormat) {
     if !value.is_finite() {
+        return;
+    }
+    if format == FloatFormat::Shortest && is_exact_integer(value) {
+        // Whole numbers (counts, sizes, status codes) are their integer text: written from
+        // registers, without a formatter's buffer to copy from.
+        append_i64(out, value as i64);
         return;
     }
     let mut zmij = zmij::Buffer::new();
@@ -150,13 +157,20 @@ fn shortest_text<'b>(
     itoa: &'b mut itoa::Buffer,
     zmij: &'b mut zmij::Buffer,
 ) -> &'b [u8] {
-    const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
-    // `as` conversions, not `fract()` (a libm call without SSE4.1).
-    if value != 0.0 && value.abs() < EXACT_INTEGERS && (value as i64) as f64 == value {
+    if is_exact_integer(value) {
         itoa.format(value as i64).as_bytes()
     } else {
         zmij.format_finite(value).as_bytes()
     }
+}
+
+/// Whether `value` is a nonzero whole number that an `i64` holds exactly (its shortest text is
+/// the integer's; zero is left to the float formatter for the sign of `-0`).
+#[inline(always)]
+fn is_exact_integer(value: f64) -> bool {
+    const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+    // `as` conversions, not `fract()` (a libm call without SSE4.1).
+    value != 0.0 && value.abs() < EXACT_INTEGERS && (value as i64) as f64 == value
 }
 
 fn parse_exponent(text: &[u8]) -> i32 {

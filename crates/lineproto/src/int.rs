@@ -1,53 +1,70 @@
 //! Integer text for the values every line carries: nanosecond timestamps (19 digits until the
-//! year 2286), written as eight digits at a time instead of two.
-
-use crate::copy::append;
+//! year 2286), counts and ids, written as eight digits at a time instead of two.
+//!
+//! The digits are computed in registers and stored straight into the line, eight bytes at a
+//! time. A formatter's stack buffer (`itoa`'s) would be stored two digits at a time and then
+//! copied out with word-wide loads, each of which stalls on store forwarding.
 
 /// Appends the decimal text of `value`.
 #[inline]
 pub(crate) fn append_i64(out: &mut Vec<u8>, value: i64) {
-    const E8: u64 = 100_000_000;
-    const E16: u64 = E8 * E8;
-    match u64::try_from(value) {
-        // 17 to 19 digits: the timestamps of this century.
-        Ok(unsigned) if unsigned >= E16 => {
-            let high = unsigned / E16;
-            let rest = unsigned % E16;
-            // Straight into the line: digits gathered in a stack array first and copied from
-            // there would be reloaded across the stores that wrote them (a store-forwarding
-            // stall per load).
-            let start = out.len();
-            out.extend_from_slice(&[0; 19]);
-            let digits = out[start..]
-                .first_chunk_mut::<19>()
-                .expect("19 bytes were just added");
-            let lead = append_small(digits, high);
-            digits[lead..lead + 8].copy_from_slice(&eight_digits(rest / E8));
-            digits[lead + 8..lead + 16].copy_from_slice(&eight_digits(rest % E8));
-            out.truncate(start + lead + 16);
-        }
-        _ => append(out, itoa::Buffer::new().format(value).as_bytes()),
+    if value < 0 {
+        out.push(b'-');
     }
+    append_u64(out, value.unsigned_abs());
 }
 
-/// Writes `value` (1 to 999) at the start of `digits`, returns how many digits it has.
+/// Appends the decimal text of `value`.
+#[inline]
+pub(crate) fn append_u64(out: &mut Vec<u8>, value: u64) {
+    const E8: u64 = 100_000_000;
+    const E16: u64 = E8 * E8;
+    let start = out.len();
+    // Room for 20 digits plus the slack of the last 8-byte store; trimmed below.
+    out.extend_from_slice(&[0; 24]);
+    let dst = out[start..]
+        .first_chunk_mut::<24>()
+        .expect("24 bytes were just added");
+    let len = if value < E8 {
+        put_leading(dst, 0, value)
+    } else if value < E16 {
+        let lead = put_leading(dst, 0, value / E8);
+        put_eight(dst, lead, value % E8);
+        lead + 8
+    } else {
+        // 17 to 20 digits: the timestamps of this century have 19.
+        let lead = put_leading(dst, 0, value / E16);
+        let rest = value % E16;
+        put_eight(dst, lead, rest / E8);
+        put_eight(dst, lead + 8, rest % E8);
+        lead + 16
+    };
+    out.truncate(start + len);
+}
+
+/// Stores the digits of `value` (below 10^8) without leading zeros at `dst[at..]` (one 8-byte
+/// store), returns how many there are (at least one: `0` is written as such).
 #[inline(always)]
-fn append_small(digits: &mut [u8; 19], value: u64) -> usize {
-    let [a, b, c] = [value / 100, value / 10 % 10, value % 10].map(|d| b'0' + d as u8);
-    match value {
-        100.. => {
-            digits[..3].copy_from_slice(&[a, b, c]);
-            3
-        }
-        10.. => {
-            digits[..2].copy_from_slice(&[b, c]);
-            2
-        }
-        _ => {
-            digits[0] = c;
-            1
-        }
-    }
+fn put_leading(dst: &mut [u8; 24], at: usize, value: u64) -> usize {
+    debug_assert!(value < 100_000_000);
+    let digits = 1
+        + usize::from(value >= 10)
+        + usize::from(value >= 100)
+        + usize::from(value >= 1_000)
+        + usize::from(value >= 10_000)
+        + usize::from(value >= 100_000)
+        + usize::from(value >= 1_000_000)
+        + usize::from(value >= 10_000_000);
+    // Little-endian: the leading zeros are the low bytes; shifting drops them.
+    let word = u64::from_le_bytes(eight_digits(value)) >> (8 * (8 - digits));
+    dst[at..at + 8].copy_from_slice(&word.to_le_bytes());
+    digits
+}
+
+/// Stores the eight digits of `value` (below 10^8, zero-padded) at `dst[at..]`.
+#[inline(always)]
+fn put_eight(dst: &mut [u8; 24], at: usize, value: u64) {
+    dst[at..at + 8].copy_from_slice(&eight_digits(value));
 }
 
 /// The eight decimal digits of `value` (below 10^8, zero-padded), computed in one `u64`: split
@@ -85,6 +102,26 @@ mod tests {
         {
             assert_eq!(eight_digits(value), *format!("{value:08}").as_bytes());
         }
+    }
+
+    #[test]
+    fn unsigned_text_as_std() {
+        let mut out = Vec::new();
+        let mut value = 1u64;
+        loop {
+            for v in [value - 1, value, value + 1, value.saturating_mul(7) / 3] {
+                out.clear();
+                append_u64(&mut out, v);
+                assert_eq!(out, v.to_string().as_bytes());
+            }
+            match value.checked_mul(10) {
+                Some(next) => value = next,
+                None => break,
+            }
+        }
+        out.clear();
+        append_u64(&mut out, u64::MAX);
+        assert_eq!(out, u64::MAX.to_string().as_bytes());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::escape::{
 };
 use crate::float::write_float;
 use crate::hex::push_hex;
-use crate::int::append_i64;
+use crate::int::{append_i64, append_u64};
 use crate::lines::Lines;
 use crate::name::{AsName, key_prefix};
 use crate::nested::{EscapedText, NestedEscapes, escape_char, escape_nested};
@@ -685,7 +685,7 @@ impl Encoder {
                 buf.push(b'i');
             }
             FieldValue::U64(unsigned) => {
-                append(buf, itoa::Buffer::new().format(unsigned).as_bytes());
+                append_u64(buf, unsigned);
                 buf.push(if dialect.supports_unsigned() {
                     b'u'
                 } else {
