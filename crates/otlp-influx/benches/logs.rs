@@ -7,6 +7,8 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/receiver_paths.rs"]
+mod receiver_paths;
 
 use std::hint::black_box;
 
@@ -23,7 +25,7 @@ use opentelemetry_proto::{
     },
 };
 use opentelemetry_sdk::logs::{LogBatch, SdkLogRecord};
-use otlp_influx::{Encoding, MappingConfig, MappingReport, OtlpMapper, Signal};
+use otlp_influx::{MappingConfig, MappingReport, OtlpMapper, Signal};
 use prost::Message as _;
 
 /// The SDK's default export batch size.
@@ -117,34 +119,12 @@ fn logs(c: &mut Criterion) {
     // A receiver's path: the request body's bytes to lines. Read in place (`map_request`)
     // against what it replaces: prost's decoding, then the mapping of the decoded request.
     let body = request.encode_to_vec();
-    group.bench_function(
-        "otlp-influx: OTLP protobuf bytes -> line protocol (in place)",
-        |b| {
-            b.iter(|| {
-                out.clear();
-                mapper
-                    .map_request(
-                        Signal::Logs,
-                        Encoding::Protobuf,
-                        black_box(&body),
-                        &mut out,
-                        &mut report,
-                    )
-                    .unwrap();
-                black_box(out.len())
-            })
-        },
-    );
-    group.bench_function(
-        "prost decode + otlp-influx: OTLP protobuf bytes -> line protocol",
-        |b| {
-            b.iter(|| {
-                out.clear();
-                let decoded = ExportLogsServiceRequest::decode(black_box(&body[..])).unwrap();
-                mapper.map_proto_logs(&decoded, &mut out, &mut report);
-                black_box(out.len())
-            })
-        },
+    receiver_paths::bench_receiver_paths::<ExportLogsServiceRequest>(
+        &mut group,
+        &mut mapper,
+        Signal::Logs,
+        &body,
+        OtlpMapper::map_proto_logs,
     );
     group.finish();
 }

@@ -9,6 +9,9 @@
 //! The SDK hands `ResourceMetrics` to an exporter only by reference (it is not `Clone`), so the
 //! benchmarks run inside the export call of a `PushMetricExporter`, on real SDK data.
 
+#[path = "support/receiver_paths.rs"]
+mod receiver_paths;
+
 use std::{
     hint::black_box,
     sync::{
@@ -29,7 +32,7 @@ use opentelemetry_sdk::{
         exporter::PushMetricExporter,
     },
 };
-use otlp_influx::{Encoding, MappingConfig, MappingReport, OtlpMapper, Signal};
+use otlp_influx::{MappingConfig, MappingReport, OtlpMapper, Signal};
 use prost::Message as _;
 
 /// Counter points (4 routes x 3 status codes), as many histogram points, 4 gauge points.
@@ -101,34 +104,12 @@ fn bench(metrics: &ResourceMetrics) {
     // A receiver's path: the request body's bytes to lines, read in place, against prost's
     // decoding followed by the mapping of the decoded request.
     let body = request.encode_to_vec();
-    group.bench_function(
-        "otlp-influx: OTLP protobuf bytes -> line protocol (in place)",
-        |b| {
-            b.iter(|| {
-                out.clear();
-                mapper
-                    .map_request(
-                        Signal::Metrics,
-                        Encoding::Protobuf,
-                        black_box(&body),
-                        &mut out,
-                        &mut report,
-                    )
-                    .unwrap();
-                black_box(out.len())
-            })
-        },
-    );
-    group.bench_function(
-        "prost decode + otlp-influx: OTLP protobuf bytes -> line protocol",
-        |b| {
-            b.iter(|| {
-                out.clear();
-                let decoded = ExportMetricsServiceRequest::decode(black_box(&body[..])).unwrap();
-                mapper.map_proto_metrics(&decoded, &mut out, &mut report);
-                black_box(out.len())
-            })
-        },
+    receiver_paths::bench_receiver_paths::<ExportMetricsServiceRequest>(
+        &mut group,
+        &mut mapper,
+        Signal::Metrics,
+        &body,
+        OtlpMapper::map_proto_metrics,
     );
     group.finish();
     criterion.final_summary();

@@ -1,0 +1,53 @@
+//! The receiver's two ways from an OTLP protobuf request body to lines, benchmarked side by side
+//! for every signal: read in place (`map_request`, what `otel-lp serve` does), and what it
+//! replaces, prost's decoding followed by the mapping of the decoded request.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkGroup, measurement::WallTime};
+use otlp_influx::{Encoding, MappingReport, OtlpMapper, Signal};
+
+/// Maps a request prost decoded (`OtlpMapper::map_proto_traces`, `_logs` or `_metrics`).
+pub(crate) type MapDecoded<M> =
+    fn(&mut OtlpMapper, &M, &mut lineproto::Encoder, &mut MappingReport);
+
+/// Benchmarks `body` (a `signal` request) read in place and decoded by prost as `M` then mapped.
+pub(crate) fn bench_receiver_paths<M: prost::Message + Default>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    mapper: &mut OtlpMapper,
+    signal: Signal,
+    body: &[u8],
+    map_decoded: MapDecoded<M>,
+) {
+    let mut out = mapper.new_encoder();
+    let mut report = MappingReport::new();
+    group.bench_function(
+        "otlp-influx: OTLP protobuf bytes -> line protocol (in place)",
+        |b| {
+            b.iter(|| {
+                out.clear();
+                mapper
+                    .map_request(
+                        signal,
+                        Encoding::Protobuf,
+                        black_box(body),
+                        &mut out,
+                        &mut report,
+                    )
+                    .unwrap();
+                black_box(out.len())
+            })
+        },
+    );
+    group.bench_function(
+        "prost decode + otlp-influx: OTLP protobuf bytes -> line protocol",
+        |b| {
+            b.iter(|| {
+                out.clear();
+                let decoded = M::decode(black_box(body)).unwrap();
+                map_decoded(mapper, &decoded, &mut out, &mut report);
+                black_box(out.len())
+            })
+        },
+    );
+}
