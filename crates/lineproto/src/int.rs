@@ -26,14 +26,14 @@ pub(crate) fn append_u64(out: &mut Vec<u8>, value: u64) {
         .first_chunk_mut::<24>()
         .expect("24 bytes were just added");
     let len = if value < E8 {
-        put_leading(dst, 0, value)
+        put_leading(dst, value)
     } else if value < E16 {
-        let lead = put_leading(dst, 0, value / E8);
+        let lead = put_leading(dst, value / E8);
         put_eight(dst, lead, value % E8);
         lead + 8
     } else {
         // 17 to 20 digits: the timestamps of this century have 19.
-        let lead = put_leading(dst, 0, value / E16);
+        let lead = put_leading(dst, value / E16);
         let rest = value % E16;
         put_eight(dst, lead, rest / E8);
         put_eight(dst, lead + 8, rest % E8);
@@ -42,10 +42,10 @@ pub(crate) fn append_u64(out: &mut Vec<u8>, value: u64) {
     out.truncate(start + len);
 }
 
-/// Stores the digits of `value` (below 10^8) without leading zeros at `dst[at..]` (one 8-byte
-/// store), returns how many there are (at least one: `0` is written as such).
+/// Stores the digits of `value` (below 10^8) without leading zeros at the start of `dst` (one
+/// 8-byte store), returns how many there are (at least one: `0` is written as such).
 #[inline(always)]
-fn put_leading(dst: &mut [u8; 24], at: usize, value: u64) -> usize {
+fn put_leading(dst: &mut [u8; 24], value: u64) -> usize {
     debug_assert!(value < 100_000_000);
     let digits = 1
         + usize::from(value >= 10)
@@ -57,7 +57,7 @@ fn put_leading(dst: &mut [u8; 24], at: usize, value: u64) -> usize {
         + usize::from(value >= 10_000_000);
     // Little-endian: the leading zeros are the low bytes; shifting drops them.
     let word = u64::from_le_bytes(eight_digits(value)) >> (8 * (8 - digits));
-    dst[at..at + 8].copy_from_slice(&word.to_le_bytes());
+    dst[..8].copy_from_slice(&word.to_le_bytes());
     digits
 }
 
