@@ -80,7 +80,9 @@ impl LogRecordView for WireLogRecord<'_> {
         self.severity_text
     }
     fn body(&self) -> ValueView<'_> {
-        // A body given more than once is merged by prost: its last member set wins.
+        // A body given more than once is merged by prost: the last member set wins, an empty
+        // occurrence changes nothing (list and map values given twice prost concatenates; the
+        // last one is kept here).
         match self.body {
             None => ValueView::Empty,
             // Given once, the usual case: no second pass over the record to find it.

@@ -484,3 +484,52 @@ fn the_scrambler_changes_the_bytes_but_not_the_meaning() {
     // (A third of the random requests are empty.)
     assert!(changed > 25, "{changed}");
 }
+
+/// A length-delimited field: key, length, content.
+fn len_field(number: u32, content: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    prost::encoding::encode_key(number, prost::encoding::WireType::LengthDelimited, &mut out);
+    prost::encoding::encode_varint(content.len() as u64, &mut out);
+    out.extend_from_slice(content);
+    out
+}
+
+#[test]
+fn a_log_body_given_more_than_once_is_merged_as_prost_merges_it() {
+    use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
+    use opentelemetry_proto::tonic::logs::v1::LogRecord;
+    let body = |value: any_value::Value| AnyValue { value: Some(value) }.encode_to_vec();
+    let text = body(any_value::Value::StringValue("first".into()));
+    let int = body(any_value::Value::IntValue(5));
+    let other_text = body(any_value::Value::StringValue("second".into()));
+    let empty = AnyValue { value: None }.encode_to_vec();
+    let record = LogRecord {
+        time_unix_nano: 1_700_000_000_000_000_000,
+        severity_text: "INFO".into(),
+        // Tags: a Datalayers line needs one.
+        trace_id: vec![7; 16],
+        span_id: vec![9; 8],
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let config = MappingConfig::default();
+    let cases: [&[&[u8]]; 6] = [
+        &[],
+        &[&text],
+        &[&text, &int],
+        &[&int, &text],
+        &[&text, &empty],
+        &[&text, &int, &other_text],
+    ];
+    for bodies in cases {
+        let mut message = record.clone();
+        for body in bodies {
+            message.extend_from_slice(&len_field(5, body));
+        }
+        // LogRecord in ScopeLogs (field 2), in ResourceLogs (field 2), in the request (field 1).
+        let request = len_field(1, &len_field(2, &len_field(2, &message)));
+        let (lines, _) = wire_lines(&config, Signal::Logs, &request).expect("a valid request");
+        assert_eq!(lines.lines().count(), 1, "{lines}");
+        assert_same(&config, Signal::Logs, &request);
+    }
+}
