@@ -485,15 +485,6 @@ fn the_scrambler_changes_the_bytes_but_not_the_meaning() {
     assert!(changed > 25, "{changed}");
 }
 
-/// A length-delimited field: key, length, content.
-fn len_field(number: u32, content: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    prost::encoding::encode_key(number, prost::encoding::WireType::LengthDelimited, &mut out);
-    prost::encoding::encode_varint(content.len() as u64, &mut out);
-    out.extend_from_slice(content);
-    out
-}
-
 #[test]
 fn a_log_body_given_more_than_once_is_merged_as_prost_merges_it() {
     use opentelemetry_proto::tonic::common::v1::{AnyValue, any_value};
@@ -521,13 +512,18 @@ fn a_log_body_given_more_than_once_is_merged_as_prost_merges_it() {
         &[&text, &empty],
         &[&text, &int, &other_text],
     ];
+    let mut rng = Rng::new(1);
     for bodies in cases {
-        let mut message = record.clone();
+        let mut request = record.clone();
         for body in bodies {
-            message.extend_from_slice(&len_field(5, body));
+            put_len(&mut request, 5, body, &mut rng);
         }
         // LogRecord in ScopeLogs (field 2), in ResourceLogs (field 2), in the request (field 1).
-        let request = len_field(1, &len_field(2, &len_field(2, &message)));
+        for number in [2, 2, 1] {
+            let mut outer = Vec::new();
+            put_len(&mut outer, number, &request, &mut rng);
+            request = outer;
+        }
         let (lines, _) = wire_lines(&config, Signal::Logs, &request).expect("a valid request");
         assert_eq!(lines.lines().count(), 1, "{lines}");
         assert_same(&config, Signal::Logs, &request);
