@@ -2,7 +2,7 @@
 //! `strconv.FormatFloat(f, 'g', -1, 64)`.
 
 use crate::copy::append;
-use crate::int::append_i64;
+use crate::int::{append_i64, append_u64};
 use crate::options::FloatFormat;
 
 /// Appends the text of a finite `value` in `format`.
@@ -211,7 +211,7 @@ fn write_go_g(out: &mut Vec<u8>, ryu_text: &[u8]) {
         if magnitude < 10 {
             out.push(b'0');
         }
-        out.extend_from_slice(itoa::Buffer::new().format(magnitude).as_bytes());
+        append_u64(out, u64::from(magnitude));
     } else if decimal.point <= 0 {
         // %f below one: 0.000ddd
         out.extend_from_slice(b"0.");
