@@ -74,3 +74,52 @@ fn steady_state_lines_do_not_allocate() {
         }
     }
 }
+
+/// A writer that keeps a template per shape of line rebuilds one in place when a new shape
+/// comes: once the template has held the largest shape, that allocates nothing.
+#[test]
+fn rebuilding_a_template_does_not_allocate_in_steady_state() {
+    let mut template = lineproto::LineTemplate::new("m", &[], &[]).unwrap();
+    let shapes: [(&str, &[&str], &[&str]); 3] = [
+        (
+            "http.server.request.duration",
+            &["host.name", "http.route", "service.name"],
+            &["+Inf", "0", "10", "count", "sum"],
+        ),
+        ("queue.depth", &["queue"], &["gauge"]),
+        (
+            "requests",
+            &["a", "b b", "time"],
+            &["counter", "start_time_unix_nano"],
+        ),
+    ];
+    let mut encoder = Encoder::new(EncoderOptions::new(Dialect::InfluxDbV3));
+    let mut round = |template: &mut lineproto::LineTemplate| {
+        encoder.clear();
+        for (measurement, tags, fields) in shapes {
+            template
+                .rebuild(measurement, tags.iter().copied(), fields.iter().copied())
+                .unwrap();
+            let mut line = encoder.start_templated(template);
+            for i in 0..tags.len() {
+                line.tag(i, "v");
+            }
+            line.field_f64(0, 0.5);
+            line.end(None).unwrap();
+        }
+    };
+    round(&mut template);
+    let allocated = count_on_this_thread(|| {
+        for _ in 0..10 {
+            round(&mut template);
+        }
+    });
+    assert_eq!(allocated, 0, "{allocated} allocations for 30 rebuilds");
+    assert!(
+        std::str::from_utf8(encoder.as_bytes())
+            .unwrap()
+            .starts_with(
+                "http.server.request.duration,host.name=v,http.route=v,service.name=v +Inf=0.5\n"
+            ),
+    );
+}

@@ -186,19 +186,9 @@ impl OtlpMapper {
     }
 }
 
-/// Ends the line being built: counts it when written, or counts the drop with the encoder's
-/// reason (the encoder has rolled the line back; nothing else is lost). Returns whether the
-/// line was written. `what` names the item for the report message (only called on error).
-pub(crate) fn finish_line(
-    out: &mut lineproto::Encoder,
-    timestamp_ns: i64,
-    report: &mut MappingReport,
-    what: impl FnOnce() -> String,
-) -> bool {
-    line_result(out.end_line(Some(timestamp_ns)), report, what)
-}
-
-/// Counts an ended line (see [`finish_line`]).
+/// Counts an ended line: counted when written, or the drop counted with the encoder's reason
+/// (the encoder has rolled the line back; nothing else is lost). Returns whether the line was
+/// written. `what` names the item for the report message (only called on error).
 pub(crate) fn line_result(
     result: Result<(), lineproto::LineError>,
     report: &mut MappingReport,

@@ -151,6 +151,7 @@ mod proto;
 mod schema;
 mod scratch;
 mod sdk;
+mod shapes;
 mod view;
 mod wire;
 

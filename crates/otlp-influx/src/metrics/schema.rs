@@ -5,6 +5,7 @@ use lineproto::{Dialect, Encoder};
 use super::exponential::ExplicitBuckets;
 use super::keys::{is_datalayers_measurement, push_datalayers_measurement, push_go_decimal};
 use super::scratch::{BoundKeys, FieldNumber, FieldSet, TagSet};
+use super::shapes::{KeyVersions, LineShapes};
 use super::view::{
     ExemplarView, HistogramPointView, MetricDesc, MetricKind, Number, NumberPointView, PointView,
     SummaryPointView, Temporality,
@@ -38,8 +39,8 @@ pub(crate) struct MetricWriter {
     name: String,
     /// Extra tag value (`le`, `quantile`).
     extra: String,
-    /// Measurement rewritten for Datalayers.
-    sanitized: String,
+    /// Templates of recent line shapes, the Datalayers measurement.
+    shapes: LineShapes,
 }
 
 impl MetricWriter {
@@ -53,7 +54,7 @@ impl MetricWriter {
             bound_keys: BoundKeys::default(),
             name: String::new(),
             extra: String::new(),
-            sanitized: String::new(),
+            shapes: LineShapes::default(),
         }
     }
 
@@ -434,7 +435,7 @@ impl MetricWriter {
             &self.name,
             metric,
             &mut self.fields,
-            &mut self.sanitized,
+            &mut self.shapes,
             exemplar.time_unix_nano(),
             out,
         );
@@ -445,7 +446,7 @@ impl MetricWriter {
     fn emit(
         &mut self,
         metric: &MetricDesc<'_>,
-        extra_key: Option<&str>,
+        extra_key: Option<&'static str>,
         time: u64,
         out: &mut Out<'_>,
     ) {
@@ -458,7 +459,7 @@ impl MetricWriter {
             &self.name,
             metric,
             &mut self.fields,
-            &mut self.sanitized,
+            &mut self.shapes,
             time,
             out,
         );
@@ -467,7 +468,7 @@ impl MetricWriter {
 
 struct Line<'a> {
     tags: &'a TagSet,
-    extra: Option<(&'a str, &'a str)>,
+    extra: Option<(&'static str, &'a str)>,
 }
 
 /// Writes one line: measurement (rewritten into the Datalayers rule for that dialect), tags in
@@ -479,7 +480,7 @@ fn write_line(
     measurement: &str,
     metric: &MetricDesc<'_>,
     fields: &mut FieldSet,
-    sanitized: &mut String,
+    shapes: &mut LineShapes,
     time: u64,
     out: &mut Out<'_>,
 ) {
@@ -498,6 +499,10 @@ fn write_line(
     let datalayers = out.encoder.options().dialect == Dialect::Datalayers;
     // An empty name stays empty: the encoder refuses it, as the reference does.
     let renamed = datalayers && !measurement.is_empty() && !is_datalayers_measurement(measurement);
+    let LineShapes {
+        templates,
+        sanitized,
+    } = shapes;
     let measurement = if renamed {
         sanitized.clear();
         push_datalayers_measurement(sanitized, measurement);
@@ -505,42 +510,90 @@ fn write_line(
     } else {
         measurement
     };
-    let encoder = &mut *out.encoder;
-    encoder.start_line(measurement);
-    let mut tag_count = 0usize;
-    let mut extra = line.extra;
-    for (key, value) in line.tags.resolved() {
-        if let Some((extra_key, extra_value)) = extra
-            && extra_key <= key
-        {
-            encoder.tag(extra_key, extra_value);
-            tag_count += 1;
-            extra = None;
-            if extra_key == key {
-                continue;
+    fields.sort();
+    let tags = LineTags {
+        tags: line.tags.resolved().peekable(),
+        extra: line.extra,
+    };
+    let fallback =
+        (datalayers && tags.clone().next().is_none()).then_some((FALLBACK_TAG_KEY, metric.name));
+    let tags = tags.chain(fallback);
+    let versions = KeyVersions {
+        tags: line.tags.keys_version(),
+        fields: fields.keys_version(),
+        extra: line.extra.map(|(key, _)| key),
+        fallback: fallback.is_some(),
+    };
+    let result = match templates.get(
+        versions,
+        measurement,
+        tags.clone().map(|(key, _)| key),
+        fields.in_order().map(|(key, _)| key),
+    ) {
+        Some(template) => {
+            let mut line = out.encoder.start_templated(template);
+            for (index, (_, value)) in tags.enumerate() {
+                line.tag(index, value);
             }
+            for (index, (_, value)) in fields.in_order().enumerate() {
+                match value {
+                    FieldNumber::I64(v) => line.field_i64(index, v),
+                    FieldNumber::U64(v) => line.field_u64(index, v),
+                    FieldNumber::F64(v) => line.field_f64(index, v),
+                };
+            }
+            // The reference writes uint64 timestamps cast to int64.
+            line.end(Some(time as i64))
         }
-        encoder.tag(key, value);
-        tag_count += 1;
-    }
-    if let Some((extra_key, extra_value)) = extra {
-        encoder.tag(extra_key, extra_value);
-        tag_count += 1;
-    }
-    if tag_count == 0 && datalayers {
-        encoder.tag(FALLBACK_TAG_KEY, metric.name);
-    }
-    for (key, value) in fields.sorted() {
-        match value {
-            FieldNumber::I64(v) => encoder.field_i64(key, v),
-            FieldNumber::U64(v) => encoder.field_u64(key, v),
-            FieldNumber::F64(v) => encoder.field_f64(key, v),
-        };
-    }
+        None => {
+            // Names no template takes: the plain calls say what is wrong.
+            let encoder = &mut *out.encoder;
+            encoder.start_line(measurement);
+            for (key, value) in tags {
+                encoder.tag(key, value);
+            }
+            for (key, value) in fields.in_order() {
+                match value {
+                    FieldNumber::I64(v) => encoder.field_i64(key, v),
+                    FieldNumber::U64(v) => encoder.field_u64(key, v),
+                    FieldNumber::F64(v) => encoder.field_f64(key, v),
+                };
+            }
+            encoder.end_line(Some(time as i64))
+        }
+    };
     fields.clear();
-    // The reference writes uint64 timestamps cast to int64.
-    if crate::finish_line(encoder, time as i64, out.report, || measurement.to_owned()) && renamed {
+    if crate::line_result(result, out.report, || measurement.to_owned()) && renamed {
         out.report.record_renamed_measurement();
+    }
+}
+
+/// The tags of a line in key order: the point's (or exemplar's) resolved tags with the extra
+/// tag (`le`, `quantile`) merged in at its place, replacing an attribute of the same key.
+#[derive(Clone)]
+struct LineTags<'a, I: Iterator<Item = (&'a str, &'a str)>> {
+    tags: std::iter::Peekable<I>,
+    extra: Option<(&'a str, &'a str)>,
+}
+
+impl<'a, I: Iterator<Item = (&'a str, &'a str)>> Iterator for LineTags<'a, I> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match (self.extra, self.tags.peek()) {
+            (Some(extra), Some(&(key, _))) if extra.0 <= key => {
+                self.extra = None;
+                if extra.0 == key {
+                    self.tags.next();
+                }
+                Some(extra)
+            }
+            (Some(extra), None) => {
+                self.extra = None;
+                Some(extra)
+            }
+            _ => self.tags.next(),
+        }
     }
 }
 

@@ -1,6 +1,8 @@
 //! Reused tag and field sets with the reference's map semantics: a later entry with the same key
 //! replaces an earlier one, and the line gets the survivors in byte order of the key.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use super::keys::push_go_decimal;
 use crate::value::AttributeValue;
 use crate::view::Attr;
@@ -21,6 +23,11 @@ pub(crate) struct TagSet {
     base_sorted: Vec<usize>,
     /// The same for the point's own entries.
     own_sorted: Vec<usize>,
+    /// The keys of the last resolved tags (text, and the end of each key in it).
+    resolved_keys: String,
+    resolved_key_ends: Vec<usize>,
+    /// See [`TagSet::keys_version`].
+    keys_version: u64,
 }
 
 impl TagSet {
@@ -93,6 +100,9 @@ impl TagSet {
             resolved,
             base_sorted,
             own_sorted,
+            resolved_keys,
+            resolved_key_ends,
+            keys_version,
         } = self;
         let key = |i: usize| &text[entries[i].0..entries[i].1];
         sort_dedup_last_wins(own_sorted, base.0..entries.len(), key);
@@ -109,15 +119,49 @@ impl TagSet {
         }
         resolved.extend(from_base);
         resolved.retain(|i| entries[*i].1 < entries[*i].2);
+        // The points of a metric repeat their keys (their attributes, maybe in another order):
+        // the version stays, and the line writer need not compare them again.
+        let same_keys = resolved.len() == resolved_key_ends.len()
+            && resolved
+                .iter()
+                .zip(resolved_key_ends.iter())
+                .enumerate()
+                .all(|(n, (&i, &end))| {
+                    let start = if n == 0 { 0 } else { resolved_key_ends[n - 1] };
+                    key(i) == &resolved_keys[start..end]
+                });
+        if !same_keys {
+            resolved_keys.clear();
+            resolved_key_ends.clear();
+            for &i in resolved.iter() {
+                resolved_keys.push_str(key(i));
+                resolved_key_ends.push(resolved_keys.len());
+            }
+            *keys_version = new_keys_version();
+        }
+    }
+
+    /// A number for the keys of the resolved tags, unique in the process: it changes whenever
+    /// they may have, so a line writer can tell that a line has the last line's keys without
+    /// comparing them.
+    pub(crate) fn keys_version(&self) -> u64 {
+        self.keys_version
     }
 
     /// The resolved tags in key order (see [`TagSet::resolve`]).
-    pub(crate) fn resolved(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+    pub(crate) fn resolved(&self) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
         self.resolved.iter().map(|i| {
             let (k, v, end) = self.entries[*i];
             (&self.text[k..v], &self.text[v..end])
         })
     }
+}
+
+/// A key-list version (see [`TagSet::keys_version`]): unique in the process, so that the
+/// versions of two sets are never confused.
+fn new_keys_version() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Fills `out` with `indices` sorted by `key`, keeping only the last index of each key (stable
@@ -207,6 +251,8 @@ pub(crate) struct FieldSet {
     /// the same keys (a histogram's bucket keys, ...), so their order is sorted once.
     order_keys: String,
     order_spans: Vec<(usize, usize)>,
+    /// See [`FieldSet::keys_version`].
+    keys_version: u64,
 }
 
 impl FieldSet {
@@ -241,14 +287,16 @@ impl FieldSet {
         self.entries.is_empty()
     }
 
-    /// The fields in byte order of the key, the last value for a repeated key.
-    pub(crate) fn sorted(&mut self) -> impl Iterator<Item = (&str, FieldNumber)> + '_ {
+    /// Puts the fields in byte order of the key, keeping the last value of a repeated key;
+    /// [`FieldSet::in_order`] then gives them.
+    pub(crate) fn sort(&mut self) {
         let Self {
             keys,
             entries,
             order,
             order_keys,
             order_spans,
+            keys_version,
         } = self;
         let same_keys = *order_keys == *keys
             && order_spans.len() == entries.len()
@@ -256,25 +304,43 @@ impl FieldSet {
                 .iter()
                 .zip(entries.iter())
                 .all(|(&(start, end), e)| start == e.0 && end == e.1);
-        if !same_keys {
-            order.clear();
-            order.extend(0..entries.len());
-            let key = |i: &usize| &keys[entries[*i].0..entries[*i].1];
-            order.sort_by(|a, b| key(a).cmp(key(b)));
-            order_keys.clone_from(keys);
-            order_spans.clear();
-            order_spans.extend(entries.iter().map(|e| (e.0, e.1)));
+        if same_keys {
+            return;
         }
-        let keys: &String = keys;
-        let entries: &Vec<_> = entries;
-        let order: &Vec<usize> = order;
-        order.iter().enumerate().filter_map(move |(pos, i)| {
-            let (start, end, value) = entries[*i];
-            let this = &keys[start..end];
-            let shadowed = order
-                .get(pos + 1)
-                .is_some_and(|next| &keys[entries[*next].0..entries[*next].1] == this);
-            (!shadowed).then_some((this, value))
+        let key = |i: usize| &keys[entries[i].0..entries[i].1];
+        order.clear();
+        order.extend(0..entries.len());
+        // Stable: of equal keys the last pushed comes last, and is the one kept.
+        order.sort_by(|a, b| key(*a).cmp(key(*b)));
+        let mut kept = 0;
+        for read in 0..order.len() {
+            let index = order[read];
+            if order
+                .get(read + 1)
+                .is_none_or(|next| key(*next) != key(index))
+            {
+                order[kept] = index;
+                kept += 1;
+            }
+        }
+        order.truncate(kept);
+        order_keys.clone_from(keys);
+        order_spans.clear();
+        order_spans.extend(entries.iter().map(|e| (e.0, e.1)));
+        *keys_version = new_keys_version();
+    }
+
+    /// A number for the sorted keys, unique in the process; it changes whenever they may have
+    /// (see [`TagSet::keys_version`]).
+    pub(crate) fn keys_version(&self) -> u64 {
+        self.keys_version
+    }
+
+    /// The fields as [`FieldSet::sort`] left them: in byte order of the key, one per key.
+    pub(crate) fn in_order(&self) -> impl Iterator<Item = (&str, FieldNumber)> + Clone + '_ {
+        self.order.iter().map(|i| {
+            let (start, end, value) = self.entries[*i];
+            (&self.keys[start..end], value)
         })
     }
 }
@@ -319,7 +385,8 @@ mod tests {
         fields.push("10", FieldNumber::F64(1.5));
         fields.push("nan", FieldNumber::F64(f64::NAN));
         assert_eq!(fields.remove_non_finite(), 1);
-        let keys: Vec<_> = fields.sorted().map(|(k, v)| (k.to_owned(), v)).collect();
+        fields.sort();
+        let keys: Vec<_> = fields.in_order().map(|(k, v)| (k.to_owned(), v)).collect();
         assert_eq!(
             keys,
             [
@@ -359,7 +426,8 @@ mod tests {
             for (key, value) in pushes {
                 fields.push(key, FieldNumber::F64(*value));
             }
-            let got: Vec<_> = fields.sorted().map(|(k, v)| (k.to_owned(), v)).collect();
+            fields.sort();
+            let got: Vec<_> = fields.in_order().map(|(k, v)| (k.to_owned(), v)).collect();
             got
         };
         let f = |k: &str, v: f64| (k.to_owned(), FieldNumber::F64(v));
