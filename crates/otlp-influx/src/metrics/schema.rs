@@ -3,7 +3,7 @@
 use lineproto::{Dialect, Encoder};
 
 use super::exponential::ExplicitBuckets;
-use super::keys::{is_datalayers_measurement, push_datalayers_measurement, push_go_decimal};
+use super::keys::push_go_decimal;
 use super::scratch::{BoundKeys, FieldNumber, FieldSet, TagSet};
 use super::shapes::{KeyVersions, LineShapes};
 use super::view::{
@@ -497,19 +497,6 @@ fn write_line(
         return;
     }
     let datalayers = out.encoder.options().dialect == Dialect::Datalayers;
-    // An empty name stays empty: the encoder refuses it, as the reference does.
-    let renamed = datalayers && !measurement.is_empty() && !is_datalayers_measurement(measurement);
-    let LineShapes {
-        templates,
-        sanitized,
-    } = shapes;
-    let measurement = if renamed {
-        sanitized.clear();
-        push_datalayers_measurement(sanitized, measurement);
-        sanitized.as_str()
-    } else {
-        measurement
-    };
     fields.sort();
     let tags = LineTags {
         tags: line.tags.resolved().peekable(),
@@ -524,18 +511,21 @@ fn write_line(
         extra: line.extra.map(|(key, _)| key),
         fallback: fallback.is_some(),
     };
-    let result = match templates.get(
+    let named = shapes.find(
         versions,
         measurement,
+        datalayers,
         tags.clone().map(|(key, _)| key),
         fields.in_order().map(|(key, _)| key),
-    ) {
+    );
+    let (measurement, renamed) = (named.measurement, named.renamed);
+    let result = match named.template {
         Some(template) => {
             let mut line = out.encoder.start_templated(template);
             for (index, (_, value)) in tags.enumerate() {
                 line.tag(index, value);
             }
-            for (index, (_, value)) in fields.in_order().enumerate() {
+            for (index, value) in fields.values_in_order().enumerate() {
                 match value {
                     FieldNumber::I64(v) => line.field_i64(index, v),
                     FieldNumber::U64(v) => line.field_u64(index, v),

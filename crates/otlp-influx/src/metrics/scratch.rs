@@ -1,7 +1,9 @@
 //! Reused tag and field sets with the reference's map semantics: a later entry with the same key
 //! replaces an earlier one, and the line gets the survivors in byte order of the key.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+
+use lineproto::text::key_prefix;
 
 use super::keys::push_go_decimal;
 use crate::value::AttributeValue;
@@ -12,8 +14,7 @@ use crate::view::Attr;
 #[derive(Debug, Default)]
 pub(crate) struct TagSet {
     text: String,
-    /// (key start, key end = value start, value end) into `text`.
-    entries: Vec<(usize, usize, usize)>,
+    entries: Vec<TagEntry>,
     /// Entries (and text length) that belong to the base, kept by [`TagSet::truncate_to_base`].
     base: (usize, usize),
     /// Indices into `entries` of the tags to write, sorted by key: last value per key, non-empty.
@@ -23,11 +24,21 @@ pub(crate) struct TagSet {
     base_sorted: Vec<usize>,
     /// The same for the point's own entries.
     own_sorted: Vec<usize>,
-    /// The keys of the last resolved tags (text, and the end of each key in it).
+    /// The keys of the last resolved tags: their text, and for each its prefix and end.
     resolved_keys: String,
-    resolved_key_ends: Vec<usize>,
+    resolved_key_ends: Vec<(u64, usize)>,
     /// See [`TagSet::keys_version`].
     keys_version: u64,
+}
+
+/// One tag in [`TagSet::text`]: the key at `key_start..value_start`, then the value.
+#[derive(Debug, Clone, Copy)]
+struct TagEntry {
+    key_start: usize,
+    value_start: usize,
+    value_end: usize,
+    /// [`key_prefix`] of the key: most key comparisons are one integer comparison.
+    prefix: u64,
 }
 
 impl TagSet {
@@ -43,15 +54,8 @@ impl TagSet {
     /// Makes the current entries the base that [`TagSet::truncate_to_base`] goes back to.
     pub(crate) fn mark_base(&mut self) {
         self.base = (self.entries.len(), self.text.len());
-        let Self {
-            text,
-            entries,
-            base_sorted,
-            ..
-        } = self;
-        sort_dedup_last_wins(base_sorted, 0..entries.len(), |i| {
-            &text[entries[i].0..entries[i].1]
-        });
+        let order = key_order(&self.text, &self.entries);
+        sort_dedup_last_wins(&mut self.base_sorted, 0..self.entries.len(), order);
     }
 
     /// Drops the entries added after the last [`TagSet::mark_base`].
@@ -74,7 +78,12 @@ impl TagSet {
         if value.append_as_string(&mut self.text).is_err() {
             self.text.truncate(value_start);
         }
-        self.entries.push((key_start, value_start, self.text.len()));
+        self.entries.push(TagEntry {
+            key_start,
+            value_start,
+            value_end: self.text.len(),
+            prefix: key_prefix(key.as_bytes()),
+        });
     }
 
     /// Adds `key` = `value` as text.
@@ -104,38 +113,48 @@ impl TagSet {
             resolved_key_ends,
             keys_version,
         } = self;
-        let key = |i: usize| &text[entries[i].0..entries[i].1];
-        sort_dedup_last_wins(own_sorted, base.0..entries.len(), key);
+        let order = key_order(text, entries);
+        sort_dedup_last_wins(own_sorted, base.0..entries.len(), &order);
         resolved.clear();
+        let has_value = |i: usize| entries[i].value_start < entries[i].value_end;
         let mut from_base = base_sorted.iter().copied().peekable();
-        for &i in own_sorted.iter() {
-            while let Some(b) = from_base.next_if(|&b| key(b) <= key(i)) {
+        for &own in own_sorted.iter() {
+            while let Some(b) = from_base.next_if(|&b| order(b, own).is_le()) {
                 // A base tag of the same key is replaced by the point's.
-                if key(b) != key(i) {
+                if order(b, own).is_lt() && has_value(b) {
                     resolved.push(b);
                 }
             }
-            resolved.push(i);
+            if has_value(own) {
+                resolved.push(own);
+            }
         }
-        resolved.extend(from_base);
-        resolved.retain(|i| entries[*i].1 < entries[*i].2);
+        resolved.extend(from_base.filter(|&b| has_value(b)));
         // The points of a metric repeat their keys (their attributes, maybe in another order):
         // the version stays, and the line writer need not compare them again.
+        let key = |i: usize| &text.as_bytes()[entries[i].key_start..entries[i].value_start];
         let same_keys = resolved.len() == resolved_key_ends.len()
             && resolved
                 .iter()
                 .zip(resolved_key_ends.iter())
                 .enumerate()
-                .all(|(n, (&i, &end))| {
-                    let start = if n == 0 { 0 } else { resolved_key_ends[n - 1] };
-                    key(i) == &resolved_keys[start..end]
+                .all(|(n, (&i, &(prefix, end)))| {
+                    let start = if n == 0 {
+                        0
+                    } else {
+                        resolved_key_ends[n - 1].1
+                    };
+                    // A prefix holds the whole key when it has up to 8 bytes.
+                    entries[i].prefix == prefix
+                        && key(i).len() == end - start
+                        && (end - start <= 8 || key(i) == &resolved_keys.as_bytes()[start..end])
                 });
         if !same_keys {
             resolved_keys.clear();
             resolved_key_ends.clear();
             for &i in resolved.iter() {
-                resolved_keys.push_str(key(i));
-                resolved_key_ends.push(resolved_keys.len());
+                resolved_keys.push_str(&text[entries[i].key_start..entries[i].value_start]);
+                resolved_key_ends.push((entries[i].prefix, resolved_keys.len()));
             }
             *keys_version = new_keys_version();
         }
@@ -150,9 +169,26 @@ impl TagSet {
 
     /// The resolved tags in key order (see [`TagSet::resolve`]).
     pub(crate) fn resolved(&self) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
-        self.resolved.iter().map(|i| {
-            let (k, v, end) = self.entries[*i];
-            (&self.text[k..v], &self.text[v..end])
+        self.resolved.iter().map(|&i| {
+            let entry = self.entries[i];
+            (
+                &self.text[entry.key_start..entry.value_start],
+                &self.text[entry.value_start..entry.value_end],
+            )
+        })
+    }
+}
+
+/// The byte order of two entries' keys: by prefix, then by the whole key when the prefixes tie.
+fn key_order<'t>(
+    text: &'t str,
+    entries: &'t [TagEntry],
+) -> impl Fn(usize, usize) -> std::cmp::Ordering + 't {
+    move |a, b| {
+        let (a, b) = (&entries[a], &entries[b]);
+        a.prefix.cmp(&b.prefix).then_with(|| {
+            text.as_bytes()[a.key_start..a.value_start]
+                .cmp(&text.as_bytes()[b.key_start..b.value_start])
         })
     }
 }
@@ -161,25 +197,36 @@ impl TagSet {
 /// versions of two sets are never confused.
 fn new_keys_version() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
+    NEXT.fetch_add(1, AtomicOrdering::Relaxed)
 }
 
-/// Fills `out` with `indices` sorted by `key`, keeping only the last index of each key (stable
-/// sort: equal keys stay in index order).
-fn sort_dedup_last_wins<'t>(
+/// Fills `out` with `indices` sorted by `order`, keeping only the last index of each key (a
+/// stable sort: equal keys stay in index order). A point has few tags: those are sorted by
+/// insertion, without the general sort's set-up.
+fn sort_dedup_last_wins(
     out: &mut Vec<usize>,
     indices: std::ops::Range<usize>,
-    key: impl Fn(usize) -> &'t str,
+    order: impl Fn(usize, usize) -> std::cmp::Ordering,
 ) {
     out.clear();
     out.extend(indices);
-    out.sort_by(|a, b| key(*a).cmp(key(*b)));
+    if out.len() <= 16 {
+        for i in 1..out.len() {
+            let mut j = i;
+            while j > 0 && order(out[j - 1], out[j]).is_gt() {
+                out.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+    } else {
+        out.sort_by(|a, b| order(*a, *b));
+    }
     let mut write = 0;
     for read in 0..out.len() {
         let index = out[read];
         let last_of_run = out
             .get(read + 1)
-            .is_none_or(|next| key(*next) != key(index));
+            .is_none_or(|next| order(*next, index).is_ne());
         if last_of_run {
             out[write] = index;
             write += 1;
@@ -334,6 +381,11 @@ impl FieldSet {
     /// (see [`TagSet::keys_version`]).
     pub(crate) fn keys_version(&self) -> u64 {
         self.keys_version
+    }
+
+    /// The values of [`FieldSet::in_order`].
+    pub(crate) fn values_in_order(&self) -> impl Iterator<Item = FieldNumber> + '_ {
+        self.order.iter().map(|&i| self.entries[i].2)
     }
 
     /// The fields as [`FieldSet::sort`] left them: in byte order of the key, one per key.
