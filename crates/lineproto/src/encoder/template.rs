@@ -403,7 +403,7 @@ impl<'t> TemplatedLine<'_, 't> {
 
     /// Checks that a field may come now, leaving the tag section on the first field; then
     /// writes its separator and key. False if the line failed (now or before).
-    #[inline]
+    #[inline(always)]
     fn field_key(&mut self, index: usize, value: Option<FieldValue<'_>>) -> bool {
         let encoder = &mut *self.encoder;
         match encoder.section {
@@ -438,6 +438,7 @@ impl<'t> TemplatedLine<'_, 't> {
     }
 
     /// Adds field `index` with a value of any type (see [`Encoder::field`]).
+    #[inline]
     pub fn field(&mut self, index: usize, value: FieldValue<'_>) -> &mut Self {
         if self.field_key(index, Some(value)) {
             self.encoder.write_field_value(value);

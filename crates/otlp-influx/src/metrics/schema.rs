@@ -502,8 +502,10 @@ fn write_line(
         tags: line.tags.resolved().peekable(),
         extra: line.extra,
     };
-    let fallback =
-        (datalayers && tags.clone().next().is_none()).then_some((FALLBACK_TAG_KEY, metric.name));
+    let fallback = (datalayers && line.extra.is_none() && line.tags.resolved_is_empty())
+        .then_some((FALLBACK_TAG_KEY, metric.name));
+    let (line_tags, line_tags_as_resolved) =
+        (line.tags, line.extra.is_none() && fallback.is_none());
     let tags = tags.chain(fallback);
     let versions = KeyVersions {
         tags: line.tags.keys_version(),
@@ -522,8 +524,15 @@ fn write_line(
     let result = match named.template {
         Some(template) => {
             let mut line = out.encoder.start_templated(template);
-            for (index, (_, value)) in tags.enumerate() {
-                line.tag(index, value);
+            if line_tags_as_resolved {
+                // The common case: the values alone, without the merge.
+                for (index, value) in line_tags.resolved_values().enumerate() {
+                    line.tag(index, value);
+                }
+            } else {
+                for (index, (_, value)) in tags.enumerate() {
+                    line.tag(index, value);
+                }
             }
             for (index, value) in fields.values_in_order().enumerate() {
                 match value {

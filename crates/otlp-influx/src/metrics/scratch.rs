@@ -167,6 +167,18 @@ impl TagSet {
         self.keys_version
     }
 
+    /// Whether [`TagSet::resolve`] left no tag to write.
+    pub(crate) fn resolved_is_empty(&self) -> bool {
+        self.resolved.is_empty()
+    }
+
+    /// The values of [`TagSet::resolved`].
+    pub(crate) fn resolved_values(&self) -> impl Iterator<Item = &str> + '_ {
+        self.resolved
+            .iter()
+            .map(|&i| &self.text[self.entries[i].value_start..self.entries[i].value_end])
+    }
+
     /// The resolved tags in key order (see [`TagSet::resolve`]).
     pub(crate) fn resolved(&self) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
         self.resolved.iter().map(|&i| {
@@ -323,9 +335,12 @@ impl FieldSet {
 
     /// Drops NaN and infinite floats, returning how many there were.
     pub(crate) fn remove_non_finite(&mut self) -> u64 {
+        let non_finite = |(_, _, value): &(usize, usize, FieldNumber)| matches!(value, FieldNumber::F64(f) if !f.is_finite());
+        if !self.entries.iter().any(non_finite) {
+            return 0;
+        }
         let before = self.entries.len();
-        self.entries
-            .retain(|(_, _, value)| !matches!(value, FieldNumber::F64(f) if !f.is_finite()));
+        self.entries.retain(|entry| !non_finite(entry));
         (before - self.entries.len()) as u64
     }
 
