@@ -48,80 +48,20 @@ struct TemplateKey {
 
 impl TemplateKey {
     fn new(name: &str, what: NameKind) -> Result<Self, TemplateError> {
-        let mut key = Self {
-            name: String::new(),
-            piece: None,
-        };
-        key.set(name, what)?;
-        Ok(key)
-    }
-
-    /// Makes this the key `name`, reusing the name's memory.
-    fn set(&mut self, name: &str, what: NameKind) -> Result<(), TemplateError> {
         Key::new(name).map_err(|source| TemplateError::InvalidName {
             what,
             name: name.to_owned(),
             source,
         })?;
-        self.name.clear();
-        self.name.push_str(name);
+        let comma: &[u8] = if what == NameKind::TagKey { b"," } else { b"" };
         // `time` is refused by InfluxDB 1.x only: the checked way looks at the dialect.
-        self.piece = (is_plain_name(name.as_bytes()) && name != "time")
-            .then(|| framed_piece(what == NameKind::TagKey, name.as_bytes()))
+        let piece = (is_plain_name(name.as_bytes()) && name != "time")
+            .then(|| Block::new(&[comma, name.as_bytes(), b"="].concat()))
             .flatten();
-        Ok(())
-    }
-}
-
-/// `,key=` (a tag) or `key=` (a field) as a piece, if it fits.
-fn framed_piece(tag: bool, name: &[u8]) -> Option<Block<PIECE>> {
-    let mut text = [0; PIECE];
-    let start = usize::from(tag);
-    let end = start + name.len();
-    text.get_mut(start..end)?.copy_from_slice(name);
-    *text.get_mut(end)? = b'=';
-    if tag {
-        text[0] = b',';
-    }
-    Block::new(&text[..=end])
-}
-
-/// The keys of one kind (tags or fields) of a template, with the keys of earlier shapes kept
-/// aside so that [`LineTemplate::rebuild`] reuses their memory.
-#[derive(Debug, Clone, Default)]
-struct TemplateKeys {
-    keys: Vec<TemplateKey>,
-    spare: Vec<TemplateKey>,
-}
-
-impl TemplateKeys {
-    /// Makes the keys `names`; tag keys must come sorted, each once.
-    fn set<'k>(
-        &mut self,
-        names: impl IntoIterator<Item = &'k str>,
-        what: NameKind,
-    ) -> Result<(), TemplateError> {
-        self.spare.extend(self.keys.drain(..).rev());
-        for name in names {
-            if what == NameKind::TagKey
-                && let Some(last) = self.keys.last()
-                && last.name.as_str() >= name
-            {
-                return Err(TemplateError::TagsNotSorted {
-                    key: name.to_owned(),
-                });
-            }
-            let key = match self.spare.pop() {
-                Some(mut key) => {
-                    let set = key.set(name, what);
-                    self.keys.push(key);
-                    set
-                }
-                None => TemplateKey::new(name, what).map(|key| self.keys.push(key)),
-            };
-            key?;
-        }
-        Ok(())
+        Ok(Self {
+            name: name.to_owned(),
+            piece,
+        })
     }
 }
 
@@ -156,8 +96,8 @@ pub struct LineTemplate {
     /// [`Measurement`]'s two checks, made once.
     measurement_plain: bool,
     datalayers_table: bool,
-    tags: TemplateKeys,
-    fields: TemplateKeys,
+    tags: Vec<TemplateKey>,
+    fields: Vec<TemplateKey>,
 }
 
 impl LineTemplate {
@@ -170,70 +110,30 @@ impl LineTemplate {
         tag_keys: &[&str],
         field_keys: &[&str],
     ) -> Result<Self, TemplateError> {
-        let mut template = Self {
-            measurement: String::new(),
-            measurement_plain: false,
-            datalayers_table: false,
-            tags: TemplateKeys::default(),
-            fields: TemplateKeys::default(),
-        };
-        template.rebuild(
-            measurement,
-            tag_keys.iter().copied(),
-            field_keys.iter().copied(),
-        )?;
-        Ok(template)
-    }
-
-    /// Makes this a template of another shape, as [`new`](Self::new) would, reusing its
-    /// memory: a writer that keeps a few templates for the shapes of line it meets (a metrics
-    /// mapper: one per metric and attribute keys) allocates nothing once they have grown.
-    ///
-    /// On error the template is left with an empty measurement, so that its lines fail; build
-    /// it again before use.
-    ///
-    /// ```
-    /// use lineproto::{Dialect, Encoder, EncoderOptions, LineTemplate};
-    ///
-    /// let mut template = LineTemplate::new("cpu", &["host"], &["load"])?;
-    /// template.rebuild("mem", ["host", "region"], ["free", "used"])?;
-    /// assert_eq!(template.field_keys().collect::<Vec<_>>(), ["free", "used"]);
-    /// assert!(template.rebuild("mem", ["region", "host"], []).is_err(), "tags must be sorted");
-    /// # Ok::<(), lineproto::TemplateError>(())
-    /// ```
-    pub fn rebuild<'k>(
-        &mut self,
-        measurement: &str,
-        tag_keys: impl IntoIterator<Item = &'k str>,
-        field_keys: impl IntoIterator<Item = &'k str>,
-    ) -> Result<(), TemplateError> {
-        let result = self.try_rebuild(measurement, tag_keys, field_keys);
-        if result.is_err() {
-            // Lines of a template with an empty measurement fail (an empty name is invalid).
-            self.measurement.clear();
-            self.measurement_plain = false;
-        }
-        result
-    }
-
-    fn try_rebuild<'k>(
-        &mut self,
-        measurement: &str,
-        tag_keys: impl IntoIterator<Item = &'k str>,
-        field_keys: impl IntoIterator<Item = &'k str>,
-    ) -> Result<(), TemplateError> {
         let checked =
             Measurement::new(measurement).map_err(|source| TemplateError::InvalidName {
                 what: NameKind::Measurement,
                 name: measurement.to_owned(),
                 source,
             })?;
-        self.measurement.clear();
-        self.measurement.push_str(measurement);
-        self.measurement_plain = crate::name::AsName::is_plain(checked);
-        self.datalayers_table = crate::name::AsName::is_datalayers_table_name(checked);
-        self.tags.set(tag_keys, NameKind::TagKey)?;
-        self.fields.set(field_keys, NameKind::FieldKey)
+        if let Some(pair) = tag_keys.windows(2).find(|pair| pair[0] >= pair[1]) {
+            return Err(TemplateError::TagsNotSorted {
+                key: pair[1].to_owned(),
+            });
+        }
+        let keys = |names: &[&str], what| {
+            names
+                .iter()
+                .map(|name| TemplateKey::new(name, what))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        Ok(Self {
+            measurement: measurement.to_owned(),
+            measurement_plain: crate::name::AsName::is_plain(checked),
+            datalayers_table: crate::name::AsName::is_datalayers_table_name(checked),
+            tags: keys(tag_keys, NameKind::TagKey)?,
+            fields: keys(field_keys, NameKind::FieldKey)?,
+        })
     }
 
     /// The measurement.
@@ -243,12 +143,12 @@ impl LineTemplate {
 
     /// The tag keys, in the order their indexes refer to.
     pub fn tag_keys(&self) -> impl Iterator<Item = &str> {
-        self.tags.keys.iter().map(|k| k.name.as_str())
+        self.tags.iter().map(|k| k.name.as_str())
     }
 
     /// The field keys, in the order their indexes refer to.
     pub fn field_keys(&self) -> impl Iterator<Item = &str> {
-        self.fields.keys.iter().map(|k| k.name.as_str())
+        self.fields.iter().map(|k| k.name.as_str())
     }
 }
 
@@ -392,7 +292,6 @@ impl<'t> TemplatedLine<'_, 't> {
         let key = self
             .template
             .tags
-            .keys
             .get(index)
             .filter(|_| index >= self.next_tag);
         if key.is_none() {
@@ -421,7 +320,7 @@ impl<'t> TemplatedLine<'_, 't> {
                 return false;
             }
         }
-        let Some(key) = self.template.fields.keys.get(index) else {
+        let Some(key) = self.template.fields.get(index) else {
             encoder.fail(LineError::OutOfOrder { call: "field" });
             return false;
         };
@@ -491,7 +390,7 @@ impl<'t> TemplatedLine<'_, 't> {
         write: impl FnOnce(&mut StrFieldWriter<'_>),
     ) -> &mut Self {
         if self.field_key(index, None) {
-            let key = &self.template.fields.keys[index].name;
+            let key = &self.template.fields[index].name;
             self.encoder.write_str_value_with(key, write);
         }
         self
@@ -694,57 +593,6 @@ mod tests {
         line.end(None).unwrap();
         assert_eq!(encoder.as_bytes(), b"m x=2i\n");
         assert_eq!(encoder.stats().rejected_lines, 5);
-    }
-
-    /// Lines of a rebuilt template are byte for byte those of a new template of that shape,
-    /// whatever shape it had before (more or fewer keys, keys with and without a ready piece);
-    /// a failed rebuild leaves a template whose lines fail.
-    #[test]
-    fn a_rebuilt_template_is_a_new_one() {
-        let long = "k".repeat(PIECE);
-        let shapes: [(&str, Vec<&str>, Vec<&str>); 4] = [
-            ("m", vec!["a", "b b", "c"], vec!["x", "y,z", "time"]),
-            ("n n", vec![&long], vec!["f"]),
-            ("m", vec![], vec!["f", &long, "g", "h"]),
-            ("cpu", vec!["host", "region"], vec!["load"]),
-        ];
-        let write = |encoder: &mut Encoder, template: &LineTemplate| {
-            let mut line = encoder.start_templated(template);
-            for (i, _) in template.tag_keys().enumerate() {
-                line.tag(i, "v=1");
-            }
-            for (i, _) in template.field_keys().enumerate() {
-                line.field_i64(i, i as i64);
-            }
-            line.end(Some(7))
-        };
-        let options = EncoderOptions::new(Dialect::InfluxDbV3);
-        let mut rebuilt = template();
-        for _ in 0..2 {
-            for (measurement, tags, fields) in &shapes {
-                let new = LineTemplate::new(measurement, tags, fields).unwrap();
-                rebuilt
-                    .rebuild(measurement, tags.iter().copied(), fields.iter().copied())
-                    .unwrap();
-                let (mut a, mut b) = (Encoder::new(options), Encoder::new(options));
-                assert_eq!(write(&mut a, &new), write(&mut b, &rebuilt));
-                assert_eq!(a.as_bytes(), b.as_bytes(), "{measurement}");
-                assert_eq!(a.line_count(), 1);
-            }
-        }
-        assert_eq!(
-            rebuilt.rebuild("m", ["b", "a"], []).unwrap_err(),
-            TemplateError::TagsNotSorted { key: "a".into() }
-        );
-        let mut encoder = Encoder::new(options);
-        assert!(matches!(
-            write(&mut encoder, &rebuilt),
-            Err(LineError::InvalidName {
-                what: NameKind::Measurement,
-                ..
-            })
-        ));
-        assert!(encoder.is_empty());
     }
 
     #[test]

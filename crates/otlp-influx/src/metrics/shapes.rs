@@ -1,23 +1,30 @@
-//! Line templates for the shapes of metric line met lately. The points of a metric repeat one
-//! shape (measurement, tag keys, field keys), so its keys are checked and escaped once per
-//! shape instead of once per line, and its tags are not sorted again by the encoder.
+//! Line templates for the shapes of metric line this writer has met. The points of a metric
+//! repeat one shape (measurement, tag keys, field keys), and an exporter or a gateway sees the
+//! same metrics again and again: a shape's keys are checked and escaped once, not once per
+//! line, and its tags are not sorted again by the encoder.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
 
 use lineproto::LineTemplate;
 
 use super::keys::{is_datalayers_measurement, push_datalayers_measurement};
 
-/// How many shapes are kept: a metric's point line, its `le` or `quantile` lines (v2) and its
-/// exemplar lines, with room for the next metric's.
-const CAPACITY: usize = 8;
+/// How many shapes are kept at most. Past it, lines of shapes not kept are written with the
+/// encoder's plain calls (as fast as before templates, the lookup aside): a bound on memory
+/// for writers whose metrics keep changing.
+pub(crate) const CAPACITY: usize = 512;
 
-/// The shapes of the last [`CAPACITY`] lines, most recently used first (a new shape rebuilds the
-/// least recently used template in place: no allocation once they have grown), and the
-/// measurement rewritten for Datalayers.
+/// The shapes met so far, and the measurement rewritten for Datalayers.
 #[derive(Debug, Default)]
 pub(crate) struct LineShapes {
     shapes: Vec<Shape>,
-    /// The versions of the line that found the first shape.
-    last: Option<KeyVersions>,
+    /// [`shape_hash`] of a shape to the last shape added with that hash; the shapes of one hash
+    /// are chained through [`Shape::next`].
+    heads: HashMap<u64, usize>,
+    hasher: std::collections::hash_map::RandomState,
+    /// The versions of the last line, and its shape.
+    last: Option<(KeyVersions, usize)>,
     /// The measurement rewritten into Datalayers' table-name rule.
     sanitized: String,
 }
@@ -27,9 +34,11 @@ pub(crate) struct LineShapes {
 struct Shape {
     template: LineTemplate,
     given: String,
+    datalayers: bool,
     /// Whether `given` was rewritten for Datalayers (the template has the rewritten name).
     renamed: bool,
-    datalayers: bool,
+    /// The shape added before this one with the same hash.
+    next: Option<usize>,
 }
 
 /// What names the keys of a line without their text: the versions of its tag and field sets
@@ -50,8 +59,8 @@ pub(crate) struct Named<'s> {
     /// The measurement to write: as given, or rewritten for Datalayers.
     pub(crate) measurement: &'s str,
     pub(crate) renamed: bool,
-    /// `None` when the names cannot make a template: the caller writes the line with plain
-    /// calls, which report what is wrong with it.
+    /// `None` when the names cannot make a template (the caller writes the line with plain
+    /// calls, which report what is wrong with it), or when [`CAPACITY`] shapes are kept.
     pub(crate) template: Option<&'s LineTemplate>,
 }
 
@@ -73,20 +82,19 @@ impl LineShapes {
     {
         let Self {
             shapes,
+            heads,
+            hasher,
             last,
             sanitized,
         } = self;
-        let same_as_last = *last == Some(versions)
-            && shapes
-                .first()
-                .is_some_and(|first| first.datalayers == datalayers && first.given == given);
-        if same_as_last {
-            let first = &shapes[0];
-            return Named {
-                measurement: first.template.measurement(),
-                renamed: first.renamed,
-                template: Some(&first.template),
-            };
+        let last_shape = last
+            .filter(|&(last_versions, _)| last_versions == versions)
+            .map(|(_, index)| index)
+            .filter(|&index| {
+                shapes[index].datalayers == datalayers && shapes[index].given == given
+            });
+        if let Some(index) = last_shape {
+            return shapes[index].named();
         }
         *last = None;
         let renamed = datalayers && !given.is_empty() && !is_datalayers_measurement(given);
@@ -97,60 +105,78 @@ impl LineShapes {
         } else {
             given
         };
-        let found = shapes.iter().position(|shape| {
-            shape.template.measurement() == measurement
+        let hash = shape_hash(hasher, given, datalayers, field_keys.clone().next());
+        let mut at = heads.get(&hash).copied();
+        while let Some(index) = at {
+            let shape = &shapes[index];
+            if shape.given == given
+                && shape.datalayers == datalayers
                 && shape.template.tag_keys().eq(tag_keys.clone())
                 && shape.template.field_keys().eq(field_keys.clone())
-        });
-        let index = match found {
-            Some(index) => Some(index),
+            {
+                break;
+            }
+            at = shape.next;
+        }
+        let index = match at {
+            Some(index) => index,
             None if shapes.len() < CAPACITY => {
-                // Only while the cache fills up: a new template, its key lists collected once.
+                // A new shape: its key lists collected once, to build its template.
                 let tags: Vec<&str> = tag_keys.collect();
                 let fields: Vec<&str> = field_keys.collect();
-                LineTemplate::new(measurement, &tags, &fields)
-                    .ok()
-                    .map(|template| {
-                        shapes.push(Shape {
-                            template,
-                            given: String::new(),
-                            renamed,
-                            datalayers,
-                        });
-                        shapes.len() - 1
-                    })
+                let Ok(template) = LineTemplate::new(measurement, &tags, &fields) else {
+                    return Named {
+                        measurement,
+                        renamed,
+                        template: None,
+                    };
+                };
+                let index = shapes.len();
+                shapes.push(Shape {
+                    template,
+                    given: given.to_owned(),
+                    datalayers,
+                    renamed,
+                    next: heads.insert(hash, index),
+                });
+                index
             }
             None => {
-                // Its lines would fail when this fails: it stays last, rebuilt first next time.
-                let index = shapes.len() - 1;
-                shapes[index]
-                    .template
-                    .rebuild(measurement, tag_keys, field_keys)
-                    .ok()
-                    .map(|()| index)
+                return Named {
+                    measurement,
+                    renamed,
+                    template: None,
+                };
             }
         };
-        let Some(index) = index else {
-            return Named {
-                measurement,
-                renamed,
-                template: None,
-            };
-        };
-        let shape = &mut shapes[index];
-        shape.given.clear();
-        shape.given.push_str(given);
-        shape.renamed = renamed;
-        shape.datalayers = datalayers;
-        shapes[..=index].rotate_right(1);
-        *last = Some(versions);
-        let first = &shapes[0];
+        *last = Some((versions, index));
+        shapes[index].named()
+    }
+}
+
+impl Shape {
+    fn named(&self) -> Named<'_> {
         Named {
-            measurement: first.template.measurement(),
-            renamed,
-            template: Some(&first.template),
+            measurement: self.template.measurement(),
+            renamed: self.renamed,
+            template: Some(&self.template),
         }
     }
+}
+
+/// The hash a shape is filed under: its name as given, the dialect, and its first field key
+/// (which tells apart the `telegraf-prometheus-v2` lines, all named `prometheus`).
+fn shape_hash(
+    hasher: &impl BuildHasher,
+    given: &str,
+    datalayers: bool,
+    first_field: Option<&str>,
+) -> u64 {
+    let mut state = hasher.build_hasher();
+    given.hash(&mut state);
+    datalayers.hash(&mut state);
+    first_field.hash(&mut state);
+    state.finish()
 }
 
 #[cfg(test)]
@@ -169,69 +195,65 @@ mod tests {
         }
     }
 
-    fn keys(t: &LineTemplate) -> (String, String, String) {
-        (
-            t.measurement().to_owned(),
-            t.tag_keys().collect::<Vec<_>>().join(","),
-            t.field_keys().collect::<Vec<_>>().join(","),
-        )
+    /// The template's names of a lookup, `None` without a template.
+    fn keys(
+        shapes: &mut LineShapes,
+        versions: KeyVersions,
+        given: &str,
+        tags: &[&str],
+        fields: &[&str],
+    ) -> Option<(String, String, String)> {
+        let named = shapes.find(
+            versions,
+            given,
+            false,
+            tags.iter().copied(),
+            fields.iter().copied(),
+        );
+        named.template.map(|t| {
+            (
+                t.measurement().to_owned(),
+                t.tag_keys().collect::<Vec<_>>().join(","),
+                t.field_keys().collect::<Vec<_>>().join(","),
+            )
+        })
     }
 
     #[test]
-    fn shapes_are_found_kept_and_replaced() {
+    fn shapes_are_found_and_kept() {
         let mut shapes = LineShapes::default();
-        let got = shapes
-            .find(
-                fresh(),
-                "m",
-                false,
-                ["a", "b"].into_iter(),
-                ["x"].into_iter(),
-            )
-            .template;
-        assert_eq!(keys(got.unwrap()), ("m".into(), "a,b".into(), "x".into()));
+        let got = keys(&mut shapes, fresh(), "m", &["a", "b"], &["x"]);
+        assert_eq!(got.unwrap(), ("m".into(), "a,b".into(), "x".into()));
         // Same measurement, other keys: another shape.
-        let got = shapes
-            .find(fresh(), "m", false, ["a"].into_iter(), ["x"].into_iter())
-            .template;
-        assert_eq!(keys(got.unwrap()), ("m".into(), "a".into(), "x".into()));
-        assert_eq!(shapes.shapes.len(), 2);
-        // Found again: moved to the front, nothing added.
-        shapes.find(
-            fresh(),
-            "m",
-            false,
-            ["a", "b"].into_iter(),
-            ["x"].into_iter(),
-        );
-        assert_eq!(shapes.shapes.len(), 2);
-        assert_eq!(keys(&shapes.shapes[0].template).1, "a,b");
-        // Unsorted tags make no template.
-        assert!(
-            shapes
-                .find(fresh(), "m", false, ["b", "a"].into_iter(), [].into_iter())
-                .template
-                .is_none()
-        );
-        // Past the capacity, the least recently used shape is rebuilt.
+        let got = keys(&mut shapes, fresh(), "m", &["a"], &["x"]);
+        assert_eq!(got.unwrap(), ("m".into(), "a".into(), "x".into()));
+        // `prometheus` lines differ by their fields.
+        keys(&mut shapes, fresh(), "m", &["a"], &["y"]).unwrap();
+        assert_eq!(shapes.shapes.len(), 3);
+        // Found again: nothing added.
+        let got = keys(&mut shapes, fresh(), "m", &["a", "b"], &["x"]);
+        assert_eq!(got.unwrap().1, "a,b");
+        let got = keys(&mut shapes, fresh(), "m", &["a"], &["y"]);
+        assert_eq!(got.unwrap().2, "y");
+        assert_eq!(shapes.shapes.len(), 3);
+        // Unsorted tags make no template, and are not kept.
+        assert!(keys(&mut shapes, fresh(), "m", &["b", "a"], &[]).is_none());
+        assert_eq!(shapes.shapes.len(), 3);
+    }
+
+    /// Past the capacity no shape is added: lines of new shapes get no template (and are
+    /// written with plain calls); the shapes kept are still found.
+    #[test]
+    fn the_capacity_bounds_the_shapes_kept() {
+        let mut shapes = LineShapes::default();
         for i in 0..CAPACITY {
-            let name = format!("n{i}");
-            shapes
-                .find(fresh(), &name, false, [].into_iter(), ["x"].into_iter())
-                .template
-                .unwrap();
+            keys(&mut shapes, fresh(), &format!("n{i}"), &[], &["x"]).unwrap();
         }
+        assert!(keys(&mut shapes, fresh(), "new", &[], &["x"]).is_none());
+        let named = shapes.find(fresh(), "new", false, [].into_iter(), ["x"].into_iter());
+        assert_eq!((named.measurement, named.renamed), ("new", false));
         assert_eq!(shapes.shapes.len(), CAPACITY);
-        assert_eq!(
-            shapes.shapes[0].template.measurement(),
-            format!("n{}", CAPACITY - 1)
-        );
-        assert!(
-            shapes
-                .shapes
-                .iter()
-                .all(|s| s.template.measurement() != "m")
-        );
+        assert!(keys(&mut shapes, fresh(), "n7", &[], &["x"]).is_some());
     }
 
     /// The versions of the last line stand for its keys; the measurement is still compared,
@@ -240,31 +262,25 @@ mod tests {
     fn the_last_versions_skip_the_key_comparison_only() {
         let mut shapes = LineShapes::default();
         let versions = fresh();
-        shapes.find(versions, "m", false, ["a"].into_iter(), ["x"].into_iter());
+        keys(&mut shapes, versions, "m", &["a"], &["x"]);
         // Same versions: the keys given are not looked at (a caller never gives other keys
         // with the same versions; here they show that no comparison was made).
-        let got = shapes
-            .find(versions, "m", false, ["zzz"].into_iter(), ["x"].into_iter())
-            .template;
-        assert_eq!(keys(got.unwrap()).1, "a");
+        let got = keys(&mut shapes, versions, "m", &["zzz"], &["x"]);
+        assert_eq!(got.unwrap().1, "a");
         // Same versions, another measurement: compared, a new shape.
-        let got = shapes
-            .find(versions, "n", false, ["a"].into_iter(), ["x"].into_iter())
-            .template;
-        assert_eq!(keys(got.unwrap()).0, "n");
+        let got = keys(&mut shapes, versions, "n", &["a"], &["x"]);
+        assert_eq!(got.unwrap().0, "n");
         // Another extra tag key: compared.
         let le = KeyVersions {
             extra: Some("le"),
             ..versions
         };
-        let got = shapes
-            .find(le, "n", false, ["a", "le"].into_iter(), ["x"].into_iter())
-            .template;
-        assert_eq!(keys(got.unwrap()).1, "a,le");
+        let got = keys(&mut shapes, le, "n", &["a", "le"], &["x"]);
+        assert_eq!(got.unwrap().1, "a,le");
     }
 
     /// A name is rewritten for Datalayers only, also when a line of the same versions was
-    /// written for another dialect just before; two names with one rewrite share a shape.
+    /// written for another dialect just before.
     #[test]
     fn names_follow_the_dialect_of_each_line() {
         let mut shapes = LineShapes::default();
@@ -295,8 +311,12 @@ mod tests {
             Some("http/server".to_owned()),
         );
         assert_eq!(named(&mut shapes, "http/server", false), kept);
-        assert_eq!(named(&mut shapes, "http:server", true).0, "http_server");
-        assert_eq!(shapes.shapes.len(), 2, "one shape per name written");
+        assert_eq!(named(&mut shapes, "http:server", true), rewritten());
+        assert_eq!(
+            shapes.shapes.len(),
+            3,
+            "one shape per name given and dialect"
+        );
         // An empty name makes no template: the encoder refuses the line.
         assert_eq!(named(&mut shapes, "", true), (String::new(), false, None));
     }
