@@ -140,8 +140,12 @@
 //! The mapper keeps the tag, field and bucket scratch between calls: SDK metrics map without
 //! allocating per data point once it has grown (`tests/zero_alloc.rs`). Per metric, the bucket
 //! keys are formatted once and the field order is sorted once; per scope, the resource and scope
-//! tags are sorted once. `benches/metrics.rs` compares SDK metrics to lines with what the OTLP
-//! exporter does with the same export.
+//! tags are sorted once. Each shape of line (measurement, tag keys, field keys) gets a
+//! [`LineTemplate`](lineproto::LineTemplate) the first time it is met, so its keys are checked
+//! and escaped once; a line with the keys of the line before it finds it without comparing them.
+//! Up to 512 shapes are kept per mapper (a bound on memory when metrics keep changing); lines
+//! of further shapes are written with the encoder's plain calls. `benches/metrics.rs` compares
+//! SDK metrics to lines with what the OTLP exporter does with the same export.
 
 mod exponential;
 #[cfg(feature = "json")]
@@ -212,5 +216,173 @@ impl OtlpMapper {
                 report,
             },
         );
+    }
+}
+
+/// Lines through line templates are the lines of the encoder's plain calls: random requests
+/// (names that need rewriting or are refused, attribute keys that collide with `le`, `time` or
+/// the fallback tag, empty values, repeated keys, points whose keys change from one to the next)
+/// in every schema and dialect, mapped twice so that later lines find the shapes of earlier ones.
+#[cfg(test)]
+mod template_oracle {
+    use lineproto::{Dialect, EncoderOptions};
+    use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+    use opentelemetry_proto::tonic::common::v1::{
+        AnyValue, InstrumentationScope, KeyValue, any_value::Value,
+    };
+    use opentelemetry_proto::tonic::metrics::v1::{
+        Gauge, Histogram, HistogramDataPoint, Metric, NumberDataPoint, ResourceMetrics,
+        ScopeMetrics, Sum, Summary, SummaryDataPoint, metric::Data, number_data_point,
+        summary_data_point::ValueAtQuantile,
+    };
+    use opentelemetry_proto::tonic::resource::v1::Resource;
+    use proptest::prelude::*;
+
+    use crate::{MappingConfig, MappingReport, MetricsSchema, OtlpMapper};
+
+    fn attributes() -> impl Strategy<Value = Vec<KeyValue>> {
+        let key = prop::sample::select(vec!["a", "b", "le", "quantile", "metric", "time", "z\n"]);
+        let value = prop::sample::select(vec!["", "x", "y z", "1", "a\\"]);
+        prop::collection::vec((key, value), 0..4).prop_map(|pairs| {
+            pairs
+                .into_iter()
+                .map(|(key, value)| KeyValue {
+                    key: key.into(),
+                    value: Some(AnyValue {
+                        value: Some(Value::StringValue(value.into())),
+                    }),
+                    ..Default::default()
+                })
+                .collect()
+        })
+    }
+
+    fn number_point() -> impl Strategy<Value = NumberDataPoint> {
+        (attributes(), 0u64..3, prop::option::of(-2.0f64..2.0)).prop_map(
+            |(attributes, start, value)| NumberDataPoint {
+                attributes,
+                start_time_unix_nano: start,
+                time_unix_nano: 7,
+                value: value.map(number_data_point::Value::AsDouble),
+                ..Default::default()
+            },
+        )
+    }
+
+    fn histogram_point() -> impl Strategy<Value = HistogramDataPoint> {
+        let bounds = prop::sample::select(vec![vec![], vec![1.0], vec![0.5, 1.0], vec![1.0, 1.0]]);
+        (
+            attributes(),
+            bounds,
+            any::<bool>(),
+            prop::option::of(0.0f64..9.0),
+        )
+            .prop_map(
+                |(attributes, explicit_bounds, overflow, sum)| HistogramDataPoint {
+                    attributes,
+                    time_unix_nano: 7,
+                    count: 3,
+                    bucket_counts: (0..explicit_bounds.len() + usize::from(overflow))
+                        .map(|i| i as u64)
+                        .collect(),
+                    explicit_bounds,
+                    sum,
+                    ..Default::default()
+                },
+            )
+    }
+
+    fn metric() -> impl Strategy<Value = Metric> {
+        let name = prop::sample::select(vec!["m", "m", "n", "m/x", "m_x", "", "prometheus"]);
+        let data = prop_oneof![
+            prop::collection::vec(number_point(), 1..4)
+                .prop_map(|data_points| Data::Gauge(Gauge { data_points })),
+            prop::collection::vec(number_point(), 1..4).prop_map(|data_points| Data::Sum(Sum {
+                data_points,
+                aggregation_temporality: 2,
+                is_monotonic: true,
+            })),
+            prop::collection::vec(histogram_point(), 1..4).prop_map(|data_points| {
+                Data::Histogram(Histogram {
+                    data_points,
+                    aggregation_temporality: 2,
+                })
+            }),
+            attributes().prop_map(|attributes| Data::Summary(Summary {
+                data_points: vec![SummaryDataPoint {
+                    attributes,
+                    time_unix_nano: 7,
+                    count: 2,
+                    sum: 1.5,
+                    quantile_values: vec![ValueAtQuantile {
+                        quantile: 0.5,
+                        value: 1.0,
+                    }],
+                    ..Default::default()
+                }],
+            })),
+        ];
+        (name, data).prop_map(|(name, data)| Metric {
+            name: name.into(),
+            unit: "s".into(),
+            data: Some(data),
+            ..Default::default()
+        })
+    }
+
+    fn request() -> impl Strategy<Value = ExportMetricsServiceRequest> {
+        let scope = (attributes(), prop::collection::vec(metric(), 1..5)).prop_map(
+            |(attributes, metrics)| ScopeMetrics {
+                scope: Some(InstrumentationScope {
+                    name: "lib".into(),
+                    attributes,
+                    ..Default::default()
+                }),
+                metrics,
+                ..Default::default()
+            },
+        );
+        prop::collection::vec((attributes(), prop::collection::vec(scope, 1..3)), 1..3).prop_map(
+            |resources| ExportMetricsServiceRequest {
+                resource_metrics: resources
+                    .into_iter()
+                    .map(|(attributes, scope_metrics)| ResourceMetrics {
+                        resource: Some(Resource {
+                            attributes,
+                            ..Default::default()
+                        }),
+                        scope_metrics,
+                        ..Default::default()
+                    })
+                    .collect(),
+            },
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+        #[test]
+        fn templated_lines_are_plain_lines(request in request()) {
+            for &schema in MetricsSchema::ALL {
+                for dialect in [Dialect::InfluxDbV1, Dialect::InfluxDbV3, Dialect::Datalayers] {
+                    let config = MappingConfig::default()
+                        .with_metrics_schema(schema)
+                        .with_encoder(EncoderOptions::new(dialect));
+                    let mut templated = OtlpMapper::new(config.clone()).unwrap();
+                    let mut plain = OtlpMapper::new(config).unwrap();
+                    plain.metric_writer = super::MetricWriter::new(schema).without_templates();
+                    let mut written = Vec::new();
+                    for mapper in [&mut templated, &mut plain] {
+                        let mut out = mapper.new_encoder();
+                        let mut report = MappingReport::new();
+                        for _ in 0..2 {
+                            mapper.map_proto_metrics(&request, &mut out, &mut report);
+                        }
+                        written.push((String::from_utf8(out.as_bytes().to_vec()).unwrap(), report));
+                    }
+                    prop_assert_eq!(&written[0], &written[1], "{} {}", schema, dialect);
+                }
+            }
+        }
     }
 }

@@ -58,6 +58,13 @@ impl MetricWriter {
         }
     }
 
+    /// Tests: writes every line through the encoder's plain calls, as before line templates.
+    #[cfg(test)]
+    pub(crate) fn without_templates(mut self) -> Self {
+        self.shapes.plain_only = true;
+        self
+    }
+
     /// Sets the base tags for the points that follow: `push` adds the resource attributes, then
     /// `otel.library.name`/`otel.library.version` and the scope attributes (later keys win).
     pub(crate) fn set_base_tags(&mut self, push: impl FnOnce(&mut TagSet)) {

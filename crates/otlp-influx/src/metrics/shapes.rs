@@ -27,6 +27,9 @@ pub(crate) struct LineShapes {
     last: Option<(KeyVersions, usize)>,
     /// The measurement rewritten into Datalayers' table-name rule.
     sanitized: String,
+    /// Tests: no templates, every line through the plain calls (the oracle of the shapes).
+    #[cfg(test)]
+    pub(crate) plain_only: bool,
 }
 
 /// One shape: its template, and the measurement as the writer gave it.
@@ -86,6 +89,8 @@ impl LineShapes {
             hasher,
             last,
             sanitized,
+            #[cfg(test)]
+            plain_only,
         } = self;
         let last_shape = last
             .filter(|&(last_versions, _)| last_versions == versions)
@@ -105,6 +110,14 @@ impl LineShapes {
         } else {
             given
         };
+        #[cfg(test)]
+        if *plain_only {
+            return Named {
+                measurement,
+                renamed,
+                template: None,
+            };
+        }
         let hash = shape_hash(hasher, given, datalayers, field_keys.clone().next());
         let mut at = heads.get(&hash).copied();
         while let Some(index) = at {
