@@ -21,6 +21,7 @@ REFERENCES = {
     "span_line_1kib_json": "influxdb_line_protocol_builder",
     "spans": "opentelemetry-proto: SpanData -> OTLP protobuf",
     "metrics": "opentelemetry-proto: ResourceMetrics -> OTLP protobuf",
+    "metrics-many": "opentelemetry-proto: ResourceMetrics -> OTLP protobuf",
     "logs": "opentelemetry-proto: SdkLogRecord -> OTLP protobuf",
     "export_512_spans": "otlp_http_protobuf",
 }
@@ -47,7 +48,7 @@ BENCHES = [
     ("otlp-influx span mapping vs opentelemetry-proto (`cargo bench -p otlp-influx --bench spans`)",
      ["spans"]),
     ("otlp-influx metrics mapping vs opentelemetry-proto (`cargo bench -p otlp-influx --bench metrics`)",
-     ["metrics"]),
+     ["metrics", "metrics-many"]),
     ("otlp-influx logs mapping vs opentelemetry-proto (`cargo bench -p otlp-influx --bench logs`)",
      ["logs"]),
     ("sdk-exporter vs opentelemetry-otlp, 512-span batches over loopback HTTP "
