@@ -5,7 +5,7 @@ use lineproto::{Dialect, Encoder};
 use super::exponential::ExplicitBuckets;
 use super::keys::push_go_decimal;
 use super::scratch::{BoundKeys, FieldNumber, FieldSet, TagSet};
-use super::shapes::{KeyVersions, LineShapes};
+use super::shapes::{HeldKeys, KeyVersions, LineShapes};
 use super::view::{
     ExemplarView, HistogramPointView, MetricDesc, MetricKind, Number, NumberPointView, PointView,
     SummaryPointView, Temporality,
@@ -520,10 +520,15 @@ fn write_line(
         extra: line.extra.map(|(key, _)| key),
         fallback: fallback.is_some(),
     };
+    let held = HeldKeys {
+        tags: line.tags.resolved_keys(),
+        fields: fields.pushed_keys(),
+    };
     let named = shapes.find(
         versions,
         measurement,
         datalayers,
+        held,
         tags.clone().map(|(key, _)| key),
         fields.in_order().map(|(key, _)| key),
     );

@@ -167,6 +167,11 @@ impl TagSet {
         self.keys_version
     }
 
+    /// The keys of the resolved tags, contiguous: their text, and for each its prefix and end.
+    pub(crate) fn resolved_keys(&self) -> (&str, &[(u64, usize)]) {
+        (&self.resolved_keys, &self.resolved_key_ends)
+    }
+
     /// Whether [`TagSet::resolve`] left no tag to write.
     pub(crate) fn resolved_is_empty(&self) -> bool {
         self.resolved.is_empty()
@@ -390,6 +395,12 @@ impl FieldSet {
         order_spans.clear();
         order_spans.extend(entries.iter().map(|e| (e.0, e.1)));
         *keys_version = new_keys_version();
+    }
+
+    /// The keys as [`FieldSet::sort`] last saw them, contiguous: their text in the order they
+    /// were pushed, and where each is in it. The same keys pushed give the same sorted keys.
+    pub(crate) fn pushed_keys(&self) -> (&str, &[(usize, usize)]) {
+        (&self.order_keys, &self.order_spans)
     }
 
     /// A number for the sorted keys, unique in the process; it changes whenever they may have

@@ -32,12 +32,19 @@ pub(crate) struct LineShapes {
     pub(crate) plain_only: bool,
 }
 
-/// One shape: its template, and the measurement as the writer gave it.
+/// One shape: its template, and what it was found by: the measurement as the writer gave it and
+/// the keys as the line's tag and field sets held them.
 #[derive(Debug)]
 struct Shape {
     template: LineTemplate,
     given: String,
     datalayers: bool,
+    extra: Option<&'static str>,
+    fallback: bool,
+    tag_keys: String,
+    tag_key_ends: Vec<(u64, usize)>,
+    field_keys: String,
+    field_key_spans: Vec<(usize, usize)>,
     /// Whether `given` was rewritten for Datalayers (the template has the rewritten name).
     renamed: bool,
     /// The shape added before this one with the same hash.
@@ -56,6 +63,32 @@ pub(crate) struct KeyVersions {
     pub(crate) fallback: bool,
 }
 
+/// The keys of a line as its tag and field sets hold them ([`TagSet::resolved_keys`],
+/// [`FieldSet::pushed_keys`]), with the extra tag and the fallback tag of its versions: a few
+/// contiguous slices, compared in one go each.
+///
+/// [`TagSet::resolved_keys`]: super::scratch::TagSet::resolved_keys
+/// [`FieldSet::pushed_keys`]: super::scratch::FieldSet::pushed_keys
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct HeldKeys<'k> {
+    pub(crate) tags: (&'k str, &'k [(u64, usize)]),
+    pub(crate) fields: (&'k str, &'k [(usize, usize)]),
+}
+
+impl Shape {
+    /// Whether a line of these names and keys has this shape.
+    fn is(&self, given: &str, datalayers: bool, versions: KeyVersions, keys: HeldKeys<'_>) -> bool {
+        self.given == given
+            && self.datalayers == datalayers
+            && self.extra == versions.extra
+            && self.fallback == versions.fallback
+            && self.tag_key_ends == keys.tags.1
+            && self.field_key_spans == keys.fields.1
+            && self.tag_keys == keys.tags.0
+            && self.field_keys == keys.fields.0
+    }
+}
+
 /// A line's name and template, from [`LineShapes::find`].
 #[derive(Debug)]
 pub(crate) struct Named<'s> {
@@ -68,14 +101,18 @@ pub(crate) struct Named<'s> {
 }
 
 impl LineShapes {
-    /// The measurement and template of a line named `given` with these keys. With the Datalayers
-    /// dialect a name outside its rule is rewritten (see the module docs); an empty name stays
-    /// empty, for the encoder to refuse as the reference does.
+    /// The measurement and template of a line named `given` with these keys (`held` as the sets
+    /// hold them, `tag_keys` and `field_keys` as the line writes them, read only for a new
+    /// shape's template). With the Datalayers dialect a name outside its rule is rewritten (see
+    /// the module docs); an empty name stays empty, for the encoder to refuse as the reference
+    /// does.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn find<'s, 'k, T, F>(
         &'s mut self,
         versions: KeyVersions,
         given: &'s str,
         datalayers: bool,
+        held: HeldKeys<'_>,
         tag_keys: T,
         field_keys: F,
     ) -> Named<'s>
@@ -122,11 +159,7 @@ impl LineShapes {
         let mut at = heads.get(&hash).copied();
         while let Some(index) = at {
             let shape = &shapes[index];
-            if shape.given == given
-                && shape.datalayers == datalayers
-                && shape.template.tag_keys().eq(tag_keys.clone())
-                && shape.template.field_keys().eq(field_keys.clone())
-            {
+            if shape.is(given, datalayers, versions, held) {
                 break;
             }
             at = shape.next;
@@ -149,6 +182,12 @@ impl LineShapes {
                     template,
                     given: given.to_owned(),
                     datalayers,
+                    extra: versions.extra,
+                    fallback: versions.fallback,
+                    tag_keys: held.tags.0.to_owned(),
+                    tag_key_ends: held.tags.1.to_vec(),
+                    field_keys: held.fields.0.to_owned(),
+                    field_key_spans: held.fields.1.to_vec(),
                     renamed,
                     next: heads.insert(hash, index),
                 });
@@ -208,6 +247,39 @@ mod tests {
         }
     }
 
+    /// The keys as a tag set and a field set would hold them.
+    struct Held {
+        tags: (String, Vec<(u64, usize)>),
+        fields: (String, Vec<(usize, usize)>),
+    }
+
+    impl Held {
+        fn new(tags: &[&str], fields: &[&str]) -> Self {
+            let mut held = Self {
+                tags: (String::new(), Vec::new()),
+                fields: (String::new(), Vec::new()),
+            };
+            for key in tags {
+                held.tags.0.push_str(key);
+                let prefix = lineproto::text::key_prefix(key.as_bytes());
+                held.tags.1.push((prefix, held.tags.0.len()));
+            }
+            for key in fields {
+                let start = held.fields.0.len();
+                held.fields.0.push_str(key);
+                held.fields.1.push((start, held.fields.0.len()));
+            }
+            held
+        }
+
+        fn keys(&self) -> HeldKeys<'_> {
+            HeldKeys {
+                tags: (&self.tags.0, &self.tags.1),
+                fields: (&self.fields.0, &self.fields.1),
+            }
+        }
+    }
+
     /// The template's names of a lookup, `None` without a template.
     fn keys(
         shapes: &mut LineShapes,
@@ -216,10 +288,12 @@ mod tests {
         tags: &[&str],
         fields: &[&str],
     ) -> Option<(String, String, String)> {
+        let held = Held::new(tags, fields);
         let named = shapes.find(
             versions,
             given,
             false,
+            held.keys(),
             tags.iter().copied(),
             fields.iter().copied(),
         );
@@ -263,7 +337,15 @@ mod tests {
             keys(&mut shapes, fresh(), &format!("n{i}"), &[], &["x"]).unwrap();
         }
         assert!(keys(&mut shapes, fresh(), "new", &[], &["x"]).is_none());
-        let named = shapes.find(fresh(), "new", false, [].into_iter(), ["x"].into_iter());
+        let held = Held::new(&[], &["x"]);
+        let named = shapes.find(
+            fresh(),
+            "new",
+            false,
+            held.keys(),
+            [].into_iter(),
+            ["x"].into_iter(),
+        );
         assert_eq!((named.measurement, named.renamed), ("new", false));
         assert_eq!(shapes.shapes.len(), CAPACITY);
         assert!(keys(&mut shapes, fresh(), "n7", &[], &["x"]).is_some());
@@ -299,10 +381,12 @@ mod tests {
         let mut shapes = LineShapes::default();
         let versions = fresh();
         let named = |shapes: &mut LineShapes, given: &str, datalayers: bool| {
+            let held = Held::new(&["a"], &["x"]);
             let named = shapes.find(
                 versions,
                 given,
                 datalayers,
+                held.keys(),
                 ["a"].into_iter(),
                 ["x"].into_iter(),
             );
