@@ -16,23 +16,24 @@ mod sdk_metrics;
 
 use std::hint::black_box;
 
-use criterion::{Criterion, Throughput};
+use criterion::{BenchmarkGroup, Criterion, Throughput, measurement::WallTime};
 use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_sdk::metrics::data::ResourceMetrics;
 use otlp_influx::{MappingConfig, MappingReport, OtlpMapper, Signal};
 use prost::Message as _;
-use sdk_metrics::BENCH_POINTS as POINTS;
 
-fn bench(metrics: &ResourceMetrics) {
-    let mut criterion = Criterion::default().configure_from_args();
-    let mut group = criterion.benchmark_group("metrics");
-    group.throughput(Throughput::Elements(POINTS));
-
-    let mut mapper = OtlpMapper::new(MappingConfig::default()).unwrap();
+/// SDK metrics to lines, and what the OTLP exporter does with the same export, in `group`.
+fn bench_sdk_paths(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    mapper: &mut OtlpMapper,
+    metrics: &ResourceMetrics,
+    points: u64,
+) {
+    group.throughput(Throughput::Elements(points));
     let mut out = mapper.new_encoder();
     let mut report = MappingReport::new();
     mapper.map_sdk_metrics(metrics, &mut out, &mut report);
-    assert_eq!(report.lines, POINTS, "{report}");
+    assert_eq!(report.lines, points, "one line per point: {report}");
     group.bench_function("otlp-influx: ResourceMetrics -> line protocol", |b| {
         b.iter(|| {
             out.clear();
@@ -53,7 +54,16 @@ fn bench(metrics: &ResourceMetrics) {
             })
         },
     );
+}
 
+fn bench(metrics: &ResourceMetrics) {
+    let mut criterion = Criterion::default().configure_from_args();
+    let mut group = criterion.benchmark_group("metrics");
+    let mut mapper = OtlpMapper::new(MappingConfig::default()).unwrap();
+    bench_sdk_paths(&mut group, &mut mapper, metrics, sdk_metrics::BENCH_POINTS);
+
+    let mut out = mapper.new_encoder();
+    let mut report = MappingReport::new();
     let request = ExportMetricsServiceRequest::from(metrics);
     group.bench_function("otlp-influx: OTLP request -> line protocol", |b| {
         b.iter(|| {
@@ -77,36 +87,12 @@ fn bench(metrics: &ResourceMetrics) {
     criterion.final_summary();
 }
 
-/// SDK metrics to lines and the OTLP exporter's path, for 60 metrics of one or two points each:
-/// most lines are the first of their metric.
+/// The same for 60 metrics of one or two points each: most lines are the first of their metric.
 fn bench_many(metrics: &ResourceMetrics) {
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group("metrics-many");
-    group.throughput(Throughput::Elements(sdk_metrics::MANY_POINTS));
     let mut mapper = OtlpMapper::new(MappingConfig::default()).unwrap();
-    let mut out = mapper.new_encoder();
-    let mut report = MappingReport::new();
-    mapper.map_sdk_metrics(metrics, &mut out, &mut report);
-    assert_eq!(report.lines, sdk_metrics::MANY_POINTS, "{report}");
-    group.bench_function("otlp-influx: ResourceMetrics -> line protocol", |b| {
-        b.iter(|| {
-            out.clear();
-            mapper.map_sdk_metrics(black_box(metrics), &mut out, &mut report);
-            black_box(out.len())
-        })
-    });
-    let mut body = Vec::new();
-    group.bench_function(
-        "opentelemetry-proto: ResourceMetrics -> OTLP protobuf",
-        |b| {
-            b.iter(|| {
-                let request = ExportMetricsServiceRequest::from(black_box(metrics));
-                body.clear();
-                request.encode(&mut body).unwrap();
-                black_box(body.len())
-            })
-        },
-    );
+    bench_sdk_paths(&mut group, &mut mapper, metrics, sdk_metrics::MANY_POINTS);
     group.finish();
     criterion.final_summary();
 }
