@@ -87,7 +87,7 @@ fn bench(metrics: &ResourceMetrics) {
     criterion.final_summary();
 }
 
-/// The same for 60 metrics of one or two points each: most lines are the first of their metric.
+/// The same for 120 metrics of one or two points each: most lines are the first of their metric.
 fn bench_many(metrics: &ResourceMetrics) {
     let mut criterion = Criterion::default().configure_from_args();
     let mut group = criterion.benchmark_group("metrics-many");

@@ -10,7 +10,7 @@
 //! Subtract a run with 0 iterations (the setup), divide by the iterations. Paths: `sdk` (SDK
 //! metrics to lines), `otlp` (what the OTLP exporter does: `opentelemetry-proto` conversion and
 //! protobuf encoding), `wire` (the OTLP protobuf bytes of the export to lines, read in place).
-//! Data: `bench` (the bench's 28 points) or `many` (60 metrics of one or two points each).
+//! Data: `bench` (the bench's 28 points) or `many` (120 metrics of one or two points each).
 
 #[path = "../benches/support/sdk_metrics.rs"]
 #[allow(missing_docs)]

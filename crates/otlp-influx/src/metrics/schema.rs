@@ -39,7 +39,7 @@ pub(crate) struct MetricWriter {
     name: String,
     /// Extra tag value (`le`, `quantile`).
     extra: String,
-    /// Templates of recent line shapes, the Datalayers measurement.
+    /// Templates of the line shapes met so far (a bounded number), the Datalayers measurement.
     shapes: LineShapes,
 }
 

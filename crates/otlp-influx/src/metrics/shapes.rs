@@ -10,10 +10,16 @@ use lineproto::LineTemplate;
 
 use super::keys::{is_datalayers_measurement, push_datalayers_measurement};
 
-/// How many shapes are kept at most. Past it, lines of shapes not kept are written with the
-/// encoder's plain calls (as fast as before templates, the lookup aside): a bound on memory
-/// for writers whose metrics keep changing.
+/// How many shapes are kept at most, and about how many bytes they may hold together (names
+/// and keys, each held twice, plus the templates' bookkeeping per key): a bound on memory for
+/// writers whose metrics keep changing, or whose input is hostile (a gateway). Lines of shapes
+/// not kept are written with the encoder's plain calls (as fast as before templates, the
+/// lookup aside). A histogram line of 21 fields and 7 tags takes about 3 KiB.
 pub(crate) const CAPACITY: usize = 512;
+pub(crate) const MAX_BYTES: usize = 512 * 1024;
+
+/// Bookkeeping bytes counted per key of a kept shape (the template's and the shape's entries).
+const BYTES_PER_KEY: usize = 96;
 
 /// The shapes met so far, and the measurement rewritten for Datalayers.
 #[derive(Debug, Default)]
@@ -27,6 +33,8 @@ pub(crate) struct LineShapes {
     last: Option<(KeyVersions, usize)>,
     /// The measurement rewritten into Datalayers' table-name rule.
     sanitized: String,
+    /// The bytes the kept shapes hold, as [`MAX_BYTES`] counts them.
+    bytes: usize,
     /// Tests: no templates, every line through the plain calls (the oracle of the shapes).
     #[cfg(test)]
     pub(crate) plain_only: bool,
@@ -75,6 +83,14 @@ pub(crate) struct HeldKeys<'k> {
     pub(crate) fields: (&'k str, &'k [(usize, usize)]),
 }
 
+impl HeldKeys<'_> {
+    /// What a shape of these keys named `given` counts against [`MAX_BYTES`].
+    fn bytes(&self, given: &str) -> usize {
+        let keys = self.tags.1.len() + self.fields.1.len() + 1;
+        2 * (given.len() + self.tags.0.len() + self.fields.0.len()) + BYTES_PER_KEY * keys
+    }
+}
+
 impl Shape {
     /// Whether a line of these names and keys has this shape.
     fn is(&self, given: &str, datalayers: bool, versions: KeyVersions, keys: HeldKeys<'_>) -> bool {
@@ -96,16 +112,17 @@ pub(crate) struct Named<'s> {
     pub(crate) measurement: &'s str,
     pub(crate) renamed: bool,
     /// `None` when the names cannot make a template (the caller writes the line with plain
-    /// calls, which report what is wrong with it), or when [`CAPACITY`] shapes are kept.
+    /// calls, which report what is wrong with it), or when no more shapes are kept
+    /// ([`CAPACITY`], [`MAX_BYTES`]).
     pub(crate) template: Option<&'s LineTemplate>,
 }
 
 impl LineShapes {
     /// The measurement and template of a line named `given` with these keys (`held` as the sets
-    /// hold them, `tag_keys` and `field_keys` as the line writes them, read only for a new
-    /// shape's template). With the Datalayers dialect a name outside its rule is rewritten (see
-    /// the module docs); an empty name stays empty, for the encoder to refuse as the reference
-    /// does.
+    /// hold them, `tag_keys` and `field_keys` as the line writes them, read only to build a new
+    /// shape's template). With the Datalayers dialect a name outside its rule is rewritten (the
+    /// `metrics` module docs say how); an empty name stays empty, for the encoder to refuse as
+    /// the reference does.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn find<'s, 'k, T, F>(
         &'s mut self,
@@ -126,6 +143,7 @@ impl LineShapes {
             hasher,
             last,
             sanitized,
+            bytes,
             #[cfg(test)]
             plain_only,
         } = self;
@@ -155,7 +173,7 @@ impl LineShapes {
                 template: None,
             };
         }
-        let hash = shape_hash(hasher, given, datalayers, field_keys.clone().next());
+        let hash = shape_hash(hasher, given, datalayers, held);
         let mut at = heads.get(&hash).copied();
         while let Some(index) = at {
             let shape = &shapes[index];
@@ -166,7 +184,7 @@ impl LineShapes {
         }
         let index = match at {
             Some(index) => index,
-            None if shapes.len() < CAPACITY => {
+            None if shapes.len() < CAPACITY && *bytes + held.bytes(given) <= MAX_BYTES => {
                 // A new shape: its key lists collected once, to build its template.
                 let tags: Vec<&str> = tag_keys.collect();
                 let fields: Vec<&str> = field_keys.collect();
@@ -178,6 +196,7 @@ impl LineShapes {
                     };
                 };
                 let index = shapes.len();
+                *bytes += held.bytes(given);
                 shapes.push(Shape {
                     template,
                     given: given.to_owned(),
@@ -216,18 +235,19 @@ impl Shape {
     }
 }
 
-/// The hash a shape is filed under: its name as given, the dialect, and its first field key
-/// (which tells apart the `telegraf-prometheus-v2` lines, all named `prometheus`).
-fn shape_hash(
-    hasher: &impl BuildHasher,
-    given: &str,
-    datalayers: bool,
-    first_field: Option<&str>,
-) -> u64 {
+/// The hash a shape is filed under: its name as given, the dialect, its first field key (which
+/// tells apart the `telegraf-prometheus-v2` lines, all named `prometheus`) and how many tag and
+/// field keys it has.
+fn shape_hash(hasher: &impl BuildHasher, given: &str, datalayers: bool, held: HeldKeys<'_>) -> u64 {
     let mut state = hasher.build_hasher();
     given.hash(&mut state);
     datalayers.hash(&mut state);
-    first_field.hash(&mut state);
+    let (fields, spans) = held.fields;
+    spans
+        .first()
+        .and_then(|&(start, end)| fields.get(start..end))
+        .hash(&mut state);
+    (held.tags.1.len(), spans.len()).hash(&mut state);
     state.finish()
 }
 
@@ -349,6 +369,22 @@ mod tests {
         assert_eq!((named.measurement, named.renamed), ("new", false));
         assert_eq!(shapes.shapes.len(), CAPACITY);
         assert!(keys(&mut shapes, fresh(), "n7", &[], &["x"]).is_some());
+    }
+
+    /// Shapes of long names and keys count their bytes: past [`MAX_BYTES`] no shape is added.
+    #[test]
+    fn the_bytes_held_are_bounded() {
+        let mut shapes = LineShapes::default();
+        let long = "k".repeat(MAX_BYTES / 5);
+        for i in 0..2 {
+            let key = format!("{long}{i}");
+            keys(&mut shapes, fresh(), "m", &[], &[&key]).unwrap();
+        }
+        assert!(keys(&mut shapes, fresh(), "m", &[], &[&format!("{long}2")]).is_none());
+        assert_eq!(shapes.shapes.len(), 2);
+        assert!(shapes.bytes <= MAX_BYTES);
+        // Small shapes still fit.
+        keys(&mut shapes, fresh(), "m", &[], &["x"]).unwrap();
     }
 
     /// The versions of the last line stand for its keys; the measurement is still compared,
