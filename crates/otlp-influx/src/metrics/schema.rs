@@ -511,8 +511,7 @@ fn write_line(
     };
     let fallback = (datalayers && line.extra.is_none() && line.tags.resolved_is_empty())
         .then_some((FALLBACK_TAG_KEY, metric.name));
-    let (line_tags, line_tags_as_resolved) =
-        (line.tags, line.extra.is_none() && fallback.is_none());
+    let values_only = line.extra.is_none() && fallback.is_none();
     let tags = tags.chain(fallback);
     let versions = KeyVersions {
         tags: line.tags.keys_version(),
@@ -535,26 +534,22 @@ fn write_line(
     let (measurement, renamed) = (named.measurement, named.renamed);
     let result = match named.template {
         Some(template) => {
-            let mut line = out.encoder.start_templated(template);
-            if line_tags_as_resolved {
+            let mut templated = out.encoder.start_templated(template);
+            if values_only {
                 // The common case: the values alone, without the merge.
-                for (index, value) in line_tags.resolved_values().enumerate() {
-                    line.tag(index, value);
+                for (index, value) in line.tags.resolved_values().enumerate() {
+                    templated.tag(index, value);
                 }
             } else {
                 for (index, (_, value)) in tags.enumerate() {
-                    line.tag(index, value);
+                    templated.tag(index, value);
                 }
             }
             for (index, value) in fields.values_in_order().enumerate() {
-                match value {
-                    FieldNumber::I64(v) => line.field_i64(index, v),
-                    FieldNumber::U64(v) => line.field_u64(index, v),
-                    FieldNumber::F64(v) => line.field_f64(index, v),
-                };
+                templated.field(index, value.value());
             }
             // The reference writes uint64 timestamps cast to int64.
-            line.end(Some(time as i64))
+            templated.end(Some(time as i64))
         }
         None => {
             // Names no template takes: the plain calls say what is wrong.
@@ -564,11 +559,7 @@ fn write_line(
                 encoder.tag(key, value);
             }
             for (key, value) in fields.in_order() {
-                match value {
-                    FieldNumber::I64(v) => encoder.field_i64(key, v),
-                    FieldNumber::U64(v) => encoder.field_u64(key, v),
-                    FieldNumber::F64(v) => encoder.field_f64(key, v),
-                };
+                encoder.field(key, value.value());
             }
             encoder.end_line(Some(time as i64))
         }

@@ -305,6 +305,17 @@ pub(crate) enum FieldNumber {
     F64(f64),
 }
 
+impl FieldNumber {
+    /// The value as the encoder takes it.
+    pub(crate) fn value(self) -> lineproto::FieldValue<'static> {
+        match self {
+            Self::I64(v) => lineproto::FieldValue::I64(v),
+            Self::U64(v) => lineproto::FieldValue::U64(v),
+            Self::F64(v) => lineproto::FieldValue::F64(v),
+        }
+    }
+}
+
 /// Fields of the line being built; written sorted by key, the last value per key winning.
 #[derive(Debug, Default)]
 pub(crate) struct FieldSet {
@@ -375,22 +386,7 @@ impl FieldSet {
             return;
         }
         let key = |i: usize| &keys[entries[i].0..entries[i].1];
-        order.clear();
-        order.extend(0..entries.len());
-        // Stable: of equal keys the last pushed comes last, and is the one kept.
-        order.sort_by(|a, b| key(*a).cmp(key(*b)));
-        let mut kept = 0;
-        for read in 0..order.len() {
-            let index = order[read];
-            if order
-                .get(read + 1)
-                .is_none_or(|next| key(*next) != key(index))
-            {
-                order[kept] = index;
-                kept += 1;
-            }
-        }
-        order.truncate(kept);
+        sort_dedup_last_wins(order, 0..entries.len(), |a, b| key(a).cmp(key(b)));
         order_keys.clone_from(keys);
         order_spans.clear();
         order_spans.extend(entries.iter().map(|e| (e.0, e.1)));

@@ -134,8 +134,8 @@ impl LineShapes {
         field_keys: F,
     ) -> Named<'s>
     where
-        T: Iterator<Item = &'k str> + Clone,
-        F: Iterator<Item = &'k str> + Clone,
+        T: Iterator<Item = &'k str>,
+        F: Iterator<Item = &'k str>,
     {
         let Self {
             shapes,
@@ -182,43 +182,42 @@ impl LineShapes {
             }
             at = shape.next;
         }
+        let room = shapes.len() < CAPACITY && *bytes + held.bytes(given) <= MAX_BYTES;
         let index = match at {
-            Some(index) => index,
-            None if shapes.len() < CAPACITY && *bytes + held.bytes(given) <= MAX_BYTES => {
+            Some(index) => Some(index),
+            None if room => {
                 // A new shape: its key lists collected once, to build its template.
                 let tags: Vec<&str> = tag_keys.collect();
                 let fields: Vec<&str> = field_keys.collect();
-                let Ok(template) = LineTemplate::new(measurement, &tags, &fields) else {
-                    return Named {
-                        measurement,
-                        renamed,
-                        template: None,
-                    };
-                };
-                let index = shapes.len();
-                *bytes += held.bytes(given);
-                shapes.push(Shape {
-                    template,
-                    given: given.to_owned(),
-                    datalayers,
-                    extra: versions.extra,
-                    fallback: versions.fallback,
-                    tag_keys: held.tags.0.to_owned(),
-                    tag_key_ends: held.tags.1.to_vec(),
-                    field_keys: held.fields.0.to_owned(),
-                    field_key_spans: held.fields.1.to_vec(),
-                    renamed,
-                    next: heads.insert(hash, index),
-                });
-                index
+                LineTemplate::new(measurement, &tags, &fields)
+                    .ok()
+                    .map(|template| {
+                        let index = shapes.len();
+                        *bytes += held.bytes(given);
+                        shapes.push(Shape {
+                            template,
+                            given: given.to_owned(),
+                            datalayers,
+                            extra: versions.extra,
+                            fallback: versions.fallback,
+                            tag_keys: held.tags.0.to_owned(),
+                            tag_key_ends: held.tags.1.to_vec(),
+                            field_keys: held.fields.0.to_owned(),
+                            field_key_spans: held.fields.1.to_vec(),
+                            renamed,
+                            next: heads.insert(hash, index),
+                        });
+                        index
+                    })
             }
-            None => {
-                return Named {
-                    measurement,
-                    renamed,
-                    template: None,
-                };
-            }
+            None => None,
+        };
+        let Some(index) = index else {
+            return Named {
+                measurement,
+                renamed,
+                template: None,
+            };
         };
         *last = Some((versions, index));
         shapes[index].named()
