@@ -108,22 +108,11 @@ fn logs(c: &mut Criterion) {
     let request = ExportLogsServiceRequest {
         resource_logs: group_logs_by_resource_and_scope(&batch, &otlp_resource),
     };
-    group.bench_function("otlp-influx: OTLP request -> line protocol", |b| {
-        b.iter(|| {
-            out.clear();
-            mapper.map_proto_logs(black_box(&request), &mut out, &mut report);
-            black_box(out.len())
-        })
-    });
-
-    // A receiver's path: the request body's bytes to lines. Read in place (`map_request`)
-    // against what it replaces: prost's decoding, then the mapping of the decoded request.
-    let body = request.encode_to_vec();
-    receiver_paths::bench_receiver_paths::<ExportLogsServiceRequest>(
+    receiver_paths::bench_request_paths(
         &mut group,
         &mut mapper,
         Signal::Logs,
-        &body,
+        &request,
         OtlpMapper::map_proto_logs,
     );
     group.finish();

@@ -62,25 +62,12 @@ fn bench(metrics: &ResourceMetrics) {
     let mut mapper = OtlpMapper::new(MappingConfig::default()).unwrap();
     bench_sdk_paths(&mut group, &mut mapper, metrics, sdk_metrics::BENCH_POINTS);
 
-    let mut out = mapper.new_encoder();
-    let mut report = MappingReport::new();
     let request = ExportMetricsServiceRequest::from(metrics);
-    group.bench_function("otlp-influx: OTLP request -> line protocol", |b| {
-        b.iter(|| {
-            out.clear();
-            mapper.map_proto_metrics(black_box(&request), &mut out, &mut report);
-            black_box(out.len())
-        })
-    });
-
-    // A receiver's path: the request body's bytes to lines, read in place, against prost's
-    // decoding followed by the mapping of the decoded request.
-    let body = request.encode_to_vec();
-    receiver_paths::bench_receiver_paths::<ExportMetricsServiceRequest>(
+    receiver_paths::bench_request_paths(
         &mut group,
         &mut mapper,
         Signal::Metrics,
-        &body,
+        &request,
         OtlpMapper::map_proto_metrics,
     );
     group.finish();

@@ -79,22 +79,11 @@ fn spans(c: &mut Criterion) {
     let request = ExportTraceServiceRequest {
         resource_spans: group_spans_by_resource_and_scope(batch.clone(), &otlp_resource),
     };
-    group.bench_function("otlp-influx: OTLP request -> line protocol", |b| {
-        b.iter(|| {
-            out.clear();
-            mapper.map_proto_traces(black_box(&request), &mut out, &mut report);
-            black_box(out.len())
-        })
-    });
-
-    // A receiver's path: the request body's bytes to lines. Read in place (`map_request`)
-    // against what it replaces: prost's decoding, then the mapping of the decoded request.
-    let body = request.encode_to_vec();
-    receiver_paths::bench_receiver_paths::<ExportTraceServiceRequest>(
+    receiver_paths::bench_request_paths(
         &mut group,
         &mut mapper,
         Signal::Traces,
-        &body,
+        &request,
         OtlpMapper::map_proto_traces,
     );
     group.finish();
